@@ -1,0 +1,71 @@
+# Xiaoer (店小二): one Makefile for setup, the assistant and its tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+# Rasa 3.6 supports Python 3.8–3.10 only: find a 3.10 interpreter (pyenv shims can lie).
+PYTHON310 = $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python /root/.pyenv/versions/3.10*/bin/python /usr/bin/python3.10; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$$p"; break; }; done)
+
+.PHONY: help setup lock test lint db demo-db train shell serve actions
+
+help:
+	@echo "make setup   create .venv (Python 3.10) with the pinned dependency set"
+	@echo "make shell   set up, seed the demo DB, train if needed, start actions, open rasa shell"
+	@echo "make serve   the same, serving REST and socket.io on localhost:5005"
+	@echo "make test    run every test (sets up first when needed)"
+	@echo "make bench   benchmarks against a stock Rasa bot (slow)"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (Rasa 3.6 needs 3.8–3.10)"; exit 1; }
+	test -x $(PY) || "$(PYTHON310)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<24"
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip check
+	touch $(STAMP)
+
+# Regenerate the lock after editing requirements.in.
+lock: $(STAMP)
+	$(PY) -m pip install --quiet -r requirements.in
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+# The demo shop database: created and seeded once (`make demo-db` seeds it afresh).
+DB_FILE := var/shop.db
+db: $(DB_FILE)
+$(DB_FILE): | $(STAMP)
+	$(PY) -m shop init
+	$(PY) -m shop seed
+
+demo-db: $(STAMP)
+	$(PY) -m shop reset
+
+# Retrain only when the model is missing or older than what it is trained from.
+MODEL := models/current.tar.gz
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
+train: $(MODEL)
+$(MODEL): $(TRAIN_INPUTS) | $(STAMP)
+	$(RASA) train --fixed-model-name current --out models
+
+actions: $(STAMP) db
+	$(RASA) run actions --actions actions
+
+shell: $(STAMP) db $(MODEL)
+	scripts/with_actions.sh $(RASA) shell -m $(MODEL) --endpoints endpoints.yml
+
+serve: $(STAMP) db $(MODEL)
+	scripts/with_actions.sh $(RASA) run -m $(MODEL) --enable-api --cors "*" \
+		--credentials credentials.yml --endpoints endpoints.yml --port 5005
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check shop actions tests bench
+
+test: $(STAMP) $(MODEL)
+	$(RASA) data validate
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
