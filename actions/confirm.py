@@ -1,0 +1,58 @@
+"""The last question of every write: a summary from the backend's quote, then 确认/算了."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import exchanges, returns
+from actions.wording import label, money
+
+
+class ActionAskConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        form = tracker.active_loop_name
+        if form == "return_form":
+            self._confirm_return(dispatcher, tracker, domain)
+        elif form == "exchange_form":
+            self._confirm_exchange(dispatcher, tracker, domain)
+        return []
+
+    @staticmethod
+    def _confirm_return(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
+        quote = returns.quote(tracker, dispatcher)
+        if quote is None:
+            return
+        compensation = ""
+        if quote.shipping_fee_compensation:
+            compensation = label(domain, "compensation", "shipping_fee").replace(
+                "{amount}", money(quote.shipping_fee_compensation)
+            )
+        dispatcher.utter_message(
+            response="utter_confirm_return",
+            order_no=tracker.get_slot("order_id"),
+            item=quote.item.title,
+            reason=label(domain, "reason", tracker.get_slot("reason") or "no_reason"),
+            refund_amount=money(quote.refund_amount),
+            compensation=compensation,
+        )
+
+    @staticmethod
+    def _confirm_exchange(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
+        quote = exchanges.quote(tracker, dispatcher)
+        if quote is None:
+            return
+        dispatcher.utter_message(
+            response="utter_confirm_exchange",
+            order_no=tracker.get_slot("order_id"),
+            item=quote.item.title,
+            target=exchanges.describe_target(quote),
+            difference=exchanges.difference_text(quote, domain),
+        )

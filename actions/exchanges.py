@@ -1,0 +1,174 @@
+"""换货: order → item → target size/colour (stock checked and reserved) → confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, shop_session
+from actions.identity import current_customer
+from actions.items import find_item, single_item_id
+from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.wording import label
+from shop.clock import system_clock
+from shop.errors import DomainError
+from shop.services.exchanges import quote_exchange, request_exchange
+from shop.services.views import ExchangeQuote
+
+
+def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ExchangeQuote | None:
+    customer_id = current_customer(tracker)
+    if customer_id is None:
+        return None
+    try:
+        with shop_session(dispatcher) as session:
+            return quote_exchange(
+                session,
+                customer_id,
+                tracker.get_slot("order_id"),
+                item_id=int(tracker.get_slot("item_id")),
+                target_size=tracker.get_slot("size"),
+                target_color=tracker.get_slot("color"),
+                clock=system_clock,
+            )
+    except DomainError:
+        dispatcher.utter_message(response="utter_order_not_found")
+    except BackendUnavailable:
+        pass
+    return None
+
+
+def describe_target(quote_: ExchangeQuote) -> str:
+    return " ".join(v for v in (quote_.target_color, quote_.target_size) if v)
+
+
+def difference_text(quote_: ExchangeQuote, domain: DomainDict) -> str:
+    diff = quote_.price_difference
+    if not diff:
+        return label(domain, "exchange_diff", "none")
+    kind = "pay" if diff > 0 else "refund"
+    return label(domain, "exchange_diff", kind).replace("{amount}", f"{abs(diff):.2f}")
+
+
+class ValidateExchangeForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_exchange_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if not slots:
+            return []
+        slots.append("item_id")
+        # One question for the target: a size, a colour, or both.
+        if not tracker.get_slot("color"):
+            slots.append("size")
+        return slots + ["confirmed"]
+
+    def after_order(
+        self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        tracker.slots["order_id"] = order_no
+        order = load_order(tracker, dispatcher)
+        if order is None:
+            return {"flow_blocked": True}
+        if order.status not in ("delivered", "completed"):
+            dispatcher.utter_message(response="utter_return_not_delivered")
+            return {"flow_blocked": True}
+        item_id = single_item_id(order)
+        if not item_id:
+            return {}
+        return {"item_id": item_id, **self._check(tracker, dispatcher, {"item_id": item_id})}
+
+    def validate_item_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        order = load_order(tracker, dispatcher)
+        if order is None:
+            return {"item_id": None, "flow_blocked": True}
+        if find_item(order, value) is None:
+            dispatcher.utter_message(response="utter_item_not_in_order")
+            return {"item_id": None}
+        return {"item_id": str(value), **self._check(tracker, dispatcher, {"item_id": str(value)})}
+
+    def validate_size(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"size": value, **self._check(tracker, dispatcher, {"size": value})}
+
+    def validate_color(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"color": value, **self._check(tracker, dispatcher, {"color": value})}
+
+    def _check(self, tracker: Tracker, dispatcher: CollectingDispatcher, new: dict[str, Any]) -> dict[str, Any]:
+        """Window first (as soon as the item is known), then the target's stock."""
+        tracker.slots.update(new)
+        if not tracker.get_slot("item_id"):
+            return {}
+        quote_ = quote(tracker, dispatcher)
+        if quote_ is None:
+            return {"flow_blocked": True}
+        if quote_.code in ("ok",):
+            return {}
+        has_target = bool(tracker.get_slot("size") or tracker.get_slot("color"))
+        if quote_.code in ("out_of_stock", "sku_not_found", "same_sku"):
+            if not has_target:
+                return {}  # nothing chosen yet: the question comes next
+            dispatcher.utter_message(response=f"utter_exchange_{quote_.code}", target=_target(tracker))
+            return {"size": None, "color": None}
+        dispatcher.utter_message(response="utter_exchange_not_eligible", code=quote_.code)
+        return {"flow_blocked": True}
+
+
+def _target(tracker: Tracker) -> str:
+    return " ".join(str(v) for v in (tracker.get_slot("color"), tracker.get_slot("size")) if v)
+
+
+class ActionSubmitExchange(Action):
+    def name(self) -> str:
+        return "action_submit_exchange"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer_id = current_customer(tracker)
+        if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed") or customer_id is None:
+            return reset_flow_events()
+        try:
+            with shop_session(dispatcher) as session:
+                request = request_exchange(
+                    session,
+                    customer_id,
+                    tracker.get_slot("order_id"),
+                    item_id=int(tracker.get_slot("item_id")),
+                    target_size=tracker.get_slot("size"),
+                    target_color=tracker.get_slot("color"),
+                    clock=system_clock,
+                )
+        except DomainError as error:
+            response = f"utter_exchange_{error.code}" if error.code in ("out_of_stock", "sku_not_found") else (
+                "utter_exchange_not_eligible")
+            dispatcher.utter_message(response=response, code=error.code, target=_target(tracker))
+            return reset_flow_events()
+        except BackendUnavailable:
+            return reset_flow_events()
+        if not request.created:
+            dispatcher.utter_message(
+                response="utter_return_exists",
+                request_no=request.request_no,
+                status=label(domain, "aftersale", request.status),
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_exchange_created",
+                request_no=request.request_no,
+                target=_target(tracker),
+                return_address=request.return_address,
+            )
+        return reset_flow_events()

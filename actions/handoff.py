@@ -1,0 +1,148 @@
+"""转人工, complaints and the fallback: a ticket with a summary, then the bot pauses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from shop.services.service_hours import is_within_service_hours, next_opening
+
+from actions.backend import BackendUnavailable, shop_session
+from actions.identity import current_customer
+from actions.order_forms import reset_flow_events
+from shop.clock import system_clock
+from shop.config import get_settings
+from shop.services.tickets import open_ticket
+from shop.services.views import TicketView
+
+LAST_MESSAGES = 5
+FALLBACKS_BEFORE_HANDOFF = 2
+# Intents that say nothing about the shopper's problem, skipped when naming the topic.
+NON_TOPIC_INTENTS = {"human_handoff", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", "inform"}
+
+
+def user_events(tracker: Tracker) -> list[dict[str, Any]]:
+    return [e for e in tracker.events if e.get("event") == "user"]
+
+
+def conversation_topic(tracker: Tracker) -> str:
+    """The latest intent that names a problem (the ticket's skill group follows it)."""
+    for event in reversed(user_events(tracker)):
+        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        if intent and intent not in NON_TOPIC_INTENTS:
+            return str(intent)
+    return "human_handoff"
+
+
+def summary(tracker: Tracker) -> str:
+    """What an agent needs first: topic, order, filled slots, the last messages."""
+    slots = {
+        key: value
+        for key, value in tracker.slots.items()
+        if value not in (None, [], False) and key not in {"verified_customer_id", "phone_last4", "verify_failures"}
+    }
+    lines = [
+        f"topic: {conversation_topic(tracker)}",
+        f"order: {tracker.get_slot('order_id') or '-'}",
+        f"slots: {slots}",
+        "last messages:",
+        *(f"- {event.get('text') or ''}" for event in user_events(tracker)[-LAST_MESSAGES:]),
+    ]
+    return "\n".join(lines)
+
+
+def create_ticket(tracker: Tracker, dispatcher: CollectingDispatcher, topic: str | None = None) -> TicketView | None:
+    try:
+        with shop_session(dispatcher) as session:
+            return open_ticket(
+                session,
+                customer_id=current_customer(tracker),
+                order_no=tracker.get_slot("order_id"),
+                topic=topic or conversation_topic(tracker),
+                summary=summary(tracker),
+                conversation_id=tracker.sender_id,
+                clock=system_clock,
+            )
+    except BackendUnavailable:
+        return None
+
+
+def hand_off(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventType]:
+    """Open (or reuse) the conversation's ticket, tell the shopper, pause the bot."""
+    ticket = create_ticket(tracker, dispatcher)
+    if ticket is None:
+        return []
+    hours = get_settings().service_hours
+    now = system_clock()
+    if is_within_service_hours(now, hours):
+        dispatcher.utter_message(response="utter_handoff", skill_group=ticket.skill_group, ticket_no=ticket.ticket_no)
+    else:
+        dispatcher.utter_message(
+            response="utter_handoff_after_hours",
+            skill_group=ticket.skill_group,
+            ticket_no=ticket.ticket_no,
+            service_hours=hours,
+            next_opening=next_opening(now, hours).strftime("%m-%d %H:%M"),
+        )
+    return [*reset_flow_events(), ConversationPaused()]
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return hand_off(tracker, dispatcher)
+
+
+class ActionComplain(Action):
+    """Comfort first; the complaint is filed at high priority before the offer of a human."""
+
+    def name(self) -> str:
+        return "action_complain"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_complain")
+        create_ticket(tracker, dispatcher, topic="complain")
+        return []
+
+
+class ActionFallback(Action):
+    """Clarify once; a second misunderstanding in a row goes to a person."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_HANDOFF:
+            return hand_off(tracker, dispatcher)
+        dispatcher.utter_message(response="utter_clarify")
+        return []
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    count = 0
+    for event in reversed(user_events(tracker)):
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionResetFlow(Action):
+    def name(self) -> str:
+        return "action_reset_flow"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return reset_flow_events()

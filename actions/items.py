@@ -1,0 +1,47 @@
+"""Choosing the item of an order that a return or exchange is about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.order_forms import load_order
+from shop.services.views import ItemView, OrderDetail
+
+
+def item_button_title(item: ItemView) -> str:
+    spec = "/".join(v for v in (item.color, item.size) if v)
+    return f"{item.title} {spec}".strip()
+
+
+def find_item(order: OrderDetail, item_id: Any) -> ItemView | None:
+    return next((item for item in order.items if str(item.item_id) == str(item_id)), None)
+
+
+class ActionAskItemId(Action):
+    """Lists the order's items as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_item_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        order = load_order(tracker, dispatcher)
+        if order is None:
+            return []
+        buttons = [
+            {"title": item_button_title(item), "payload": f'/inform{{"item_id": "{item.item_id}"}}'}
+            for item in order.items
+        ]
+        dispatcher.utter_message(response="utter_ask_item_id", buttons=buttons)
+        return []
+
+
+def single_item_id(order: OrderDetail) -> str | None:
+    """An order of one item needs no question."""
+    return str(order.items[0].item_id) if len(order.items) == 1 else None

@@ -1,0 +1,150 @@
+"""What every order-related form shares: which order, and proof that it is the shopper's."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, shop_session
+from actions.identity import MAX_VERIFY_FAILURES, current_customer, token_customer, verification_locked
+from shop.clock import system_clock
+from shop.errors import DomainError
+from shop.services.orders import get_order_detail, verify_order_owner
+from shop.services.views import OrderDetail
+
+ORDER_NO = re.compile(r"^\d{12,19}$")
+LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+# Slots of one flow, cleared when it ends; the order and the identity carry over.
+FLOW_SLOTS = ("item_id", "reason", "evidence_url", "size", "color", "confirmed", "flow_blocked")
+
+
+def reset_flow_events() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in FLOW_SLOTS]
+
+
+def load_order(tracker: Tracker, dispatcher: CollectingDispatcher, clock: Any = None) -> OrderDetail | None:
+    """The slot's order if it is the identified shopper's; otherwise says so and returns None."""
+    customer_id = current_customer(tracker)
+    order_no = tracker.get_slot("order_id")
+    if customer_id is None or not order_no:
+        dispatcher.utter_message(response="utter_order_not_found")
+        return None
+    try:
+        with shop_session(dispatcher) as session:
+            return get_order_detail(session, customer_id, order_no, clock=clock or system_clock)
+    except DomainError:
+        dispatcher.utter_message(response="utter_order_not_found")
+    except BackendUnavailable:
+        pass
+    return None
+
+
+class OrderFormValidation(FormValidationAction):
+    """Base for forms that start with an order: validates `order_id` and `phone_last4`.
+
+    With a token the order must be the token's customer's. Without one the shopper proves
+    it with the last 4 digits of the order's phone, with at most MAX_VERIFY_FAILURES tries.
+    A refusal never says whether the order exists.
+    """
+
+    flow_slots: tuple[str, ...] = ()
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("flow_blocked"):
+            return []
+        slots = ["order_id"]
+        if token_customer(tracker) is None:
+            slots.append("phone_last4")
+        return slots + list(self.flow_slots)
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if verification_locked(tracker):
+            dispatcher.utter_message(response="utter_verify_locked")
+            return {"order_id": None, "flow_blocked": True}
+        order_no = re.sub(r"\D", "", str(value or ""))
+        if not ORDER_NO.match(order_no):
+            dispatcher.utter_message(response="utter_order_id_invalid")
+            return {"order_id": None}
+        customer_id = token_customer(tracker)
+        if customer_id is None:
+            # Anonymous: check the pair again only if a phone was already given.
+            last4 = tracker.get_slot("phone_last4")
+            if not last4:
+                return {"order_id": order_no, "verified_customer_id": None}
+            return self._check_pair(order_no, str(last4), dispatcher, tracker, keep_order=True)
+        if not self._owns(customer_id, order_no, dispatcher):
+            return {"order_id": None}
+        return {"order_id": order_no, **self.after_order(order_no, customer_id, dispatcher, tracker, domain)}
+
+    def validate_phone_last4(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if verification_locked(tracker):
+            dispatcher.utter_message(response="utter_verify_locked")
+            return {"phone_last4": None, "flow_blocked": True}
+        digits = re.sub(r"\D", "", str(value or ""))
+        if len(digits) < 4:
+            dispatcher.utter_message(response="utter_ask_phone_last4")
+            return {"phone_last4": None}
+        order_no = tracker.get_slot("order_id")
+        if not order_no:
+            return {"phone_last4": digits[-4:]}
+        return self._check_pair(order_no, digits[-4:], dispatcher, tracker, keep_order=False)
+
+    def _check_pair(
+        self, order_no: str, last4: str, dispatcher: CollectingDispatcher, tracker: Tracker, keep_order: bool
+    ) -> dict[str, Any]:
+        try:
+            with shop_session(dispatcher) as session:
+                customer_id = verify_order_owner(session, order_no, last4)
+        except BackendUnavailable:
+            return {"flow_blocked": True}
+        except DomainError:
+            failures = (tracker.get_slot("verify_failures") or 0) + 1
+            if failures >= MAX_VERIFY_FAILURES:
+                dispatcher.utter_message(response="utter_verify_locked")
+                return {"verify_failures": failures, "flow_blocked": True,
+                        "phone_last4": None, "verified_customer_id": None}
+            dispatcher.utter_message(response="utter_verify_failed", remaining=int(MAX_VERIFY_FAILURES - failures))
+            # Ask for both again: either could be the wrong one.
+            return {"verify_failures": failures, "order_id": None, "phone_last4": None,
+                    "verified_customer_id": None}
+        tracker.slots["verified_customer_id"] = customer_id
+        extra = self.after_order(order_no, customer_id, dispatcher, tracker, {})
+        result = {"phone_last4": last4, "verified_customer_id": customer_id, **extra}
+        if keep_order:
+            result["order_id"] = order_no
+        return result
+
+    @staticmethod
+    def _owns(customer_id: int, order_no: str, dispatcher: CollectingDispatcher) -> bool:
+        try:
+            with shop_session(dispatcher) as session:
+                get_order_detail(session, customer_id, order_no, clock=system_clock)
+        except BackendUnavailable:
+            return False
+        except DomainError:
+            dispatcher.utter_message(response="utter_order_not_found")
+            return False
+        return True
+
+    def after_order(
+        self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Hook for flows that check the order as soon as it is known (slots to set)."""
+        return {}

@@ -1,0 +1,141 @@
+"""查订单: which order (buttons of recent orders for identified shoppers), then its status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, shop_session
+from actions.identity import token_customer
+from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.wording import label, money, when
+from shop.services.orders import list_orders
+from shop.services.views import ItemView, OrderDetail, TrackingInfo
+
+# Which orders a flow can act on, so the buttons offer only sensible choices.
+STATUSES_FOR_FORM: dict[str, tuple[str, ...]] = {
+    "urge_form": ("paid",),
+    "return_form": ("delivered", "completed"),
+    "exchange_form": ("delivered", "completed"),
+}
+MAX_TIMELINE_EVENTS = 5
+
+
+def describe_items(items: list[ItemView]) -> str:
+    """"T恤 黑色/L ×1、袜子 白色/均码 ×2": data, not wording."""
+    parts = []
+    for item in items:
+        spec = "/".join(v for v in (item.color, item.size) if v)
+        parts.append(f"{item.title}{' ' + spec if spec else ''} ×{item.quantity}")
+    return "、".join(parts)
+
+
+class ActionAskOrderId(Action):
+    """Asks which order; an identified shopper gets their recent orders as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer_id = token_customer(tracker)
+        if customer_id is None:
+            dispatcher.utter_message(response="utter_ask_order_id")
+            return []
+        statuses = STATUSES_FOR_FORM.get(tracker.active_loop_name or "", ())
+        try:
+            with shop_session(dispatcher) as session:
+                orders = [
+                    order
+                    for order in list_orders(session, customer_id, limit=20)
+                    if not statuses or order.status in statuses
+                ][:5]
+        except BackendUnavailable:
+            return []
+        if not orders:
+            dispatcher.utter_message(response="utter_no_orders")
+            dispatcher.utter_message(response="utter_ask_order_id")
+            return []
+        buttons = [
+            {
+                "title": f"{order.order_no} {'、'.join(order.item_titles)} {label(domain, 'status', order.status)}",
+                "payload": f'/inform{{"order_id": "{order.order_no}"}}',
+            }
+            for order in orders
+        ]
+        dispatcher.utter_message(response="utter_choose_order", buttons=buttons)
+        return []
+
+
+class ValidateOrderForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_order_form"
+
+
+class ActionShowOrder(Action):
+    """Status, items, the backend's progress hint and the tracking timeline."""
+
+    def name(self) -> str:
+        return "action_show_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("flow_blocked"):
+            return reset_flow_events()
+        order = load_order(tracker, dispatcher)
+        if order is not None:
+            show_order(order, dispatcher, domain)
+        return reset_flow_events()
+
+
+def masked_address(order: OrderDetail) -> str:
+    address = order.address
+    return f"{address.province}{address.city}{address.district}{address.street_masked}（{address.recipient_masked}）"
+
+
+def show_order(order: OrderDetail, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
+    dispatcher.utter_message(
+        response="utter_order_summary",
+        order_no=order.order_no,
+        created_at=when(order.created_at),
+        items=describe_items(order.items),
+        paid_amount=money(order.paid_amount),
+        phone=order.address.phone_masked,
+        address=masked_address(order),
+    )
+    dispatcher.utter_message(response=f"utter_order_status_{order.status}")
+    dispatcher.utter_message(
+        response=f"utter_progress_{order.progress.code}", **_params(order.progress.params, domain)
+    )
+    if order.tracking is not None:
+        show_tracking(order.tracking, dispatcher)
+
+
+def show_tracking(tracking: TrackingInfo, dispatcher: CollectingDispatcher) -> None:
+    if not tracking.events:
+        dispatcher.utter_message(response="utter_tracking_none")
+        return
+    timeline = "\n".join(
+        f"{when(event.time)} {event.place} {event.description}".strip()
+        for event in tracking.events[:MAX_TIMELINE_EVENTS]
+    )
+    dispatcher.utter_message(
+        response="utter_tracking", courier=tracking.courier, tracking_no=tracking.tracking_no, timeline=timeline
+    )
+    if tracking.claim_eligible:
+        dispatcher.utter_message(response="utter_tracking_stuck", hours=int(tracking.hours_since_update or 0))
+
+
+def _params(params: dict[str, Any], domain: DomainDict) -> dict[str, Any]:
+    """Dates read like the rest of the replies; a missing reason gets the domain's words."""
+    shown = {key: when(value) if hasattr(value, "strftime") else value for key, value in params.items()}
+    for key in ("reason", "delay_reason"):
+        if key in shown and not shown[key]:
+            shown[key] = label(domain, "delay", "unknown")
+    return shown

@@ -1,0 +1,186 @@
+"""退货: order → item → reason → photo for quality problems → confirmation → request."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, shop_session
+from actions.identity import current_customer
+from actions.items import find_item, single_item_id
+from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.wording import label, money, when
+from shop.clock import system_clock
+from shop.errors import DomainError
+from shop.services.returns import quote_return, request_return
+from shop.services.views import ReturnQuote
+
+URL = re.compile(r"^https?://\S+$")
+# Reasons the shop treats as the seller's fault: photo evidence, 15-day window, fee compensation.
+SELLER_FAULT = {"quality", "damaged", "wrong_item"}
+NLU_REASON_TO_KIND = {"size_mismatch": "no_reason", "other": "no_reason"}
+
+
+def reason_kind(reason: str | None) -> str:
+    reason = reason or "no_reason"
+    return NLU_REASON_TO_KIND.get(reason, reason)
+
+
+def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ReturnQuote | None:
+    """The backend's answer for the slots so far (None if it could not be asked)."""
+    customer_id = current_customer(tracker)
+    if customer_id is None:
+        return None
+    try:
+        with shop_session(dispatcher) as session:
+            return quote_return(
+                session,
+                customer_id,
+                tracker.get_slot("order_id"),
+                item_id=int(tracker.get_slot("item_id")),
+                reason_kind=reason_kind(tracker.get_slot("reason")),
+                clock=system_clock,
+            )
+    except DomainError:
+        dispatcher.utter_message(response="utter_order_not_found")
+    except BackendUnavailable:
+        pass
+    return None
+
+
+def explain_refusal(quote_: ReturnQuote, dispatcher: CollectingDispatcher) -> None:
+    known = {"not_delivered", "window_expired", "category_not_returnable", "already_requested"}
+    response = f"utter_return_{quote_.code}" if quote_.code in known else "utter_return_not_eligible"
+    dispatcher.utter_message(
+        response=response,
+        code=quote_.code,
+        item=quote_.item.title,
+        deadline=when(quote_.deadline) if quote_.deadline else "",
+    )
+
+
+class ValidateReturnForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_return_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if not slots:
+            return []
+        slots += ["item_id", "reason"]
+        if tracker.get_slot("reason") in SELLER_FAULT:
+            slots.append("evidence_url")
+        return slots + ["confirmed"]
+
+    def after_order(
+        self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        tracker.slots["order_id"] = order_no
+        order = load_order(tracker, dispatcher)
+        if order is None:
+            return {"flow_blocked": True}
+        if order.status not in ("delivered", "completed"):
+            dispatcher.utter_message(response="utter_return_not_delivered")
+            return {"flow_blocked": True}
+        item_id = single_item_id(order)
+        return {"item_id": item_id} if item_id else {}
+
+    def validate_item_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        order = load_order(tracker, dispatcher)
+        if order is None:
+            return {"item_id": None, "flow_blocked": True}
+        if find_item(order, value) is None:
+            dispatcher.utter_message(response="utter_item_not_in_order")
+            return {"item_id": None}
+        return {"item_id": str(value), **self._check_reason(tracker, dispatcher, item_id=str(value))}
+
+    def validate_reason(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        tracker.slots["reason"] = value
+        return {"reason": value, **self._check_reason(tracker, dispatcher)}
+
+    def _check_reason(
+        self, tracker: Tracker, dispatcher: CollectingDispatcher, item_id: str | None = None
+    ) -> dict[str, Any]:
+        """Once item and reason are known, ask the backend before asking anything more."""
+        if item_id:
+            tracker.slots["item_id"] = item_id
+        if not tracker.get_slot("item_id") or not tracker.get_slot("reason"):
+            return {}
+        quote_ = quote(tracker, dispatcher)
+        if quote_ is None:
+            return {"flow_blocked": True}
+        if not quote_.eligible:
+            explain_refusal(quote_, dispatcher)
+            return {"flow_blocked": True}
+        return {}
+
+    def validate_evidence_url(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not URL.match(str(value or "").strip()):
+            dispatcher.utter_message(response="utter_evidence_url_invalid")
+            return {"evidence_url": None}
+        return {"evidence_url": str(value).strip()}
+
+
+class ActionSubmitReturn(Action):
+    def name(self) -> str:
+        return "action_submit_return"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer_id = current_customer(tracker)
+        if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed") or customer_id is None:
+            return reset_flow_events()
+        reason = tracker.get_slot("reason")
+        evidence = tracker.get_slot("evidence_url")
+        try:
+            with shop_session(dispatcher) as session:
+                request = request_return(
+                    session,
+                    customer_id,
+                    tracker.get_slot("order_id"),
+                    item_id=int(tracker.get_slot("item_id")),
+                    reason_kind=reason_kind(reason),
+                    reason_text=label(domain, "reason", reason or "no_reason"),
+                    evidence_urls=[evidence] if evidence else [],
+                    clock=system_clock,
+                )
+        except DomainError as error:
+            dispatcher.utter_message(response="utter_return_not_eligible", code=error.code)
+            return reset_flow_events()
+        except BackendUnavailable:
+            return reset_flow_events()
+        if not request.created:
+            dispatcher.utter_message(
+                response="utter_return_exists",
+                request_no=request.request_no,
+                status=label(domain, "aftersale", request.status),
+            )
+        elif request.pickup_slot:
+            dispatcher.utter_message(
+                response="utter_return_created_pickup",
+                request_no=request.request_no,
+                pickup_slot=request.pickup_slot,
+                refund_amount=money(request.refund_amount),
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_return_created",
+                request_no=request.request_no,
+                refund_amount=money(request.refund_amount),
+                return_address=request.return_address,
+            )
+        return reset_flow_events()

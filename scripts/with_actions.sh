@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run a command with the action server beside it; stop the server when the command ends.
+# Usage: scripts/with_actions.sh COMMAND [ARGS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port="${ACTIONS_PORT:-5055}"
+mkdir -p var
+.venv/bin/rasa run actions --actions actions --port "$port" >var/actions.log 2>&1 &
+actions_pid=$!
+trap 'kill "$actions_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  if curl -sf "http://localhost:$port/health" >/dev/null; then break; fi
+  if ! kill -0 "$actions_pid" 2>/dev/null; then echo "action server failed, see var/actions.log" >&2; exit 1; fi
+  sleep 0.5
+done
+"$@"
