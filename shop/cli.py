@@ -1,0 +1,150 @@
+"""Operator/developer CLI: ``python -m shop {init,seed,import,show,token,reset}``.
+
+Labels printed here are for developers, not shoppers (the bot's wording lives in domain.yml).
+Exit codes: 0 ok, 1 domain/data error (message on stderr), 2 usage error (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from shop.clock import system_clock, to_shop_time
+from shop.db import drop_schema, init_schema, make_engine, session_scope
+from shop.errors import DomainError
+from shop.importer import import_file
+from shop.models import Order
+from shop.privacy import mask_name, mask_phone
+from shop.seed import seed
+from shop.tokens import mint_token
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m shop", description="Xiaoer shop backend tools")
+    parser.add_argument("--db", help="database URL (default: $SHOP_DB_URL or var/shop.db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create the tables")
+    seed_p = sub.add_parser("seed", help="load deterministic demo data into an empty database")
+    seed_p.add_argument("--now", type=_iso, help="ISO time the demo data is relative to (default: now)")
+    seed_p.add_argument("--rng-seed", type=int, default=42)
+    import_p = sub.add_parser("import", help="import a JSON file (all or nothing)")
+    import_p.add_argument("file")
+    show_p = sub.add_parser("show", help="print one order")
+    show_p.add_argument("order_no")
+    token_p = sub.add_parser("token", help="mint a customer token")
+    token_p.add_argument("customer_id", type=int)
+    token_p.add_argument("--ttl", type=int, default=86400, help="seconds (default 86400)")
+    reset_p = sub.add_parser("reset", help="drop, create and seed (demo convenience)")
+    reset_p.add_argument("--now", type=_iso)
+    return parser
+
+
+def _iso(value: str) -> datetime:
+    try:
+        return to_shop_time(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO datetime: {value!r}") from exc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except DomainError as exc:
+        print(f"error: {exc.message}" if exc.code == "invalid_import" else f"error: {exc}", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        print(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+    return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "token":
+        print(mint_token(args.customer_id, ttl_seconds=args.ttl))
+        return 0
+    engine = make_engine(args.db)
+    handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset}
+    handlers[args.command](engine, args)
+    return 0
+
+
+def _init(engine: Engine, _args: argparse.Namespace) -> None:
+    init_schema(engine)
+    print("schema created")
+
+
+def _seed(engine: Engine, args: argparse.Namespace) -> None:
+    with session_scope(engine) as session:
+        counts = seed(session, now=args.now or system_clock(), rng_seed=getattr(args, "rng_seed", 42))
+    print("seeded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def _import(engine: Engine, args: argparse.Namespace) -> None:
+    with session_scope(engine) as session:
+        summary = import_file(session, args.file)
+    print(f"imported: customers={summary.customers}, products={summary.products}, "
+          f"skus={summary.skus}, orders={summary.orders}")
+
+
+def _reset(engine: Engine, args: argparse.Namespace) -> None:
+    drop_schema(engine)
+    init_schema(engine)
+    _seed(engine, args)
+
+
+def _show(engine: Engine, args: argparse.Namespace) -> None:
+    with session_scope(engine) as session:
+        order = session.execute(select(Order).where(Order.order_no == args.order_no)).scalar_one_or_none()
+        if order is None:
+            raise DomainError("not_found", f"order {args.order_no} not found")
+        print("\n".join(format_order(order)))
+
+
+def format_order(order: Order) -> list[str]:
+    """Readable multi-line dump of an order (masked personal data)."""
+    c = order.customer
+    lines = [
+        f"Order {order.order_no}  status={order.status}",
+        f"  customer #{c.id} {mask_name(c.name)} {mask_phone(c.phone)}",
+        f"  created {order.created_at}  paid {order.paid_at or '-'}  ship_by {order.ship_by or '-'}",
+        f"  delivered {order.delivered_at or '-'}  completed {order.completed_at or '-'}"
+        f"  cancelled {order.cancelled_at or '-'}",
+        f"  total {order.total_amount}  paid/due {order.paid_amount}",
+        f"  ship to {order.province}{order.city}{order.district} ({mask_name(order.recipient)} "
+        f"{mask_phone(order.phone)})",
+    ]
+    if order.delay_reason:
+        lines.append(f"  delay reason: {order.delay_reason}")
+    lines.append("  items:")
+    lines += [f"    #{i.id} {i.sku.sku_code} {i.sku.product.title} {i.sku.size or ''} {i.sku.color or ''}"
+              f" x{i.quantity} @ {i.unit_price} paid {i.paid_amount}" for i in order.items]
+    lines.append("  payments:")
+    payments = [f"    {p.created_at} {p.method} {p.amount} {p.status}"
+                f"{' (' + p.failure_reason + ')' if p.failure_reason else ''}"
+                f"{' refund:' + p.refund_reason if p.refund_reason else ''}" for p in order.payments]
+    lines += payments or ["    -"]
+    lines += _shipment_lines(order) + _after_sale_lines(order)
+    return lines
+
+
+def _shipment_lines(order: Order) -> list[str]:
+    ship = order.shipment
+    if ship is None:
+        return ["  shipment: -"]
+    lines = [f"  shipment: {ship.courier} {ship.tracking_no} shipped {ship.shipped_at}"]
+    lines += [f"    {e.time} {e.place} {e.description}" for e in reversed(ship.events)]
+    return lines
+
+
+def _after_sale_lines(order: Order) -> list[str]:
+    lines = ["  after-sales:"]
+    for req in order.after_sales:
+        lines.append(f"    {req.request_no} {req.type} {req.status} reason={req.reason_kind}"
+                     f" refund={req.refund_amount}")
+        lines += [f"      {e.time} {e.status}{' ' + e.note if e.note else ''}" for e in req.events]
+    return lines if len(lines) > 1 else ["  after-sales: -"]

@@ -1,0 +1,335 @@
+"""ORM models (SQLAlchemy 1.4 declarative, used 2.0 style).
+
+Conventions: datetimes are naive shop-local time (see :mod:`shop.clock`); money is
+``Numeric(12, 2)`` mapped to ``Decimal``; status values are plain strings checked by
+both :mod:`shop.states` and a CHECK constraint so bad data cannot sneak in via SQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+ORDER_STATUSES = ("pending_payment", "paid", "shipped", "delivered", "completed", "cancelled")
+AFTER_SALE_TYPES = ("return", "exchange", "refund_only")
+AFTER_SALE_STATUSES = (
+    "requested", "approved", "return_shipped", "received", "refunded", "exchanged", "rejected",
+)
+PAYMENT_STATUSES = ("succeeded", "failed", "refunded")
+TICKET_STATUSES = ("open", "assigned", "closed")
+
+
+def Money() -> Numeric:  # noqa: N802 - reads like a column type
+    """Money column type: exact decimals, two places."""
+    return Numeric(12, 2, asdecimal=True)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(50), nullable=False)
+    phone = Column(String(11), nullable=False, unique=True)
+    province = Column(String(30), nullable=False, default="")
+    city = Column(String(30), nullable=False, default="")
+    district = Column(String(30), nullable=False, default="")
+    street = Column(String(200), nullable=False, default="")
+
+    orders = relationship("Order", back_populates="customer")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(100), nullable=False)
+    category = Column(String(20), nullable=False)
+    # returnable=False or return_window_days=0 => no "7天无理由" returns (生鲜, 定制 ...).
+    returnable = Column(Boolean, nullable=False, default=True)
+    return_window_days = Column(Integer, nullable=False, default=7)
+
+    skus = relationship("Sku", back_populates="product", order_by="Sku.id")
+
+
+class Sku(Base):
+    __tablename__ = "skus"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="ck_sku_stock"),
+        CheckConstraint("reserved >= 0", name="ck_sku_reserved"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    sku_code = Column(String(40), nullable=False, unique=True)
+    product_id = Column(ForeignKey("products.id"), nullable=False, index=True)
+    size = Column(String(10))
+    color = Column(String(20))
+    price = Column(Money(), nullable=False)
+    stock = Column(Integer, nullable=False, default=0)
+    # Units promised to pending exchanges; available = stock - reserved.
+    reserved = Column(Integer, nullable=False, default=0)
+
+    product = relationship("Product", back_populates="skus")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(_in("status", ORDER_STATUSES), name="ck_order_status"),
+        Index("ix_orders_customer_created", "customer_id", "created_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    order_no = Column(String(19), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False)
+    status = Column(String(20), nullable=False)
+    # total_amount: list price sum; paid_amount: amount due/charged after discounts.
+    total_amount = Column(Money(), nullable=False)
+    paid_amount = Column(Money(), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    paid_at = Column(DateTime)
+    ship_by = Column(DateTime)
+    province = Column(String(30), nullable=False)
+    city = Column(String(30), nullable=False)
+    district = Column(String(30), nullable=False)
+    street = Column(String(200), nullable=False)
+    recipient = Column(String(50), nullable=False)
+    phone = Column(String(11), nullable=False)
+    delay_reason = Column(String(200))
+    delivered_at = Column(DateTime)
+    completed_at = Column(DateTime)
+    cancelled_at = Column(DateTime)
+
+    customer = relationship("Customer", back_populates="orders")
+    items = relationship("OrderItem", back_populates="order", order_by="OrderItem.id")
+    payments = relationship("Payment", back_populates="order", order_by="(Payment.created_at, Payment.id)")
+    shipment = relationship("Shipment", back_populates="order", uselist=False)
+    after_sales = relationship("AfterSaleRequest", back_populates="order", order_by="AfterSaleRequest.id")
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_item_quantity"),)
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    sku_id = Column(ForeignKey("skus.id"), nullable=False)
+    quantity = Column(Integer, nullable=False)
+    unit_price = Column(Money(), nullable=False)
+    # What was actually paid for the whole line after discounts (= refund basis).
+    paid_amount = Column(Money(), nullable=False)
+
+    order = relationship("Order", back_populates="items")
+    sku = relationship("Sku")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (CheckConstraint(_in("status", PAYMENT_STATUSES), name="ck_payment_status"),)
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    method = Column(String(20), nullable=False)
+    amount = Column(Money(), nullable=False)
+    status = Column(String(20), nullable=False)
+    failure_reason = Column(String(30))  # insufficient_balance / card_limit / system_error
+    created_at = Column(DateTime, nullable=False)
+    refunded_at = Column(DateTime)
+    refund_reason = Column(String(30))  # order_cancelled / duplicate_charge
+
+    order = relationship("Order", back_populates="payments")
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, unique=True)
+    courier = Column(String(30), nullable=False)
+    tracking_no = Column(String(40), nullable=False)
+    shipped_at = Column(DateTime, nullable=False)
+
+    order = relationship("Order", back_populates="shipment")
+    events = relationship("TrackingEvent", back_populates="shipment", order_by="TrackingEvent.time")
+
+
+class TrackingEvent(Base):
+    __tablename__ = "tracking_events"
+
+    id = Column(Integer, primary_key=True)
+    shipment_id = Column(ForeignKey("shipments.id"), nullable=False, index=True)
+    time = Column(DateTime, nullable=False)
+    place = Column(String(100), nullable=False, default="")
+    description = Column(String(300), nullable=False)
+
+    shipment = relationship("Shipment", back_populates="events")
+
+
+class AfterSaleRequest(Base):
+    __tablename__ = "after_sale_requests"
+    __table_args__ = (
+        CheckConstraint(_in("type", AFTER_SALE_TYPES), name="ck_as_type"),
+        CheckConstraint(_in("status", AFTER_SALE_STATUSES), name="ck_as_status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    request_no = Column(String(24), unique=True)  # derived from id right after insert
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    type = Column(String(20), nullable=False)
+    status = Column(String(20), nullable=False)
+    reason_kind = Column(String(30), nullable=False)
+    reason_text = Column(Text, nullable=False, default="")
+    evidence_urls = Column(JSON, nullable=False, default=list)
+    refund_amount = Column(Money())
+    refund_method = Column(String(20))
+    shipping_fee_compensation = Column(Money(), nullable=False, default=0)
+    return_address = Column(String(200))
+    pickup_slot = Column(String(40))
+    target_sku_id = Column(ForeignKey("skus.id"))
+    price_difference = Column(Money())
+    # Unique: the database itself refuses a second copy of the same request (races).
+    idempotency_key = Column(String(160), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+    order = relationship("Order", back_populates="after_sales")
+    items = relationship("AfterSaleItem", back_populates="request", order_by="AfterSaleItem.id")
+    events = relationship(
+        "AfterSaleEvent", back_populates="request", order_by="(AfterSaleEvent.time, AfterSaleEvent.id)"
+    )
+    target_sku = relationship("Sku")
+
+
+class AfterSaleItem(Base):
+    __tablename__ = "after_sale_items"
+
+    id = Column(Integer, primary_key=True)
+    request_id = Column(ForeignKey("after_sale_requests.id"), nullable=False, index=True)
+    order_item_id = Column(ForeignKey("order_items.id"), nullable=False, index=True)
+    quantity = Column(Integer, nullable=False)
+
+    request = relationship("AfterSaleRequest", back_populates="items")
+    order_item = relationship("OrderItem")
+
+
+class AfterSaleEvent(Base):
+    __tablename__ = "after_sale_events"
+
+    id = Column(Integer, primary_key=True)
+    request_id = Column(ForeignKey("after_sale_requests.id"), nullable=False, index=True)
+    status = Column(String(20), nullable=False)
+    time = Column(DateTime, nullable=False)
+    note = Column(String(200))
+
+    request = relationship("AfterSaleRequest", back_populates="events")
+
+
+class ShippingReminder(Base):
+    __tablename__ = "shipping_reminders"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(_in("status", TICKET_STATUSES), name="ck_ticket_status"),
+        # At most one not-closed ticket per conversation, enforced by the DB (partial index).
+        Index(
+            "uq_ticket_open_conversation",
+            "conversation_id",
+            unique=True,
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+    )
+
+    id = Column(Integer, primary_key=True)
+    ticket_no = Column(String(24), unique=True)
+    customer_id = Column(ForeignKey("customers.id"))
+    order_id = Column(ForeignKey("orders.id"), index=True)
+    conversation_id = Column(String(100), nullable=False)
+    topic = Column(String(40), nullable=False)
+    skill_group = Column(String(10), nullable=False)
+    priority = Column(String(10), nullable=False)
+    summary = Column(Text, nullable=False, default="")
+    status = Column(String(20), nullable=False, default="open")
+    assignee = Column(String(50))
+    created_at = Column(DateTime, nullable=False)
+    closed_at = Column(DateTime)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, unique=True)
+    kind = Column(String(10), nullable=False)  # personal / company
+    title = Column(String(100), nullable=False)
+    tax_no = Column(String(18))
+    email = Column(String(120), nullable=False)
+    status = Column(String(10), nullable=False, default="requested")  # requested / issued
+    requested_at = Column(DateTime, nullable=False)
+    issued_at = Column(DateTime)
+
+
+class AddressChange(Base):
+    """Audit trail of shipping-address changes (old and new as JSON snapshots)."""
+
+    __tablename__ = "address_changes"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    old_address = Column(JSON, nullable=False)
+    new_address = Column(JSON, nullable=False)
+    changed_at = Column(DateTime, nullable=False)
+
+
+class Claim(Base):
+    """Stuck-parcel follow-up: ``courier_check`` (催查件) or ``claim`` (先行赔付)."""
+
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("order_id", "kind", name="uq_claim_order_kind"),)
+
+    id = Column(Integer, primary_key=True)
+    claim_no = Column(String(24), unique=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False)
+    kind = Column(String(20), nullable=False)
+    status = Column(String(20), nullable=False, default="open")
+    amount = Column(Money())
+    created_at = Column(DateTime, nullable=False)
+
+
+class SatisfactionRating(Base):
+    __tablename__ = "satisfaction_ratings"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="ck_rating_range"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(100), nullable=False, unique=True)
+    rating = Column(Integer, nullable=False)
+    comment = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)

@@ -1,0 +1,113 @@
+"""Order listing, order detail with a progress code, and phone-based owner check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop.clock import Clock
+from shop.errors import DomainError, not_found
+from shop.models import Customer, Order
+from shop.services._common import address_view, get_owned_order, item_view
+from shop.services.tracking import tracking_for
+from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
+
+MAX_LIMIT = 50
+
+
+def list_orders(
+    session: Session, customer_id: int, *, status: str | None = None, limit: int = 5
+) -> list[OrderSummary]:
+    """The customer's most recent orders first, optionally only one status."""
+    stmt = select(Order).where(Order.customer_id == customer_id)
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
+    return [_summary(order) for order in session.execute(stmt).scalars()]
+
+
+def _summary(order: Order) -> OrderSummary:
+    titles = [item.sku.product.title for item in order.items]
+    return OrderSummary(order.order_no, order.status, order.created_at, order.total_amount, titles)
+
+
+def get_order_detail(
+    session: Session,
+    customer_id: int,
+    order_no: str,
+    *,
+    clock: Clock,
+    stuck_after_hours: int | None = None,
+) -> OrderDetail:
+    """Everything the bot may say about one order (address masked)."""
+    order = get_owned_order(session, customer_id, order_no)
+    now = clock()
+    tracking = tracking_for(order, now, stuck_after_hours) if order.shipment is not None else None
+    return OrderDetail(
+        order_no=order.order_no,
+        status=order.status,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        ship_by=order.ship_by,
+        delivered_at=order.delivered_at,
+        total_amount=order.total_amount,
+        paid_amount=order.paid_amount,
+        items=[item_view(item) for item in order.items],
+        address=address_view(order),
+        progress=progress_for(order, now, tracking),
+        tracking=tracking,
+        delay_reason=order.delay_reason,
+    )
+
+
+def progress_for(order: Order, now: datetime, tracking: TrackingInfo | None) -> Progress:
+    """Map status + time to one progress code; see docs/shop.md for the code table."""
+    status = order.status
+    if status == "pending_payment":
+        return Progress("awaiting_payment", {"amount_due": order.paid_amount, "created_at": order.created_at})
+    if status == "paid":
+        return _paid_progress(order, now)
+    if status == "shipped":
+        return _shipped_progress(order, tracking)
+    stamps = {"delivered": order.delivered_at, "completed": order.completed_at,
+              "cancelled": order.cancelled_at}
+    return Progress(status, {f"{status}_at": stamps.get(status)})
+
+
+def _paid_progress(order: Order, now: datetime) -> Progress:
+    ship_by = order.ship_by
+    if ship_by is None or now >= ship_by:
+        return Progress("ship_overdue", {"ship_by": ship_by, "delay_reason": order.delay_reason})
+    if ship_by.date() == now.date():
+        return Progress("packing_today", {"ship_by": ship_by})
+    return Progress("packing", {"ship_by": ship_by})
+
+
+def _shipped_progress(order: Order, tracking: TrackingInfo | None) -> Progress:
+    params: dict[str, object] = {
+        "courier": tracking.courier if tracking else None,
+        "tracking_no": tracking.tracking_no if tracking else None,
+        "latest": tracking.latest if tracking else None,
+        "hours_since_update": tracking.hours_since_update if tracking else None,
+    }
+    stuck = bool(tracking and tracking.is_stuck)
+    if stuck or order.delay_reason:
+        return Progress("in_transit_late", {**params, "reason": order.delay_reason, "stuck": stuck})
+    return Progress("in_transit", params)
+
+
+def verify_order_owner(session: Session, order_no: str, phone_last4: str) -> int:
+    """Customer id if ``phone_last4`` matches the buyer's or recipient's phone, else not_found."""
+    last4 = str(phone_last4 or "").strip()
+    if len(last4) != 4 or not last4.isdigit():
+        raise DomainError("invalid_input", "phone_last4 must be 4 digits", field="phone_last4")
+    row = session.execute(
+        select(Order.customer_id, Order.phone, Customer.phone)
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(Order.order_no == str(order_no or "").strip())
+    ).first()
+    if row is None or last4 not in (row[1][-4:], row[2][-4:]):
+        raise not_found()
+    return int(row[0])
