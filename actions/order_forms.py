@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -55,6 +56,10 @@ class OrderFormValidation(FormValidationAction):
     """
 
     flow_slots: tuple[str, ...] = ()
+
+    @abstractmethod
+    def name(self) -> str:
+        """Each form's validation action names itself (this base is never registered)."""
 
     async def required_slots(
         self,

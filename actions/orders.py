@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -133,9 +134,29 @@ def show_tracking(tracking: TrackingInfo, dispatcher: CollectingDispatcher) -> N
 
 
 def _params(params: dict[str, Any], domain: DomainDict) -> dict[str, Any]:
-    """Dates read like the rest of the replies; a missing reason gets the domain's words."""
-    shown = {key: when(value) if hasattr(value, "strftime") else value for key, value in params.items()}
+    """Plain values for the response template: dates formatted, objects left out."""
+    shown: dict[str, Any] = {}
+    for key, value in params.items():
+        if hasattr(value, "strftime"):
+            shown[key] = when(value)
+        elif value is None or isinstance(value, (str, int, float, Decimal)):
+            shown[key] = str(value) if isinstance(value, Decimal) else value
     for key in ("reason", "delay_reason"):
         if key in shown and not shown[key]:
             shown[key] = label(domain, "delay", "unknown")
     return shown
+
+
+class ActionRouteInform(Action):
+    """Information without a flow: an order number alone means "show me this order"."""
+
+    def name(self) -> str:
+        return "action_route_inform"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if any(entity.get("entity") == "order_id" for entity in tracker.latest_message.get("entities", [])):
+            return [FollowupAction("order_form")]
+        dispatcher.utter_message(response="utter_inform_without_context")
+        return []

@@ -20,7 +20,7 @@ from shop.errors import DomainError
 from shop.services.returns import quote_return, request_return
 from shop.services.views import ReturnQuote
 
-URL = re.compile(r"^https?://\S+$")
+URL = re.compile(r"https?://[^\s，。！]+")
 # Reasons the shop treats as the seller's fault: photo evidence, 15-day window, fee compensation.
 SELLER_FAULT = {"quality", "damaged", "wrong_item"}
 NLU_REASON_TO_KIND = {"size_mismatch": "no_reason", "other": "no_reason"}
@@ -128,10 +128,11 @@ class ValidateReturnForm(OrderFormValidation):
     def validate_evidence_url(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not URL.match(str(value or "").strip()):
+        link = URL.search(str(value or ""))
+        if link is None:
             dispatcher.utter_message(response="utter_evidence_url_invalid")
             return {"evidence_url": None}
-        return {"evidence_url": str(value).strip()}
+        return {"evidence_url": link.group(0)}
 
 
 class ActionSubmitReturn(Action):

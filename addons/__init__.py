@@ -1,0 +1,1 @@
+"""Rasa components of Xiaoer (loaded by module path from config.yml)."""
