@@ -20,15 +20,15 @@ class BackendUnavailable(Exception):
 
 
 @contextmanager
-def shop_session(dispatcher: CollectingDispatcher) -> Iterator[Session]:
-    """A committed-on-success session; database failures become `utter_system_busy`.
+def shop_session(dispatcher: CollectingDispatcher, busy_response: str = "utter_system_busy") -> Iterator[Session]:
+    """A committed-on-success session; database failures become `busy_response`.
 
     Domain errors pass through for the caller to map to a response.
     """
     try:
         with session_scope(make_engine()) as session:
             yield session
-    except SQLAlchemyError:
+    except (SQLAlchemyError, OSError):  # OSError: e.g. the SQLite file's directory cannot be created
         logger.exception("shop database unavailable")
-        dispatcher.utter_message(response="utter_system_busy")
+        dispatcher.utter_message(response=busy_response)
         raise BackendUnavailable() from None

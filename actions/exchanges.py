@@ -120,13 +120,16 @@ class ValidateExchangeForm(OrderFormValidation):
         if quote_.code in ("out_of_stock", "sku_not_found", "same_sku"):
             if not has_target:
                 return {}  # nothing chosen yet: the question comes next
-            dispatcher.utter_message(response=f"utter_exchange_{quote_.code}", target=_target(tracker))
+            dispatcher.utter_message(response=f"utter_exchange_{quote_.code}", target=_target(tracker, quote_))
             return {"size": None, "color": None}
         dispatcher.utter_message(response="utter_exchange_not_eligible", code=quote_.code)
         return {"flow_blocked": True}
 
 
-def _target(tracker: Tracker) -> str:
+def _target(tracker: Tracker, quote_: ExchangeQuote | None = None) -> str:
+    """The resolved target ("白色 L") when there is one; else the shopper's words (relative "+1" included)."""
+    if quote_ is not None and quote_.target_sku_code:
+        return describe_target(quote_)
     return " ".join(str(v) for v in (tracker.get_slot("color"), tracker.get_slot("size")) if v)
 
 
@@ -140,27 +143,28 @@ class ActionSubmitExchange(Action):
         customer_id = current_customer(tracker)
         if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed") or customer_id is None:
             return reset_flow_events()
+        target = _target(tracker)
+        spec: dict[str, Any] = {
+            "item_id": int(tracker.get_slot("item_id")),
+            "target_size": tracker.get_slot("size"),
+            "target_color": tracker.get_slot("color"),
+            "clock": system_clock,
+        }
         try:
             with shop_session(dispatcher) as session:
-                request = request_exchange(
-                    session,
-                    customer_id,
-                    tracker.get_slot("order_id"),
-                    item_id=int(tracker.get_slot("item_id")),
-                    target_size=tracker.get_slot("size"),
-                    target_color=tracker.get_slot("color"),
-                    clock=system_clock,
-                )
+                # A read first, to name the target as the shopper knows it ("+1" -> "白色 L").
+                target = _target(tracker, quote_exchange(session, customer_id, tracker.get_slot("order_id"), **spec))
+                request = request_exchange(session, customer_id, tracker.get_slot("order_id"), **spec)
         except DomainError as error:
             response = f"utter_exchange_{error.code}" if error.code in ("out_of_stock", "sku_not_found") else (
                 "utter_exchange_not_eligible")
-            dispatcher.utter_message(response=response, code=error.code, target=_target(tracker))
+            dispatcher.utter_message(response=response, code=error.code, target=target)
             return reset_flow_events()
         except BackendUnavailable:
             return reset_flow_events()
         if not request.created:
             dispatcher.utter_message(
-                response="utter_return_exists",
+                response="utter_exchange_exists",
                 request_no=request.request_no,
                 status=label(domain, "aftersale", request.status),
             )
@@ -168,7 +172,7 @@ class ActionSubmitExchange(Action):
             dispatcher.utter_message(
                 response="utter_exchange_created",
                 request_no=request.request_no,
-                target=_target(tracker),
+                target=target,
                 return_address=request.return_address,
             )
         return reset_flow_events()

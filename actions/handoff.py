@@ -8,13 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from shop.services.service_hours import is_within_service_hours, next_opening
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
 from actions.order_forms import reset_flow_events
 from shop.clock import system_clock
 from shop.config import get_settings
+from shop.errors import DomainError
+from shop.services.service_hours import is_within_service_hours, next_opening
 from shop.services.tickets import open_ticket
 from shop.services.views import TicketView
 
@@ -55,17 +56,24 @@ def summary(tracker: Tracker) -> str:
 
 
 def create_ticket(tracker: Tracker, dispatcher: CollectingDispatcher, topic: str | None = None) -> TicketView | None:
+    fields: dict[str, Any] = {
+        "customer_id": current_customer(tracker),
+        "topic": topic or conversation_topic(tracker),
+        "summary": summary(tracker),
+        "conversation_id": tracker.sender_id,
+        "clock": system_clock,
+    }
     try:
-        with shop_session(dispatcher) as session:
-            return open_ticket(
-                session,
-                customer_id=current_customer(tracker),
-                order_no=tracker.get_slot("order_id"),
-                topic=topic or conversation_topic(tracker),
-                summary=summary(tracker),
-                conversation_id=tracker.sender_id,
-                clock=system_clock,
-            )
+        # No ticket, no human: the usual "busy, ask for a human" reply would send the shopper in circles.
+        with shop_session(dispatcher, busy_response="utter_handoff_unavailable") as session:
+            try:
+                return open_ticket(session, order_no=tracker.get_slot("order_id"), **fields)
+            except DomainError as error:
+                if error.code != "not_found":
+                    raise
+                # The order is not provably the shopper's (e.g. locked out of the phone check):
+                # file the ticket without it; the summary still names it for the agent.
+                return open_ticket(session, order_no=None, **fields)
     except BackendUnavailable:
         return None
 

@@ -27,8 +27,9 @@ NLU_REASON_TO_KIND = {"size_mismatch": "no_reason", "other": "no_reason"}
 
 
 def reason_kind(reason: str | None) -> str:
-    reason = reason or "no_reason"
-    return NLU_REASON_TO_KIND.get(reason, reason)
+    """The backend's reason kind; any other words the NLU extracted count as "no reason"."""
+    reason = NLU_REASON_TO_KIND.get(reason or "no_reason", reason or "no_reason")
+    return reason if reason in SELLER_FAULT else "no_reason"
 
 
 def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ReturnQuote | None:

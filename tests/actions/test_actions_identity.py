@@ -1,0 +1,304 @@
+"""Who is asking: signed tokens, the order + phone check, and what each may see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from actions_testkit import (
+    all_text,
+    make_tracker,
+    message,
+    names,
+    required_slots,
+    run_action,
+    token_for,
+    user_event,
+    validate,
+)
+from rasa_sdk.events import SlotSet
+
+from actions.identity import current_customer, token_customer
+from actions.orders import ActionAskOrderId, ActionRouteInform, ActionShowOrder, ValidateOrderForm
+from actions.returns import ValidateReturnForm
+from shop.clock import system_clock
+from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
+
+pytestmark = pytest.mark.usefixtures("shop_db")
+
+OWN = DEMO_ORDERS["in_transit"]
+OTHERS = OTHER_CUSTOMER_ORDERS["in_transit"]
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+def test_token_customer_sees_own_order(domain: dict[str, Any]) -> None:
+    tracker = make_tracker({"order_id": OWN}, token=token_for(1))
+    dispatcher, events = run_action(ActionShowOrder(), tracker, domain)
+    assert names(dispatcher) == [
+        "utter_order_summary", "utter_order_status_shipped", "utter_progress_in_transit", "utter_tracking",
+    ]
+    summary = message(dispatcher, "utter_order_summary")
+    assert summary["order_no"] == OWN
+    assert summary["phone"] == "138****1234"
+    assert "13800001234" not in all_text(dispatcher)
+    assert "智能手环" in summary["items"]
+    tracking = message(dispatcher, "utter_tracking")
+    assert tracking["tracking_no"].endswith(OWN[-12:])
+    assert tracking["timeline"].count("\n") == 2  # three seeded events, newest first
+    assert SlotSet("flow_blocked", None) in events
+
+
+def test_show_order_progress_params_are_formatted(domain: dict[str, Any]) -> None:
+    tracker = make_tracker({"order_id": DEMO_ORDERS["ship_overdue"]}, token=token_for(1))
+    dispatcher, _ = run_action(ActionShowOrder(), tracker, domain)
+    assert names(dispatcher) == ["utter_order_summary", "utter_order_status_paid", "utter_progress_ship_overdue"]
+    progress = message(dispatcher, "utter_progress_ship_overdue")
+    assert progress["delay_reason"] == "暴雨导致干线延误"
+    assert isinstance(progress["ship_by"], str) and ":" in progress["ship_by"]
+
+
+def test_stuck_parcel_offers_a_claim(domain: dict[str, Any]) -> None:
+    tracker = make_tracker({"order_id": DEMO_ORDERS["stuck"]}, token=token_for(1))
+    dispatcher, _ = run_action(ActionShowOrder(), tracker, domain)
+    assert "utter_progress_in_transit_late" in names(dispatcher)
+    # No delay reason recorded: the label from domain.yml stands in.
+    assert message(dispatcher, "utter_progress_in_transit_late")["reason"] == "物流信息更新延迟"
+    assert message(dispatcher, "utter_tracking_stuck")["hours"] >= 80
+
+
+def test_other_customers_order_is_not_found_and_nothing_leaks(domain: dict[str, Any]) -> None:
+    tracker = make_tracker({"order_id": OTHERS}, token=token_for(1))
+    dispatcher, _ = run_action(ActionShowOrder(), tracker, domain)
+    assert names(dispatcher) == ["utter_order_not_found"]
+    text = all_text(dispatcher)
+    for secret in ("5678", "李", "蓝牙耳机", OTHERS[-12:]):
+        assert secret not in text
+
+
+def test_form_refuses_other_customers_order_with_token(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(token=token_for(1), active_loop="order_form")
+    dispatcher, result = validate(ValidateOrderForm(), "order_id", OTHERS, tracker, domain)
+    assert result == {"order_id": None}
+    assert names(dispatcher) == ["utter_order_not_found"]
+    assert "5678" not in all_text(dispatcher)
+
+
+def test_form_with_token_needs_no_phone(domain: dict[str, Any]) -> None:
+    form = ValidateOrderForm()
+    tracker = make_tracker(token=token_for(1), active_loop="order_form")
+    assert required_slots(form, tracker, domain) == ["order_id"]
+    dispatcher, result = validate(form, "order_id", f"订单号 {OWN}", tracker, domain)
+    assert result == {"order_id": OWN}
+    assert dispatcher.messages == []
+
+
+def test_invalid_order_number_format(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(token=token_for(1), active_loop="order_form")
+    dispatcher, result = validate(ValidateOrderForm(), "order_id", "12345", tracker, domain)
+    assert result == {"order_id": None}
+    assert names(dispatcher) == ["utter_order_id_invalid"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: token_for(1, now=system_clock() - timedelta(days=2)), id="expired"),
+        pytest.param(lambda: token_for(1)[:-2] + ("AA" if not token_for(1).endswith("AA") else "BB"), id="tampered"),
+        pytest.param(lambda: token_for(1, secret="someone-elses-secret"), id="wrong-secret"),
+        pytest.param(lambda: "not-a-token", id="garbage"),
+    ],
+)
+def test_bad_token_is_anonymous(token: Any, domain: dict[str, Any]) -> None:
+    tracker = make_tracker({"order_id": OWN}, token=token())
+    assert token_customer(tracker) is None
+    assert current_customer(tracker) is None
+    dispatcher, _ = run_action(ActionShowOrder(), tracker, domain)
+    assert names(dispatcher) == ["utter_order_not_found"]
+    # ... and the form falls back to the phone check.
+    assert required_slots(ValidateOrderForm(), tracker, domain) == ["order_id", "phone_last4"]
+
+
+def test_forged_payload_for_another_customer_is_rejected() -> None:
+    genuine_payload, signature = token_for(1).split(".")
+    forged_payload = token_for(2).split(".")[0]
+    tracker = make_tracker(token=f"{forged_payload}.{signature}")
+    assert token_customer(tracker) is None
+    assert genuine_payload != forged_payload
+
+
+def test_token_sent_once_is_remembered_and_latest_token_wins() -> None:
+    events = [user_event("你好", "greet", token=token_for(1)), user_event("查订单", "query_order")]
+    assert current_customer(make_tracker(events=events)) == 1
+    events.append(user_event("换账号了", "inform", token=token_for(2)))
+    assert current_customer(make_tracker(events=events)) == 2
+
+
+def test_token_beats_verified_slot() -> None:
+    tracker = make_tracker({"verified_customer_id": 2}, token=token_for(1))
+    assert current_customer(tracker) == 1
+
+
+# --- anonymous: order number + last 4 digits ------------------------------------------------
+
+def anonymous(active_loop: str = "order_form", **slots: Any) -> Any:
+    return make_tracker(slots, active_loop=active_loop)
+
+
+def test_anonymous_wrong_digits_then_locked(domain: dict[str, Any]) -> None:
+    form = ValidateOrderForm()
+    tracker = anonymous()
+    assert required_slots(form, tracker, domain) == ["order_id", "phone_last4"]
+    for attempt in (1, 2):
+        dispatcher, result = validate(form, "order_id", OWN, tracker, domain)
+        assert result == {"order_id": OWN, "verified_customer_id": None}
+        dispatcher, result = validate(form, "phone_last4", "尾号 0000", tracker, domain)
+        assert names(dispatcher) == ["utter_verify_failed"]
+        assert message(dispatcher, "utter_verify_failed")["remaining"] == 3 - attempt
+        assert result == {"verify_failures": attempt, "order_id": None, "phone_last4": None,
+                          "verified_customer_id": None}
+    validate(form, "order_id", OWN, tracker, domain)
+    dispatcher, result = validate(form, "phone_last4", "9999", tracker, domain)
+    assert names(dispatcher) == ["utter_verify_locked"]
+    assert result["flow_blocked"] is True and result["verify_failures"] == 3
+    assert result["verified_customer_id"] is None
+    assert required_slots(form, tracker, domain) == []
+    # Locked: even the right digits are not checked any more.
+    dispatcher, result = validate(form, "phone_last4", "1234", tracker, domain)
+    assert names(dispatcher) == ["utter_verify_locked"]
+    assert result == {"phone_last4": None, "flow_blocked": True}
+    dispatcher, result = validate(form, "order_id", OWN, tracker, domain)
+    assert names(dispatcher) == ["utter_verify_locked"]
+    assert result["order_id"] is None
+    # The blocked flow shows nothing.
+    dispatcher, _ = run_action(ActionShowOrder(), tracker, domain)
+    assert dispatcher.messages == []
+
+
+def test_anonymous_right_digits_verify(domain: dict[str, Any]) -> None:
+    form = ValidateOrderForm()
+    tracker = anonymous()
+    validate(form, "order_id", OWN, tracker, domain)
+    dispatcher, result = validate(form, "phone_last4", "手机尾号是1234", tracker, domain)
+    assert dispatcher.messages == []
+    assert result == {"phone_last4": "1234", "verified_customer_id": 1}
+    dispatcher, _ = run_action(ActionShowOrder(), tracker, domain)
+    assert message(dispatcher, "utter_order_summary")["order_no"] == OWN
+
+
+def test_anonymous_phone_first_then_order(domain: dict[str, Any]) -> None:
+    form = ValidateOrderForm()
+    tracker = anonymous()
+    dispatcher, result = validate(form, "phone_last4", "13800001234", tracker, domain)
+    assert result == {"phone_last4": "1234"}
+    dispatcher, result = validate(form, "order_id", OWN, tracker, domain)
+    assert result == {"phone_last4": "1234", "verified_customer_id": 1, "order_id": OWN}
+
+
+def test_anonymous_right_digits_for_the_wrong_order_fail(domain: dict[str, Any]) -> None:
+    """Customer 1's phone digits do not open customer 2's order."""
+    form = ValidateOrderForm()
+    tracker = anonymous()
+    validate(form, "order_id", OTHERS, tracker, domain)
+    dispatcher, result = validate(form, "phone_last4", "1234", tracker, domain)
+    assert names(dispatcher) == ["utter_verify_failed"]
+    assert result["verified_customer_id"] is None
+    assert "5678" not in all_text(dispatcher)
+
+
+def test_anonymous_too_few_digits_asks_again(domain: dict[str, Any]) -> None:
+    tracker = anonymous(order_id=OWN)
+    dispatcher, result = validate(ValidateOrderForm(), "phone_last4", "12", tracker, domain)
+    assert result == {"phone_last4": None}
+    assert names(dispatcher) == ["utter_ask_phone_last4"]
+
+
+def test_anonymous_verification_through_form_run(domain: dict[str, Any]) -> None:
+    """The SDK's own run(): extracted slots go through validate_order_id / validate_phone_last4."""
+    events = [
+        user_event(f"查订单 {OWN}", "query_order"),
+        {"event": "slot", "name": "order_id", "value": OWN},
+        {"event": "slot", "name": "phone_last4", "value": "1234"},
+    ]
+    tracker = make_tracker(events=events, active_loop="order_form")
+    dispatcher, result_events = run_action(ValidateOrderForm(), tracker, domain)
+    assert dispatcher.messages == []
+    assert SlotSet("verified_customer_id", 1) in result_events
+    assert SlotSet("order_id", OWN) in result_events
+
+    # The return form asks for more itself (its required slots differ from the domain's).
+    events = [
+        user_event("我要退货", "return_goods"),
+        {"event": "slot", "name": "order_id", "value": DEMO_ORDERS["multi_item"]},
+        {"event": "slot", "name": "phone_last4", "value": "1234"},
+    ]
+    tracker = make_tracker(events=events, active_loop="return_form")
+    dispatcher, result_events = run_action(ValidateReturnForm(), tracker, domain)
+    assert dispatcher.messages == []
+    assert SlotSet("verified_customer_id", 1) in result_events
+    assert SlotSet("requested_slot", "item_id") in result_events
+
+
+def test_anonymous_return_form_check_runs_after_phone(domain: dict[str, Any]) -> None:
+    """The return form's order checks (item auto-chosen) also run once the phone matches."""
+    form = ValidateReturnForm()
+    tracker = anonymous("return_form")
+    validate(form, "order_id", DEMO_ORDERS["delivered_in_window"], tracker, domain)
+    dispatcher, result = validate(form, "phone_last4", "1234", tracker, domain)
+    assert dispatcher.messages == []
+    assert result["verified_customer_id"] == 1
+    assert result["item_id"]
+
+
+# --- choosing an order --------------------------------------------------------------------
+
+def test_ask_order_id_buttons_are_own_orders(domain: dict[str, Any]) -> None:
+    dispatcher, _ = run_action(ActionAskOrderId(), make_tracker(token=token_for(1)), domain)
+    assert names(dispatcher) == ["utter_choose_order"]
+    buttons = message(dispatcher, "utter_choose_order")["buttons"]
+    assert 1 <= len(buttons) <= 5
+    own = set(DEMO_ORDERS.values())
+    for button in buttons:
+        order_no = button["title"].split()[0]
+        assert order_no in own
+        assert button["payload"] == f'/inform{{"order_id": "{order_no}"}}'
+    assert not any(other in all_text(dispatcher) for other in OTHER_CUSTOMER_ORDERS.values())
+
+
+def test_ask_order_id_for_return_form_offers_delivered_orders(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(token=token_for(1), active_loop="return_form")
+    dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    buttons = message(dispatcher, "utter_choose_order")["buttons"]
+    assert buttons
+    statuses = {"已签收", "已完成"}
+    for button in buttons:
+        assert button["title"].split()[-1] in statuses, button["title"]
+    delivered = {DEMO_ORDERS[key] for key in ("delivered_in_window", "delivered_out_of_window", "fresh_food",
+                                              "completed", "exchange_out_of_stock", "multi_item",
+                                              "return_in_progress", "custom_made")}
+    assert {b["title"].split()[0] for b in buttons} <= delivered
+
+
+def test_ask_order_id_for_urge_form_offers_paid_orders(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(token=token_for(2), active_loop="urge_form")
+    dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    buttons = message(dispatcher, "utter_choose_order")["buttons"]
+    assert [b["title"].split()[0] for b in buttons] == [OTHER_CUSTOMER_ORDERS["ship_overdue"]]
+
+
+def test_ask_order_id_without_token(domain: dict[str, Any]) -> None:
+    dispatcher, _ = run_action(ActionAskOrderId(), make_tracker(), domain)
+    assert names(dispatcher) == ["utter_ask_order_id"]
+    assert dispatcher.messages[0]["buttons"] == []
+
+
+def test_route_inform(domain: dict[str, Any]) -> None:
+    entity = [{"entity": "order_id", "value": OWN}]
+    tracker = make_tracker(events=[user_event(OWN, "inform", entity)])
+    dispatcher, events = run_action(ActionRouteInform(), tracker, domain)
+    assert events == [{"event": "followup", "name": "order_form", "timestamp": None}]
+    assert dispatcher.messages == []
+    dispatcher, events = run_action(ActionRouteInform(), make_tracker(events=[user_event("L码")]), domain)
+    assert names(dispatcher) == ["utter_inform_without_context"]
+    assert events == []

@@ -1,0 +1,363 @@
+"""退货 and 换货: form validation against the backend, the confirmation summary, the write."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from actions_testkit import (
+    all_text,
+    assert_flow_reset,
+    count_rows,
+    db_session,
+    item_ids,
+    make_tracker,
+    message,
+    names,
+    required_slots,
+    run_action,
+    token_for,
+    validate,
+)
+from rasa_sdk import Tracker
+from sqlalchemy import select, update
+
+from actions.confirm import ActionAskConfirmed
+from actions.exchanges import ActionSubmitExchange, ValidateExchangeForm
+from actions.items import ActionAskItemId
+from actions.returns import ActionSubmitReturn, ValidateReturnForm
+from shop.db import make_engine, session_scope
+from shop.models import AfterSaleRequest, Order, Sku
+from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
+
+pytestmark = pytest.mark.usefixtures("shop_db")
+
+IN_WINDOW = DEMO_ORDERS["delivered_in_window"]  # 纯棉圆领T恤 白色/M, paid 69.00 after a coupon
+
+
+def requests_for(order_no: str) -> list[AfterSaleRequest]:
+    with db_session() as session:
+        stmt = select(AfterSaleRequest).join(Order).where(Order.order_no == order_no)
+        found = list(session.execute(stmt).scalars())
+        session.expunge_all()
+        return found
+
+
+def sku(code: str) -> Sku:
+    with db_session() as session:
+        found = session.execute(select(Sku).where(Sku.sku_code == code)).scalar_one()
+        session.expunge(found)
+        return found
+
+
+def form_tracker(form: str, **slots: Any) -> Tracker:
+    return make_tracker(slots, token=token_for(1), active_loop=form)
+
+
+# --- return form -----------------------------------------------------------------------------
+
+def test_single_item_order_chooses_the_item(domain: dict[str, Any]) -> None:
+    form = ValidateReturnForm()
+    tracker = form_tracker("return_form")
+    dispatcher, result = validate(form, "order_id", IN_WINDOW, tracker, domain)
+    assert dispatcher.messages == []
+    assert result == {"order_id": IN_WINDOW, "item_id": item_ids(IN_WINDOW)[0]}
+    assert required_slots(form, tracker, domain) == ["order_id", "item_id", "reason", "confirmed"]
+
+
+def test_multi_item_order_asks_which_item(domain: dict[str, Any]) -> None:
+    form = ValidateReturnForm()
+    order_no = DEMO_ORDERS["multi_item"]
+    tracker = form_tracker("return_form")
+    _, result = validate(form, "order_id", order_no, tracker, domain)
+    assert result == {"order_id": order_no}
+    dispatcher, _ = run_action(ActionAskItemId(), tracker, domain)
+    buttons = message(dispatcher, "utter_ask_item_id")["buttons"]
+    ids = item_ids(order_no)
+    assert [b["payload"] for b in buttons] == [f'/inform{{"item_id": "{i}"}}' for i in ids]
+    assert buttons[0]["title"] == "纯棉圆领T恤 黑色/L"
+    dispatcher, result = validate(form, "item_id", item_ids(IN_WINDOW)[0], tracker, domain)
+    assert names(dispatcher) == ["utter_item_not_in_order"]
+    assert result == {"item_id": None}
+    dispatcher, result = validate(form, "item_id", ids[1], tracker, domain)
+    assert dispatcher.messages == [] and result == {"item_id": ids[1]}
+
+
+def test_quality_reason_needs_a_photo(domain: dict[str, Any]) -> None:
+    form = ValidateReturnForm()
+    tracker = form_tracker("return_form")
+    validate(form, "order_id", IN_WINDOW, tracker, domain)
+    dispatcher, result = validate(form, "reason", "quality", tracker, domain)
+    assert dispatcher.messages == [] and result == {"reason": "quality"}
+    assert required_slots(form, tracker, domain) == ["order_id", "item_id", "reason", "evidence_url", "confirmed"]
+    dispatcher, result = validate(form, "evidence_url", "就是这张图", tracker, domain)
+    assert names(dispatcher) == ["utter_evidence_url_invalid"] and result == {"evidence_url": None}
+    _, result = validate(form, "evidence_url", "图片：https://img.example.com/a.jpg，请看", tracker, domain)
+    assert result == {"evidence_url": "https://img.example.com/a.jpg"}
+
+
+def test_return_window_expired(domain: dict[str, Any]) -> None:
+    form = ValidateReturnForm()
+    tracker = form_tracker("return_form")
+    validate(form, "order_id", DEMO_ORDERS["delivered_out_of_window"], tracker, domain)
+    dispatcher, result = validate(form, "reason", "no_reason", tracker, domain)
+    assert names(dispatcher) == ["utter_return_window_expired"]
+    assert message(dispatcher, "utter_return_window_expired")["deadline"]
+    assert result == {"reason": "no_reason", "flow_blocked": True}
+    assert required_slots(form, tracker, domain) == []
+
+
+def test_quality_return_allowed_after_no_reason_window(domain: dict[str, Any]) -> None:
+    form = ValidateReturnForm()
+    tracker = form_tracker("return_form")
+    validate(form, "order_id", DEMO_ORDERS["delivered_out_of_window"], tracker, domain)
+    dispatcher, result = validate(form, "reason", "quality", tracker, domain)
+    assert dispatcher.messages == [] and result == {"reason": "quality"}
+
+
+@pytest.mark.parametrize("order_key", ["fresh_food", "custom_made"])
+def test_not_returnable_category(order_key: str, domain: dict[str, Any]) -> None:
+    form = ValidateReturnForm()
+    tracker = form_tracker("return_form")
+    validate(form, "order_id", DEMO_ORDERS[order_key], tracker, domain)
+    dispatcher, result = validate(form, "reason", "no_reason", tracker, domain)
+    assert names(dispatcher) == ["utter_return_category_not_returnable"]
+    assert result["flow_blocked"] is True
+
+
+def test_size_mismatch_counts_as_no_reason(domain: dict[str, Any]) -> None:
+    form = ValidateReturnForm()
+    tracker = form_tracker("return_form")
+    validate(form, "order_id", DEMO_ORDERS["fresh_food"], tracker, domain)
+    dispatcher, _ = validate(form, "reason", "size_mismatch", tracker, domain)
+    assert names(dispatcher) == ["utter_return_category_not_returnable"]
+
+
+@pytest.mark.parametrize("reason", ["太贵了", "other"])
+def test_unmapped_reason_counts_as_no_reason(reason: str, domain: dict[str, Any]) -> None:
+    """A reason the synonyms do not map must not end the flow with "order not found"."""
+    form = ValidateReturnForm()
+    tracker = form_tracker("return_form")
+    validate(form, "order_id", IN_WINDOW, tracker, domain)
+    dispatcher, result = validate(form, "reason", reason, tracker, domain)
+    assert dispatcher.messages == [] and result == {"reason": reason}
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    assert message(dispatcher, "utter_confirm_return")["refund_amount"] == "69.00"
+
+
+def test_return_already_in_progress(domain: dict[str, Any]) -> None:
+    form = ValidateReturnForm()
+    tracker = form_tracker("return_form")
+    validate(form, "order_id", DEMO_ORDERS["return_in_progress"], tracker, domain)
+    dispatcher, result = validate(form, "reason", "no_reason", tracker, domain)
+    assert names(dispatcher) == ["utter_return_already_requested"]
+    assert result["flow_blocked"] is True
+
+
+@pytest.mark.parametrize("order_key", ["in_transit", "packing"])
+def test_return_before_delivery(order_key: str, domain: dict[str, Any]) -> None:
+    tracker = form_tracker("return_form")
+    dispatcher, result = validate(ValidateReturnForm(), "order_id", DEMO_ORDERS[order_key], tracker, domain)
+    assert names(dispatcher) == ["utter_return_not_delivered"]
+    assert result == {"order_id": DEMO_ORDERS[order_key], "flow_blocked": True}
+
+
+def test_return_of_other_customers_order(domain: dict[str, Any]) -> None:
+    tracker = form_tracker("return_form")
+    order_no = OTHER_CUSTOMER_ORDERS["delivered_in_window"]
+    dispatcher, result = validate(ValidateReturnForm(), "order_id", order_no, tracker, domain)
+    assert names(dispatcher) == ["utter_order_not_found"]
+    assert result == {"order_id": None}
+
+
+def confirmed_return(reason: str, **extra: Any) -> Tracker:
+    return form_tracker("return_form", order_id=IN_WINDOW, item_id=item_ids(IN_WINDOW)[0], reason=reason, **extra)
+
+
+def test_confirm_return_summary(domain: dict[str, Any]) -> None:
+    dispatcher, events = run_action(ActionAskConfirmed(), confirmed_return("no_reason"), domain)
+    assert events == []
+    reply = message(dispatcher, "utter_confirm_return")
+    assert reply["order_no"] == IN_WINDOW
+    assert reply["item"] == "纯棉圆领T恤"
+    assert reply["reason"] == "七天无理由"
+    assert reply["refund_amount"] == "69.00"
+    assert reply["compensation"] == ""
+
+
+def test_confirm_quality_return_mentions_compensation(domain: dict[str, Any]) -> None:
+    tracker = confirmed_return("quality", evidence_url="https://img.example.com/a.jpg")
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    reply = message(dispatcher, "utter_confirm_return")
+    assert reply["reason"] == "质量问题"
+    assert reply["compensation"] == "，另补偿运费 ¥10.00"
+
+
+def test_submit_no_reason_return_once(domain: dict[str, Any]) -> None:
+    tracker = confirmed_return("no_reason", confirmed=True)
+    dispatcher, events = run_action(ActionSubmitReturn(), tracker, domain)
+    assert names(dispatcher) == ["utter_return_created_pickup"]
+    created = message(dispatcher, "utter_return_created_pickup")
+    assert created["refund_amount"] == "69.00" and created["request_no"].startswith("AS")
+    assert_flow_reset(events)
+    dispatcher, _ = run_action(ActionSubmitReturn(), tracker, domain)
+    assert names(dispatcher) == ["utter_return_exists"]
+    assert message(dispatcher, "utter_return_exists")["request_no"] == created["request_no"]
+    assert message(dispatcher, "utter_return_exists")["status"] == "审核通过，待寄回"
+    [request] = requests_for(IN_WINDOW)
+    assert (request.type, request.status, request.reason_kind) == ("return", "approved", "no_reason")
+    assert request.refund_amount == Decimal("69.00")
+
+
+def test_submit_quality_return_once(domain: dict[str, Any]) -> None:
+    tracker = confirmed_return("quality", evidence_url="https://img.example.com/a.jpg", confirmed=True)
+    dispatcher, _ = run_action(ActionSubmitReturn(), tracker, domain)
+    assert names(dispatcher) == ["utter_return_created"]
+    created = message(dispatcher, "utter_return_created")
+    assert created["refund_amount"] == "69.00" and "退货仓" in created["return_address"]
+    dispatcher, _ = run_action(ActionSubmitReturn(), tracker, domain)
+    assert names(dispatcher) == ["utter_return_exists"]
+    assert message(dispatcher, "utter_return_exists")["status"] == "已申请，待审核"
+    [request] = requests_for(IN_WINDOW)
+    assert request.evidence_urls == ["https://img.example.com/a.jpg"]
+    assert request.reason_text == "质量问题"
+    assert count_rows(AfterSaleRequest, AfterSaleRequest.order_id == request.order_id) == 1
+
+
+@pytest.mark.parametrize("extra", [{"confirmed": None}, {"confirmed": False},
+                                   {"confirmed": True, "flow_blocked": True}])
+def test_submit_return_without_confirmation_writes_nothing(extra: dict[str, Any], domain: dict[str, Any]) -> None:
+    dispatcher, events = run_action(ActionSubmitReturn(), confirmed_return("no_reason", **extra), domain)
+    assert dispatcher.messages == []
+    assert_flow_reset(events)
+    assert requests_for(IN_WINDOW) == []
+
+
+def test_submit_return_anonymous_writes_nothing(domain: dict[str, Any]) -> None:
+    tracker = make_tracker({"order_id": IN_WINDOW, "item_id": item_ids(IN_WINDOW)[0], "reason": "no_reason",
+                            "confirmed": True}, active_loop="return_form")
+    dispatcher, _ = run_action(ActionSubmitReturn(), tracker, domain)
+    assert dispatcher.messages == []
+    assert requests_for(IN_WINDOW) == []
+
+
+def test_submit_quality_return_without_photo_is_refused(domain: dict[str, Any]) -> None:
+    dispatcher, _ = run_action(ActionSubmitReturn(), confirmed_return("quality", confirmed=True), domain)
+    assert names(dispatcher) == ["utter_return_not_eligible"]
+    assert message(dispatcher, "utter_return_not_eligible")["code"] == "evidence_required"
+    assert requests_for(IN_WINDOW) == []
+
+
+# --- exchange form ---------------------------------------------------------------------------
+
+def exchange_tracker(order_no: str = IN_WINDOW) -> tuple[ValidateExchangeForm, Tracker, dict[str, Any]]:
+    form = ValidateExchangeForm()
+    tracker = form_tracker("exchange_form")
+    return form, tracker, {}
+
+
+def test_exchange_size_up_quote(domain: dict[str, Any]) -> None:
+    form, tracker, _ = exchange_tracker()
+    dispatcher, result = validate(form, "order_id", IN_WINDOW, tracker, domain)
+    assert dispatcher.messages == []
+    assert result == {"order_id": IN_WINDOW, "item_id": item_ids(IN_WINDOW)[0]}
+    assert required_slots(form, tracker, domain) == ["order_id", "item_id", "size", "confirmed"]
+    dispatcher, result = validate(form, "size", "+1", tracker, domain)
+    assert dispatcher.messages == [] and result == {"size": "+1"}
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    reply = message(dispatcher, "utter_confirm_exchange")
+    assert (reply["order_no"], reply["item"], reply["target"]) == (IN_WINDOW, "纯棉圆领T恤", "白色 L")
+    assert reply["difference"] == "无需补差价"
+
+
+def test_exchange_quote_with_price_difference(domain: dict[str, Any]) -> None:
+    with session_scope(make_engine()) as session:
+        session.execute(update(Sku).where(Sku.sku_code == "TS-WHT-L").values(price=Decimal("89.00")))
+    tracker = form_tracker("exchange_form", order_id=IN_WINDOW, item_id=item_ids(IN_WINDOW)[0], size="+1")
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    assert message(dispatcher, "utter_confirm_exchange")["difference"] == "需补差价 ¥10.00"
+    tracker.slots["size"] = "S"
+    with session_scope(make_engine()) as session:
+        session.execute(update(Sku).where(Sku.sku_code == "TS-WHT-S").values(price=Decimal("69.50")))
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    assert message(dispatcher, "utter_confirm_exchange")["difference"] == "差价 ¥9.50 将退还给您"
+
+
+def test_exchange_colour_only(domain: dict[str, Any]) -> None:
+    form, tracker, _ = exchange_tracker()
+    validate(form, "order_id", IN_WINDOW, tracker, domain)
+    dispatcher, result = validate(form, "color", "黑色", tracker, domain)
+    assert dispatcher.messages == [] and result == {"color": "黑色"}
+    assert "size" not in required_slots(form, tracker, domain)
+
+
+def test_exchange_out_of_stock_clears_target(domain: dict[str, Any]) -> None:
+    form, tracker, _ = exchange_tracker()
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]  # 跑步鞋 黑色 42; 43 is sold out
+    validate(form, "order_id", order_no, tracker, domain)
+    dispatcher, result = validate(form, "size", "+1", tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_out_of_stock"]
+    assert message(dispatcher, "utter_exchange_out_of_stock")["target"] == "黑色 43"  # not "+1"
+    assert result == {"size": None, "color": None}
+    dispatcher, result = validate(form, "size", "44", tracker, domain)
+    assert dispatcher.messages == [] and result == {"size": "44"}
+
+
+def test_exchange_unknown_and_same_size(domain: dict[str, Any]) -> None:
+    form, tracker, _ = exchange_tracker()
+    validate(form, "order_id", IN_WINDOW, tracker, domain)
+    dispatcher, result = validate(form, "size", "XXXL", tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_sku_not_found"]
+    assert result == {"size": None, "color": None}
+    dispatcher, result = validate(form, "size", "M", tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_same_sku"]
+    assert result == {"size": None, "color": None}
+
+
+@pytest.mark.parametrize("order_key", ["delivered_out_of_window", "fresh_food", "completed"])
+def test_exchange_not_eligible(order_key: str, domain: dict[str, Any]) -> None:
+    form, tracker, _ = exchange_tracker()
+    dispatcher, result = validate(form, "order_id", DEMO_ORDERS[order_key], tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_not_eligible"]
+    assert result["flow_blocked"] is True
+    assert required_slots(form, tracker, domain) == []
+
+
+def test_submit_exchange_reserves_once(domain: dict[str, Any]) -> None:
+    before = sku("TS-WHT-L")
+    tracker = form_tracker("exchange_form", order_id=IN_WINDOW, item_id=item_ids(IN_WINDOW)[0], size="+1",
+                           confirmed=True)
+    dispatcher, events = run_action(ActionSubmitExchange(), tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_created"]
+    created = message(dispatcher, "utter_exchange_created")
+    assert created["request_no"].startswith("AS") and created["target"] == "白色 L"  # not "+1"
+    assert_flow_reset(events)
+    dispatcher, _ = run_action(ActionSubmitExchange(), tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_exists"]
+    assert message(dispatcher, "utter_exchange_exists")["request_no"] == created["request_no"]
+    after = sku("TS-WHT-L")
+    assert after.reserved == before.reserved + 1
+    [request] = requests_for(IN_WINDOW)
+    assert request.type == "exchange"
+
+
+def test_submit_exchange_not_confirmed_reserves_nothing(domain: dict[str, Any]) -> None:
+    tracker = form_tracker("exchange_form", order_id=IN_WINDOW, item_id=item_ids(IN_WINDOW)[0], size="+1")
+    dispatcher, _ = run_action(ActionSubmitExchange(), tracker, domain)
+    assert dispatcher.messages == []
+    assert sku("TS-WHT-L").reserved == 0
+    assert requests_for(IN_WINDOW) == []
+
+
+def test_submit_exchange_sold_out_meanwhile(domain: dict[str, Any]) -> None:
+    with session_scope(make_engine()) as session:
+        session.execute(update(Sku).where(Sku.sku_code == "TS-WHT-L").values(stock=0))
+    tracker = form_tracker("exchange_form", order_id=IN_WINDOW, item_id=item_ids(IN_WINDOW)[0], size="L",
+                           confirmed=True)
+    dispatcher, _ = run_action(ActionSubmitExchange(), tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_out_of_stock"]
+    assert message(dispatcher, "utter_exchange_out_of_stock")["target"] == "白色 L"
+    assert requests_for(IN_WINDOW) == []
+    assert "5678" not in all_text(dispatcher)
+

@@ -1,0 +1,162 @@
+"""Real servers for end-to-end tests: a seeded SQLite shop, the action server, Rasa over REST."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shop.clock import system_clock
+from shop.db import init_schema, make_engine, session_scope
+from shop.seed import seed
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "current.tar.gz"
+RASA = ROOT / ".venv" / "bin" / "rasa"
+START_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} server exited:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {START_TIMEOUT_S}s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def seeded_db(folder: Path) -> str:
+    url = f"sqlite:///{folder / 'shop.db'}"
+    engine = make_engine(url)
+    init_schema(engine)
+    with session_scope(engine) as session:
+        seed(session, now=system_clock())
+    return url
+
+
+def env_for(db_url: str) -> dict[str, str]:
+    # Agents on duty all day, so handoff replies do not depend on when the tests run.
+    return {**os.environ, "SHOP_DB_URL": db_url, "SHOP_SERVICE_HOURS": "00:00-23:59", "PYTHONPATH": str(ROOT)}
+
+
+@contextmanager
+def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
+    """An action server on a free port over `db_url`; yields an endpoints.yml pointing at it."""
+    port = free_port()
+    log = folder / "actions.log"
+    process = subprocess.Popen(
+        [str(RASA), "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=ROOT, env=env_for(db_url), stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", process, log)
+        endpoints = folder / "endpoints.yml"
+        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n')
+        yield endpoints
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def shop_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return seeded_db(tmp_path_factory.mktemp("shop"))
+
+
+@pytest.fixture(scope="session")
+def server_env(shop_db_url: str) -> dict[str, str]:
+    return env_for(shop_db_url)
+
+
+@pytest.fixture(scope="session")
+def endpoints_file(shop_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with running_action_server(shop_db_url, tmp_path_factory.mktemp("actions")) as endpoints:
+        yield endpoints
+
+
+@pytest.fixture
+def fresh_endpoints_file(tmp_path: Path) -> Iterator[Path]:
+    """An action server over a shop of its own, for tests whose outcome depends on untouched data."""
+    with running_action_server(seeded_db(tmp_path), tmp_path) as endpoints:
+        yield endpoints
+
+
+@pytest.fixture(scope="session")
+def rasa_server(
+    endpoints_file: Path, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if not MODEL.exists():
+        pytest.skip("no trained model at models/current.tar.gz: `make test` trains it first (or run `make train`)")
+    port = free_port()
+    log = tmp_path_factory.mktemp("logs") / "rasa.log"
+    process = subprocess.Popen(
+        [str(RASA), "run", "-m", str(MODEL), "--enable-api", "--port", str(port),
+         "--endpoints", str(endpoints_file), "--credentials", str(ROOT / "credentials.yml")],
+        cwd=ROOT, env=server_env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/status", process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def post_json(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+class Chat:
+    """One shopper's conversation over the REST channel."""
+
+    def __init__(self, server: str, sender: str, token: str | None = None) -> None:
+        self.url = f"{server}/webhooks/rest/webhook"
+        self.sender = sender
+        self.token = token
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": self.sender, "message": text}
+        if self.token:
+            body["metadata"] = {"customer_token": self.token}
+        return post_json(self.url, body)
+
+    def texts(self, text: str) -> str:
+        return "\n".join(message.get("text", "") for message in self.say(text))
+
+
+@pytest.fixture
+def chat(rasa_server: str, request: pytest.FixtureRequest) -> Any:
+    def start(token: str | None = None) -> Chat:
+        return Chat(rasa_server, f"{request.node.name}-{time.monotonic_ns()}", token)
+
+    return start
+

@@ -1,0 +1,90 @@
+"""The assistant over Rasa's REST channel, with the action server and a seeded shop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS
+from shop.tokens import mint_token
+from tests.integration.conftest import post_json
+
+IN_TRANSIT = DEMO_ORDERS["in_transit"]
+OTHERS_ORDER = OTHER_CUSTOMER_ORDERS["delivered_in_window"]
+
+
+def test_token_shopper_sees_own_order_with_tracking_and_masked_phone(chat: Any) -> None:
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    reply = shopper.texts(f"帮我查下订单 {IN_TRANSIT} 到哪了")
+    assert IN_TRANSIT in reply
+    assert "138****1234" in reply and "13800001234" not in reply
+    assert "运单号" in reply
+
+
+def test_token_shopper_without_order_number_gets_own_orders_as_buttons(chat: Any) -> None:
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    messages = shopper.say("我的快递到哪了")
+    buttons = [button for message in messages for button in message.get("buttons", [])]
+    assert buttons, messages
+    assert all(button["payload"].startswith('/inform{"order_id": "88000001') for button in buttons)
+
+
+def test_someone_elses_order_reveals_nothing(chat: Any) -> None:
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    reply = shopper.texts(f"查一下订单 {OTHERS_ORDER}")
+    assert "没有查到" in reply
+    assert "李" not in reply and "5678" not in reply and "运单号" not in reply
+
+
+def test_other_customers_token_cannot_read_the_first_customers_order(chat: Any) -> None:
+    shopper = chat(mint_token(OTHER_CUSTOMER_ID))
+    reply = shopper.texts(f"订单 {IN_TRANSIT} 到哪了")
+    assert "没有查到" in reply and "运单号" not in reply
+
+
+def test_without_token_the_phone_digits_are_checked(chat: Any) -> None:
+    shopper = chat()
+    assert "后 4 位" in shopper.texts(f"查订单 {IN_TRANSIT}")
+    assert "不匹配" in shopper.texts("尾号0000")
+    shopper.texts(IN_TRANSIT)
+    reply = shopper.texts("1234")
+    assert IN_TRANSIT in reply and "运单号" in reply
+
+
+def test_tampered_token_is_treated_as_anonymous(chat: Any) -> None:
+    token = mint_token(DEMO_CUSTOMER_ID)
+    shopper = chat(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    assert "后 4 位" in shopper.texts(f"查订单 {IN_TRANSIT}")
+
+
+def test_return_is_confirmed_and_created_once(chat: Any) -> None:
+    order = DEMO_ORDERS["delivered_in_window"]
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    shopper.texts(f"{order} 这个我要退货")
+    assert "确认提交吗" in shopper.texts('/inform{"reason": "size_mismatch"}')
+    created = shopper.texts("确认")
+    assert "退货申请已提交" in created
+    shopper.texts(f"{order} 还是要退货")
+    again = shopper.texts('/inform{"reason": "size_mismatch"}')
+    assert "已经在售后处理中" in again or "不会重复提交" in again
+
+
+def test_return_stopped_by_the_shopper_writes_nothing(chat: Any) -> None:
+    order = DEMO_ORDERS["multi_item"]
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    shopper.texts(f"订单{order}要退货")
+    assert "已取消" in shopper.texts("算了不退了") or "不办了" in shopper.texts("算了")
+
+
+def test_urge_shipment_on_an_overdue_order_apologises_with_the_reason(chat: Any) -> None:
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    reply = shopper.texts(f"{DEMO_ORDERS['ship_overdue']} 怎么还不发货，快点")
+    assert "抱歉" in reply and "暴雨" in reply
+
+
+def test_handoff_pauses_the_bot_until_an_agent_resumes_it(chat: Any, rasa_server: str) -> None:
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    reply = shopper.texts("转人工")
+    assert "工单" in reply
+    assert shopper.say("你好") == []
+    post_json(f"{rasa_server}/conversations/{shopper.sender}/tracker/events", {"event": "resume"})
+    assert shopper.say("你好")
