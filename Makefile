@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
+# The backend suite also runs against this PostgreSQL; it skips (saying why) where none answers.
+export SHOP_TEST_DB_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
 # Rasa 3.6 supports Python 3.8–3.10 only: find a 3.10 interpreter (pyenv shims can lie).
 PYTHON310 = $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python /root/.pyenv/versions/3.10*/bin/python /usr/bin/python3.10; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$$p"; break; }; done)
