@@ -35,7 +35,7 @@ $(STAMP): requirements.lock
 # Regenerate the lock after editing requirements.in.
 lock: $(STAMP)
 	$(PY) -m pip install --quiet -r requirements.in
-	$(PY) -m pip freeze --exclude-editable > requirements.lock
+	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock
 
 # The demo shop database: created and seeded once (`make demo-db` seeds it afresh).
 DB_FILE := var/shop.db
