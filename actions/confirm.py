@@ -8,7 +8,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import exchanges, returns
+from actions.address import confirm_address
+from actions.cancel import confirm_cancel
+from actions.invoices import confirm_invoice
+from actions.payments import confirm_duplicate_refund
 from actions.wording import label, money
+
+# Forms whose summary lives next to their flow: form -> (tracker, dispatcher, domain) -> None.
+CONFIRMATIONS = {
+    "cancel_form": confirm_cancel,
+    "address_form": confirm_address,
+    "payment_form": confirm_duplicate_refund,
+    "invoice_form": confirm_invoice,
+}
 
 
 class ActionAskConfirmed(Action):
@@ -23,6 +35,8 @@ class ActionAskConfirmed(Action):
             self._confirm_return(dispatcher, tracker, domain)
         elif form == "exchange_form":
             self._confirm_exchange(dispatcher, tracker, domain)
+        elif form in CONFIRMATIONS:
+            CONFIRMATIONS[form](tracker, dispatcher, domain)
         return []
 
     @staticmethod

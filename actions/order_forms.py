@@ -23,7 +23,15 @@ ORDER_NO = re.compile(r"^\d{12,19}$")
 LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 # Slots of one flow, cleared when it ends; the order and the identity carry over.
-FLOW_SLOTS = ("item_id", "reason", "evidence_url", "size", "color", "confirmed", "flow_blocked")
+FLOW_SLOTS = (
+    "item_id", "reason", "evidence_url", "size", "color", "confirmed", "flow_blocked",
+    "new_address", "payment_case", "invoice_kind", "invoice_title", "tax_no", "email",
+)
+
+
+# Scratch key (never a slot): the phone digits already checked while handling this message, and the
+# outcome. A form that starts with both order and phone known validates both; one check is enough.
+PAIR_CHECKED = "_pair_checked"
 
 
 def reset_flow_events() -> list[EventType]:
@@ -91,7 +99,7 @@ class OrderFormValidation(FormValidationAction):
             last4 = tracker.get_slot("phone_last4")
             if not last4:
                 return {"order_id": order_no, "verified_customer_id": None}
-            return self._check_pair(order_no, str(last4), dispatcher, tracker, keep_order=True)
+            return self._check_pair(order_no, str(last4), dispatcher, tracker, domain, keep_order=True)
         if not self._owns(customer_id, order_no, dispatcher):
             return {"order_id": None}
         return {"order_id": order_no, **self.after_order(order_no, customer_id, dispatcher, tracker, domain)}
@@ -106,13 +114,25 @@ class OrderFormValidation(FormValidationAction):
         if len(digits) < 4:
             dispatcher.utter_message(response="utter_ask_phone_last4")
             return {"phone_last4": None}
+        checked = tracker.slots.get(PAIR_CHECKED)
+        if checked is not None and checked[0] == digits[-4:] and "order_id" in tracker.slots_to_validate():
+            return {"phone_last4": checked[1]}  # validate_order_id just checked this pair
         order_no = tracker.get_slot("order_id")
         if not order_no:
             return {"phone_last4": digits[-4:]}
-        return self._check_pair(order_no, digits[-4:], dispatcher, tracker, keep_order=False)
+        return self._check_pair(order_no, digits[-4:], dispatcher, tracker, domain, keep_order=False)
 
     def _check_pair(
-        self, order_no: str, last4: str, dispatcher: CollectingDispatcher, tracker: Tracker, keep_order: bool
+        self, order_no: str, last4: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+        keep_order: bool,
+    ) -> dict[str, Any]:
+        result = self._verify_pair(order_no, last4, dispatcher, tracker, domain, keep_order)
+        tracker.slots[PAIR_CHECKED] = (last4, result.get("phone_last4"))
+        return result
+
+    def _verify_pair(
+        self, order_no: str, last4: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+        keep_order: bool,
     ) -> dict[str, Any]:
         try:
             with shop_session(dispatcher) as session:
@@ -130,7 +150,7 @@ class OrderFormValidation(FormValidationAction):
             return {"verify_failures": failures, "order_id": None, "phone_last4": None,
                     "verified_customer_id": None}
         tracker.slots["verified_customer_id"] = customer_id
-        extra = self.after_order(order_no, customer_id, dispatcher, tracker, {})
+        extra = self.after_order(order_no, customer_id, dispatcher, tracker, domain)
         result = {"phone_last4": last4, "verified_customer_id": customer_id, **extra}
         if keep_order:
             result["order_id"] = order_no

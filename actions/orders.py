@@ -22,6 +22,9 @@ STATUSES_FOR_FORM: dict[str, tuple[str, ...]] = {
     "urge_form": ("paid",),
     "return_form": ("delivered", "completed"),
     "exchange_form": ("delivered", "completed"),
+    "cancel_form": ("pending_payment", "paid"),
+    "address_form": ("pending_payment", "paid"),
+    "invoice_form": ("paid", "shipped", "delivered", "completed"),
 }
 MAX_TIMELINE_EVENTS = 5
 

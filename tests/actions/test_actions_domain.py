@@ -9,11 +9,15 @@ import pytest
 from actions_testkit import item_ids, make_tracker, names, run_action, token_for, user_event
 from rasa_sdk import Action
 
+import actions.address
+import actions.cancel
 import actions.confirm
 import actions.exchanges
 import actions.handoff
+import actions.invoices
 import actions.items
 import actions.orders
+import actions.payments
 import actions.returns
 import actions.shipping
 from actions.confirm import ActionAskConfirmed
@@ -68,7 +72,8 @@ def test_reason_buttons_use_labelled_reasons(domain: dict[str, Any]) -> None:
 
 def test_every_action_class_is_in_the_domain(domain: dict[str, Any]) -> None:
     modules = (actions.confirm, actions.exchanges, actions.handoff, actions.items, actions.orders,
-               actions.returns, actions.shipping)
+               actions.returns, actions.shipping, actions.cancel, actions.address, actions.payments,
+               actions.invoices)
     found = {
         obj().name()
         for module in modules

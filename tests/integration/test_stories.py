@@ -1,4 +1,7 @@
-"""`rasa test core` on tests/test_stories.yml: every flow's happy and unhappy path."""
+"""`rasa test core` on the test stories: every flow's happy and unhappy path.
+
+Each stories file runs against a freshly seeded shop of its own.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,15 @@ import pytest
 
 from tests.integration.conftest import MODEL, RASA, ROOT
 
+STORIES = ("tests/test_stories.yml", "tests/test_stories_aftersales.yml")
 
-def test_stories_pass_end_to_end(fresh_endpoints_file: Path, tmp_path: Path) -> None:
+
+@pytest.mark.parametrize("stories", STORIES)
+def test_stories_pass_end_to_end(stories: str, fresh_endpoints_file: Path, tmp_path: Path) -> None:
     if not MODEL.exists():
         pytest.skip("no trained model at models/current.tar.gz: `make test` trains it first (or run `make train`)")
     result = subprocess.run(
-        [str(RASA), "test", "core", "--stories", "tests/test_stories.yml", "-m", str(MODEL),
+        [str(RASA), "test", "core", "--stories", stories, "-m", str(MODEL),
          "--endpoints", str(fresh_endpoints_file), "--fail-on-prediction-errors", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )

@@ -1,0 +1,128 @@
+"""取消订单: only before shipment; the confirmation names the refund, where it goes and when."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, shop_session
+from actions.identity import current_customer
+from actions.order_forms import OrderFormValidation, reset_flow_events
+from actions.wording import label, money
+from shop.clock import system_clock
+from shop.errors import DomainError
+from shop.services.cancellation import cancel_order, quote_cancel
+from shop.services.views import CancelQuote
+
+
+def refund_words(domain: DomainDict, method: str | None, days: tuple[int, int] | None) -> dict[str, str]:
+    """Where a refund goes ("支付宝") and when ("1–3 天"), for the response templates."""
+    low, high = days or (0, 0)
+    eta = label(domain, "refund_eta", "range").replace("{min}", str(low)).replace("{max}", str(high))
+    return {"method": label(domain, "payment_method", method or "unknown"), "eta": eta}
+
+
+def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> CancelQuote | None:
+    customer_id = current_customer(tracker)
+    if customer_id is None:
+        return None
+    try:
+        with shop_session(dispatcher) as session:
+            return quote_cancel(session, customer_id, tracker.get_slot("order_id"), clock=system_clock)
+    except DomainError:
+        dispatcher.utter_message(response="utter_order_not_found")
+    except BackendUnavailable:
+        pass
+    return None
+
+
+def say_already_cancelled(
+    order_no: str, amount: Decimal, method: str | None, days: tuple[int, int] | None,
+    dispatcher: CollectingDispatcher, domain: DomainDict,
+) -> None:
+    if amount:
+        dispatcher.utter_message(response="utter_cancel_exists", order_no=order_no, refund_amount=money(amount),
+                                 **refund_words(domain, method, days))
+    else:
+        dispatcher.utter_message(response="utter_cancel_exists_unpaid", order_no=order_no)
+
+
+def confirm_cancel(tracker: Tracker, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
+    """The confirmation question (asked by action_ask_confirmed)."""
+    quote_ = quote(tracker, dispatcher)
+    if quote_ is None:
+        return
+    order_no = tracker.get_slot("order_id")
+    if quote_.refund_amount:
+        dispatcher.utter_message(
+            response="utter_confirm_cancel", order_no=order_no, refund_amount=money(quote_.refund_amount),
+            **refund_words(domain, quote_.refund_method, quote_.refund_eta_days),
+        )
+    else:
+        dispatcher.utter_message(response="utter_confirm_cancel_unpaid", order_no=order_no)
+
+
+class ValidateCancelForm(OrderFormValidation):
+    flow_slots = ("confirmed",)
+
+    def name(self) -> str:
+        return "validate_cancel_form"
+
+    def after_order(
+        self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Shipped or already cancelled: say so now instead of asking for a confirmation."""
+        tracker.slots["order_id"] = order_no
+        quote_ = quote(tracker, dispatcher)
+        if quote_ is None:
+            return {"flow_blocked": True}
+        if quote_.code == "already_shipped":
+            dispatcher.utter_message(response="utter_cancel_already_shipped", order_no=order_no)
+            return {"flow_blocked": True}
+        if quote_.code == "already_cancelled":
+            say_already_cancelled(order_no, quote_.refund_amount, quote_.refund_method, quote_.refund_eta_days,
+                                  dispatcher, domain)
+            return {"flow_blocked": True}
+        return {}
+
+
+class ActionSubmitCancel(Action):
+    def name(self) -> str:
+        return "action_submit_cancel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer_id = current_customer(tracker)
+        order_no = tracker.get_slot("order_id")
+        if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed") or customer_id is None:
+            return reset_flow_events()
+        try:
+            with shop_session(dispatcher) as session:
+                result = cancel_order(session, customer_id, order_no, clock=system_clock)
+        except DomainError as error:
+            if error.code == "already_shipped":
+                dispatcher.utter_message(response="utter_cancel_already_shipped", order_no=order_no)
+            elif error.code == "not_found":
+                dispatcher.utter_message(response="utter_order_not_found")
+            else:
+                dispatcher.utter_message(response="utter_request_failed", code=error.code)
+            return reset_flow_events()
+        except BackendUnavailable:
+            return reset_flow_events()
+        if not result.created:
+            say_already_cancelled(order_no, result.refund_amount, result.refund_method, result.refund_eta_days,
+                                  dispatcher, domain)
+        elif result.refund_amount:
+            dispatcher.utter_message(
+                response="utter_cancel_done", order_no=order_no, refund_amount=money(result.refund_amount),
+                request_no=result.request_no, **refund_words(domain, result.refund_method, result.refund_eta_days),
+            )
+        else:
+            dispatcher.utter_message(response="utter_cancel_done_unpaid", order_no=order_no)
+        return reset_flow_events()

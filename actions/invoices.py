@@ -1,0 +1,192 @@
+"""开发票: one invoice per paid order; an existing one is shown (with its status) instead of asking again."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, shop_session
+from actions.identity import current_customer
+from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.wording import label, when
+from shop.clock import system_clock
+from shop.errors import DomainError
+from shop.services.invoices import EMAIL_RE, TAX_NO_RE, invoice_status, request_invoice
+from shop.services.views import InvoiceView
+
+PAID_STATES = ("paid", "shipped", "delivered", "completed")
+# Typed answers to "个人还是企业?" (the buttons send the codes themselves).
+KIND_WORDS = {"company": ("企业", "公司", "单位", "专票", "company"), "personal": ("个人", "自己", "personal")}
+TITLE_PREFIX = re.compile(r"^\s*(发票)?(抬头)?(名称)?\s*(写|是|为|开|填)?\s*[:：]?\s*")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+TAX_NO = re.compile(r"[0-9A-Za-z]{15,20}")
+MAX_TITLE = 100
+
+
+def kind_of(value: Any) -> str | None:
+    text = str(value or "").strip().lower()
+    if text in KIND_WORDS:
+        return text
+    for kind, words in KIND_WORDS.items():
+        if any(word in text for word in words):
+            return kind
+    return None
+
+
+def mask_email(email: str) -> str:
+    """"zhangsan@example.com" -> "zh***@example.com" (shown when the status is looked up later)."""
+    name, _, host = email.partition("@")
+    return f"{name[:2]}***@{host}" if host else "***"
+
+
+def invoice_params(invoice: InvoiceView, domain: DomainDict) -> dict[str, Any]:
+    return {
+        "order_no": invoice.order_no,
+        "kind": label(domain, "invoice_kind", invoice.kind),
+        "title": invoice.title,
+        "status": label(domain, "invoice_status", invoice.status),
+        "email": mask_email(invoice.email),
+    }
+
+
+def show_status(invoice: InvoiceView, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
+    issued = ""
+    if invoice.issued_at:
+        issued = label(domain, "invoice", "issued").replace("{issued_at}", when(invoice.issued_at))
+    dispatcher.utter_message(response="utter_invoice_status", requested_at=when(invoice.requested_at),
+                             issued=issued, **invoice_params(invoice, domain))
+
+
+def confirm_invoice(tracker: Tracker, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
+    """The confirmation question (asked by action_ask_confirmed): the slots as they will be sent."""
+    kind = tracker.get_slot("invoice_kind") or "personal"
+    tax_part = ""
+    if kind == "company":
+        tax_part = label(domain, "invoice", "tax_no").replace("{tax_no}", str(tracker.get_slot("tax_no")))
+    dispatcher.utter_message(
+        response="utter_confirm_invoice", order_no=tracker.get_slot("order_id"),
+        kind=label(domain, "invoice_kind", kind), title=tracker.get_slot("invoice_title"),
+        tax_part=tax_part, email=tracker.get_slot("email"),
+    )
+
+
+class ValidateInvoiceForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_invoice_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if not slots:
+            return []
+        slots += ["invoice_kind", "invoice_title"]
+        if tracker.get_slot("invoice_kind") == "company":
+            slots.append("tax_no")
+        return slots + ["email", "confirmed"]
+
+    def after_order(
+        self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """An existing invoice is shown rather than asked for again; unpaid orders get none."""
+        try:
+            with shop_session(dispatcher) as session:
+                invoice = invoice_status(session, customer_id, order_no)
+        except DomainError:
+            dispatcher.utter_message(response="utter_order_not_found")
+            return {"flow_blocked": True}
+        except BackendUnavailable:
+            return {"flow_blocked": True}
+        if invoice is not None:
+            show_status(invoice, dispatcher, domain)
+            return {"flow_blocked": True}
+        tracker.slots["order_id"] = order_no
+        order = load_order(tracker, dispatcher)
+        if order is None:
+            return {"flow_blocked": True}
+        if order.status not in PAID_STATES:
+            dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
+            return {"flow_blocked": True}
+        return {}
+
+    def validate_invoice_kind(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        kind = kind_of(value)
+        if kind is None:
+            dispatcher.utter_message(response="utter_invoice_kind_invalid")
+        return {"invoice_kind": kind}
+
+    def validate_invoice_title(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        title = TITLE_PREFIX.sub("", str(value or "")).strip()
+        if not title or len(title) > MAX_TITLE:
+            dispatcher.utter_message(response="utter_invoice_title_invalid")
+            return {"invoice_title": None}
+        return {"invoice_title": title}
+
+    def validate_tax_no(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        found = TAX_NO.search(str(value or "").replace(" ", ""))
+        tax_no = found.group(0).upper() if found else ""
+        if not TAX_NO_RE.match(tax_no):
+            dispatcher.utter_message(response="utter_tax_no_invalid")
+            return {"tax_no": None}
+        return {"tax_no": tax_no}
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        found = EMAIL.search(str(value or ""))
+        if found is None or not EMAIL_RE.match(found.group(0)):
+            dispatcher.utter_message(response="utter_email_invalid")
+            return {"email": None}
+        return {"email": found.group(0)}
+
+
+class ActionSubmitInvoice(Action):
+    def name(self) -> str:
+        return "action_submit_invoice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer_id = current_customer(tracker)
+        order_no = tracker.get_slot("order_id")
+        if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed") or customer_id is None:
+            return reset_flow_events()
+        kind = tracker.get_slot("invoice_kind")
+        try:
+            with shop_session(dispatcher) as session:
+                invoice = request_invoice(
+                    session, customer_id, order_no, kind=kind, title=tracker.get_slot("invoice_title"),
+                    tax_no=tracker.get_slot("tax_no") if kind == "company" else None,
+                    email=tracker.get_slot("email"), clock=system_clock,
+                )
+        except DomainError as error:
+            if error.code == "not_paid":
+                dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
+            elif error.code == "invalid_input" and error.details.get("field") == "tax_no":
+                dispatcher.utter_message(response="utter_tax_no_invalid")
+            elif error.code == "invalid_input" and error.details.get("field") == "email":
+                dispatcher.utter_message(response="utter_email_invalid")
+            elif error.code == "not_found":
+                dispatcher.utter_message(response="utter_order_not_found")
+            else:
+                dispatcher.utter_message(response="utter_request_failed", code=error.code)
+            return reset_flow_events()
+        except BackendUnavailable:
+            return reset_flow_events()
+        params = invoice_params(invoice, domain)
+        if invoice.created:
+            dispatcher.utter_message(response="utter_invoice_created", **{**params, "email": invoice.email})
+        else:
+            dispatcher.utter_message(response="utter_invoice_exists", **params)
+        return reset_flow_events()

@@ -1,0 +1,173 @@
+"""开发票: personal/company forms, tax number and e-mail checks, one invoice per order, its status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from actions_testkit import (
+    all_text,
+    assert_flow_reset,
+    count_rows,
+    make_tracker,
+    message,
+    names,
+    required_slots,
+    run_action,
+    token_for,
+    validate,
+)
+from rasa_sdk import Tracker
+from sqlalchemy import update
+
+from actions.confirm import ActionAskConfirmed
+from actions.invoices import ActionSubmitInvoice, ValidateInvoiceForm
+from shop.clock import system_clock
+from shop.db import make_engine, session_scope
+from shop.models import Invoice
+from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
+
+pytestmark = pytest.mark.usefixtures("shop_db")
+
+COMPLETED = DEMO_ORDERS["completed"]
+TAX_NO = "91110108MA01ABCD2X"
+
+
+def form_tracker(**slots: Any) -> Tracker:
+    return make_tracker(slots, token=token_for(1), active_loop="invoice_form")
+
+
+def invoices() -> int:
+    return count_rows(Invoice)
+
+
+def filled(kind: str = "personal", **extra: Any) -> Tracker:
+    slots = {"order_id": COMPLETED, "invoice_kind": kind, "invoice_title": "张三", "email": "zs@163.com"}
+    if kind == "company":
+        slots.update(invoice_title="北京小二科技有限公司", tax_no=TAX_NO)
+    return form_tracker(**{**slots, **extra})
+
+
+def test_personal_invoice_happy_path_once(domain: dict[str, Any]) -> None:
+    form = ValidateInvoiceForm()
+    tracker = form_tracker()
+    dispatcher, result = validate(form, "order_id", COMPLETED, tracker, domain)
+    assert dispatcher.messages == [] and result == {"order_id": COMPLETED}
+    assert required_slots(form, tracker, domain) == ["order_id", "invoice_kind", "invoice_title", "email",
+                                                     "confirmed"]
+    assert validate(form, "invoice_kind", "个人", tracker, domain)[1] == {"invoice_kind": "personal"}
+    assert validate(form, "invoice_title", "抬头：张三", tracker, domain)[1] == {"invoice_title": "张三"}
+    assert validate(form, "email", "邮箱 zs@163.com", tracker, domain)[1] == {"email": "zs@163.com"}
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    reply = message(dispatcher, "utter_confirm_invoice")
+    assert (reply["kind"], reply["title"], reply["tax_part"], reply["email"]) == ("个人", "张三", "", "zs@163.com")
+    tracker.slots["confirmed"] = True
+    dispatcher, events = run_action(ActionSubmitInvoice(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_created"]
+    assert message(dispatcher, "utter_invoice_created")["email"] == "zs@163.com"
+    assert_flow_reset(events)
+    dispatcher, _ = run_action(ActionSubmitInvoice(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_exists"]
+    assert message(dispatcher, "utter_invoice_exists")["status"] == "开具中"
+    assert invoices() == 1
+
+
+def test_company_invoice_needs_a_valid_tax_number(domain: dict[str, Any]) -> None:
+    form = ValidateInvoiceForm()
+    tracker = form_tracker(order_id=COMPLETED)
+    assert validate(form, "invoice_kind", "company", tracker, domain)[1] == {"invoice_kind": "company"}
+    assert "tax_no" in required_slots(form, tracker, domain)
+    for bad in ("9111010", "税号是123456", "91110108MA01ABCI2X", "911101O8MA01ABCD2X"):
+        dispatcher, result = validate(form, "tax_no", bad, tracker, domain)
+        assert names(dispatcher) == ["utter_tax_no_invalid"] and result == {"tax_no": None}, bad
+    dispatcher, result = validate(form, "tax_no", "税号 91110108ma01abcd2x", tracker, domain)
+    assert dispatcher.messages == [] and result == {"tax_no": TAX_NO}
+    tracker = filled("company")
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    reply = message(dispatcher, "utter_confirm_invoice")
+    assert (reply["kind"], reply["tax_part"]) == ("企业", f"，税号 {TAX_NO}")
+    tracker.slots["confirmed"] = True
+    dispatcher, _ = run_action(ActionSubmitInvoice(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_created"]
+    assert invoices() == 1
+
+
+def test_company_invoice_with_a_bad_tax_number_is_refused_by_the_backend(domain: dict[str, Any]) -> None:
+    dispatcher, _ = run_action(ActionSubmitInvoice(), filled("company", tax_no="123", confirmed=True), domain)
+    assert names(dispatcher) == ["utter_tax_no_invalid"]
+    assert invoices() == 0
+
+
+@pytest.mark.parametrize(("slot", "value", "response"), [
+    ("invoice_kind", "随便吧", "utter_invoice_kind_invalid"),
+    ("invoice_title", "抬头：", "utter_invoice_title_invalid"),
+    ("invoice_title", "字" * 101, "utter_invoice_title_invalid"),
+    ("email", "邮箱是abc", "utter_email_invalid"),
+    ("email", "zs@163", "utter_email_invalid"),
+])
+def test_bad_answers_are_asked_again(slot: str, value: str, response: str, domain: dict[str, Any]) -> None:
+    dispatcher, result = validate(ValidateInvoiceForm(), slot, value, form_tracker(order_id=COMPLETED), domain)
+    assert names(dispatcher) == [response] and result == {slot: None}
+
+
+@pytest.mark.parametrize("word", ["企业", "公司抬头", "开公司的"])
+def test_typed_company_kind(word: str, domain: dict[str, Any]) -> None:
+    assert validate(ValidateInvoiceForm(), "invoice_kind", word, form_tracker(), domain)[1] == {
+        "invoice_kind": "company"}
+
+
+def test_existing_invoice_status_is_shown_instead_of_asking(domain: dict[str, Any]) -> None:
+    run_action(ActionSubmitInvoice(), filled(confirmed=True), domain)
+    form = ValidateInvoiceForm()
+    tracker = form_tracker()
+    dispatcher, result = validate(form, "order_id", COMPLETED, tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_status"]
+    reply = message(dispatcher, "utter_invoice_status")
+    assert (reply["kind"], reply["title"], reply["status"], reply["issued"]) == ("个人", "张三", "开具中", "")
+    assert reply["email"] == "zs***@163.com" and "zs@163.com" not in all_text(dispatcher)
+    assert result == {"order_id": COMPLETED, "flow_blocked": True}
+    assert required_slots(form, tracker, domain) == []
+    with session_scope(make_engine()) as session:
+        session.execute(update(Invoice).values(status="issued", issued_at=system_clock()))
+    dispatcher, _ = validate(form, "order_id", COMPLETED, form_tracker(), domain)
+    reply = message(dispatcher, "utter_invoice_status")
+    assert reply["status"] == "已开具" and reply["issued"].endswith("已开具")
+
+
+@pytest.mark.parametrize("order_key", ["awaiting_payment", "cancelled", "payment_failed"])
+def test_unpaid_orders_get_no_invoice(order_key: str, domain: dict[str, Any]) -> None:
+    order_no = DEMO_ORDERS[order_key]
+    dispatcher, result = validate(ValidateInvoiceForm(), "order_id", order_no, form_tracker(), domain)
+    assert names(dispatcher) == ["utter_invoice_not_paid"]
+    assert result == {"order_id": order_no, "flow_blocked": True}
+    dispatcher, _ = run_action(ActionSubmitInvoice(), filled(order_id=order_no, confirmed=True), domain)
+    assert names(dispatcher) == ["utter_invoice_not_paid"]
+    assert invoices() == 0
+
+
+@pytest.mark.parametrize("extra", [{"confirmed": None}, {"confirmed": False},
+                                   {"confirmed": True, "flow_blocked": True}])
+def test_invoice_not_confirmed_writes_nothing(extra: dict[str, Any], domain: dict[str, Any]) -> None:
+    dispatcher, events = run_action(ActionSubmitInvoice(), filled(**extra), domain)
+    assert dispatcher.messages == []
+    assert_flow_reset(events)
+    assert invoices() == 0
+
+
+def test_someone_elses_order_is_not_found(domain: dict[str, Any]) -> None:
+    order_no = OTHER_CUSTOMER_ORDERS["delivered_in_window"]
+    dispatcher, result = validate(ValidateInvoiceForm(), "order_id", order_no, form_tracker(), domain)
+    assert names(dispatcher) == ["utter_order_not_found"] and result == {"order_id": None}
+    dispatcher, _ = run_action(ActionSubmitInvoice(), filled(order_id=order_no, confirmed=True), domain)
+    assert names(dispatcher) == ["utter_order_not_found"]
+    assert invoices() == 0
+
+
+def test_anonymous_shopper_sees_labels_after_the_phone_check(domain: dict[str, Any]) -> None:
+    run_action(ActionSubmitInvoice(), filled(confirmed=True), domain)
+    form = ValidateInvoiceForm()
+    tracker = make_tracker(active_loop="invoice_form")
+    validate(form, "order_id", COMPLETED, tracker, domain)
+    dispatcher, result = validate(form, "phone_last4", "1234", tracker, domain)
+    assert message(dispatcher, "utter_invoice_status")["kind"] == "个人"  # a label, not "personal"
+    assert result["flow_blocked"] is True

@@ -1,0 +1,186 @@
+"""Cancel, change address, payment problems and invoices over Rasa's REST channel (real servers, seeded shop).
+
+The shop is shared with tests/integration/test_rest.py for the session: these tests use other orders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shop.db import make_engine
+from shop.models import AddressChange, AfterSaleRequest, Invoice, Order, Payment
+from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
+from shop.tokens import mint_token
+
+NEW_ADDRESS = "浙江省 杭州市 西湖区 文三路100号 王小明 13912345678"
+
+
+def shopper(chat: Any) -> Any:
+    return chat(mint_token(DEMO_CUSTOMER_ID))
+
+
+def buttons(messages: list[dict[str, Any]]) -> list[str]:
+    return [button["payload"] for message in messages for button in message.get("buttons", [])]
+
+
+def db_order(db_url: str, order_no: str) -> Order:
+    with Session(make_engine(db_url), future=True) as session:
+        order = session.execute(select(Order).where(Order.order_no == order_no)).scalar_one()
+        order.payments  # noqa: B018 -- load before the session closes
+        session.expunge_all()
+        return order
+
+
+def count(db_url: str, model: Any, *where: Any) -> int:
+    with Session(make_engine(db_url), future=True) as session:
+        return int(session.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
+
+
+# --- cancel ------------------------------------------------------------------------------------
+
+def test_cancel_is_confirmed_refunded_and_done_once(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["packing"]
+    bot = shopper(chat)
+    question = bot.texts(f"我要取消订单{order_no}")
+    assert "¥459.00" in question and "支付宝" in question and "1–3 天" in question and "确认取消吗" in question
+    done = bot.texts("确认")
+    assert "已取消" in done or "取消订单" in done
+    assert db_order(shop_db_url, order_no).status == "cancelled"
+    again = bot.texts(f"取消订单{order_no}")
+    assert "已经取消过了" in again
+    order = db_order(shop_db_url, order_no)
+    assert count(shop_db_url, AfterSaleRequest, AfterSaleRequest.order_id == order.id) == 1
+
+
+def test_cancel_after_shipment_offers_a_return(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["stuck"]
+    messages = shopper(chat).say(f"取消订单{order_no}")
+    text = "\n".join(m.get("text", "") for m in messages)
+    assert "已经发货" in text or "已经发出" in text
+    assert "/return_goods" in buttons(messages)
+    assert db_order(shop_db_url, order_no).status == "shipped"
+
+
+def test_cancel_stopped_by_the_shopper_writes_nothing(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["awaiting_payment"]
+    bot = chat()  # anonymous: the phone check first
+    assert "后 4 位" in bot.texts(f"订单{order_no}帮我取消")
+    assert "不涉及退款" in bot.texts("尾号1234")
+    reply = bot.texts("算了")
+    assert "已取消，没有为您提交" in reply or "不办了" in reply
+    assert db_order(shop_db_url, order_no).status == "pending_payment"
+
+
+def test_cancel_of_someone_elses_order_reveals_nothing(chat: Any, shop_db_url: str) -> None:
+    order_no = OTHER_CUSTOMER_ORDERS["ship_overdue"]
+    reply = shopper(chat).texts(f"订单{order_no}帮我取消")
+    assert "没有查到" in reply and "¥" not in reply and "李" not in reply
+    assert db_order(shop_db_url, order_no).status == "paid"
+
+
+# --- change address ------------------------------------------------------------------------------
+
+def test_address_change_is_confirmed_masked_and_written_once(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["packing_today"]
+    bot = shopper(chat)
+    assert "省 市 区 详细地址 收件人 手机号" in bot.texts(f"订单{order_no}要改地址")
+    question = bot.texts(NEW_ADDRESS)
+    assert "确认修改吗" in question and "139****5678" in question and "王**" in question
+    assert "13912345678" not in question and "文三路100号" not in question
+    done = bot.texts("确认")
+    assert "139****5678" in done and "13912345678" not in done
+    order = db_order(shop_db_url, order_no)
+    assert (order.city, order.recipient, order.phone) == ("杭州市", "王小明", "13912345678")
+    bot.texts(f"订单{order_no}要改地址")
+    bot.texts(NEW_ADDRESS)
+    assert "已经是这个了" in bot.texts("确认")
+    assert count(shop_db_url, AddressChange, AddressChange.order_id == order.id) == 1
+
+
+def test_address_with_a_bad_phone_is_asked_again_then_stopped(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["payment_failed"]  # pending: the address may change
+    bot = shopper(chat)
+    bot.texts(f"订单{order_no}要改地址")
+    assert "11 位" in bot.texts("浙江省 杭州市 西湖区 文三路100号 王小明 12345678901")
+    assert "没能识别" in bot.texts("文三路100号")
+    assert "没能识别" in bot.texts("随便填一个")  # not understood by the NLU: the form still answers
+    reply = bot.texts("不改了")
+    assert "已取消" in reply or "不办了" in reply
+    assert db_order(shop_db_url, order_no).phone == "13800001234"
+
+
+def test_address_change_after_shipment_is_refused(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["in_transit_delayed"]
+    reply = shopper(chat).texts(f"订单{order_no}收货地址写错了，帮我改一下")
+    assert "已经发货" in reply and "确认修改" not in reply
+    order = db_order(shop_db_url, order_no)
+    assert order.phone == "13800001234"
+    assert count(shop_db_url, AddressChange, AddressChange.order_id == order.id) == 0
+
+
+# --- payment problems ----------------------------------------------------------------------------
+
+def test_double_charge_refunded_once(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["double_charge"]
+    bot = shopper(chat)
+    question = bot.texts(f"订单{order_no}扣了两次钱")
+    assert "重复扣款" in question and "¥399.00" in question and "微信" in question and "确认退款吗" in question
+    done = bot.texts("好的")
+    assert "¥399.00" in done and "退款单号" in done
+    again = bot.texts(f"订单{order_no}重复扣款了")
+    assert "已经退过了" in again and "确认退款吗" not in again
+    statuses = sorted(p.status for p in db_order(shop_db_url, order_no).payments)
+    assert statuses == ["refunded", "succeeded"]
+
+
+def test_failed_payment_is_explained_with_advice(chat: Any) -> None:
+    reply = shopper(chat).texts(f"订单{DEMO_ORDERS['payment_failed']}支付失败了")
+    assert "余额不足" in reply and "限额" in reply and "重新支付" in reply
+
+
+def test_paid_but_unpaid_is_checked_against_the_payments(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["paid_not_updated"]
+    reply = shopper(chat).texts(f"订单{order_no}付了钱还显示未付款")
+    assert "¥89.90" in reply and "支付宝" in reply and "不要重复付款" in reply
+    assert count(shop_db_url, Payment, Payment.order_id == db_order(shop_db_url, order_no).id) == 1
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+def test_company_invoice_once_then_its_status(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["completed"]
+    bot = shopper(chat)
+    messages = bot.say(f"订单{order_no}帮我开张发票")
+    assert '/inform{"invoice_kind": "company"}' in buttons(messages)
+    assert "抬头" in bot.texts('/inform{"invoice_kind": "company"}')
+    assert "税号" in bot.texts("抬头是杭州小二网络有限公司")
+    assert "格式不对" in bot.texts("税号是123456")
+    assert "邮箱" in bot.texts("税号 91110108MA01ABCD2X")
+    assert "格式好像不对" in bot.texts("邮箱是abc")
+    question = bot.texts("邮箱 finance@xiaoer.com")
+    assert "杭州小二网络有限公司" in question and "91110108MA01ABCD2X" in question and "确认提交吗" in question
+    created = bot.texts("确认")
+    assert "发票申请已提交" in created or "已为订单" in created
+    status = bot.texts(f"订单{order_no}的发票开好了吗")
+    assert "开具中" in status and "fi***@xiaoer.com" in status and "税号" not in status
+    order = db_order(shop_db_url, order_no)
+    assert count(shop_db_url, Invoice, Invoice.order_id == order.id) == 1
+
+
+def test_invoice_for_an_unpaid_order_is_refused(chat: Any, shop_db_url: str) -> None:
+    reply = shopper(chat).texts(f"订单{DEMO_ORDERS['cancelled']}帮我开张发票")
+    assert "付款后才能开发票" in reply
+    assert count(shop_db_url, Invoice, Invoice.order_id == db_order(shop_db_url, DEMO_ORDERS["cancelled"]).id) == 0
+
+
+def test_invoice_nonsense_then_stop(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["delivered_out_of_window"]
+    bot = shopper(chat)
+    bot.texts(f"订单{order_no}开发票")
+    assert "个人" in bot.texts("随便吧")  # asked again, with the buttons
+    reply = bot.texts("不开了")
+    assert "已取消" in reply or "不办了" in reply
+    assert count(shop_db_url, Invoice, Invoice.order_id == db_order(shop_db_url, order_no).id) == 0
