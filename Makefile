@@ -71,3 +71,13 @@ test: $(STAMP) $(MODEL)
 	$(RASA) data validate
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+# Benchmarks against a stock Rasa bot (bench/, docs/benchmarks.md). Slow: trains both
+# configurations, then quality, latency, throughput, start-up and memory; not part of `make test`.
+.PHONY: bench bench-smoke
+bench: $(STAMP)
+	$(PY) -m bench all
+
+# The same harness on a few messages (reuses models when present); tests/bench runs it too.
+bench-smoke: $(STAMP)
+	$(PY) -m bench smoke
