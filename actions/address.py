@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.satisfaction import offer_rating
 from actions.wording import label
 from shop.clock import system_clock
 from shop.errors import DomainError
@@ -210,4 +211,4 @@ class ActionSubmitAddress(Action):
             dispatcher.utter_message(response="utter_address_unchanged", order_no=order_no)
         else:
             dispatcher.utter_message(response="utter_address_changed", order_no=order_no, **masked(result.address))
-        return reset_flow_events()
+        return reset_flow_events() + (offer_rating(tracker) if result.created else [])

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
 from actions.order_forms import OrderFormValidation, reset_flow_events
+from actions.satisfaction import offer_rating
 from actions.wording import label, money
 from shop.clock import system_clock
 from shop.errors import DomainError
@@ -125,4 +126,4 @@ class ActionSubmitCancel(Action):
             )
         else:
             dispatcher.utter_message(response="utter_cancel_done_unpaid", order_no=order_no)
-        return reset_flow_events()
+        return reset_flow_events() + (offer_rating(tracker) if result.created else [])

@@ -11,6 +11,7 @@ from actions import exchanges, returns
 from actions.address import confirm_address
 from actions.cancel import confirm_cancel
 from actions.invoices import confirm_invoice
+from actions.logistics import confirm_logistics
 from actions.payments import confirm_duplicate_refund
 from actions.wording import label, money
 
@@ -20,6 +21,7 @@ CONFIRMATIONS = {
     "address_form": confirm_address,
     "payment_form": confirm_duplicate_refund,
     "invoice_form": confirm_invoice,
+    "logistics_form": confirm_logistics,
 }
 
 

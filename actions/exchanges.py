@@ -13,6 +13,7 @@ from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
 from actions.items import find_item, single_item_id
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.satisfaction import offer_rating
 from actions.wording import label
 from shop.clock import system_clock
 from shop.errors import DomainError
@@ -175,4 +176,4 @@ class ActionSubmitExchange(Action):
                 target=target,
                 return_address=request.return_address,
             )
-        return reset_flow_events()
+        return reset_flow_events() + (offer_rating(tracker) if request.created else [])

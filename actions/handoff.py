@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
 from actions.order_forms import reset_flow_events
+from actions.satisfaction import FORM as SATISFACTION_FORM
+from actions.satisfaction import reset_rating_events
 from shop.clock import system_clock
 from shop.config import get_settings
 from shop.errors import DomainError
@@ -43,7 +45,8 @@ def summary(tracker: Tracker) -> str:
     slots = {
         key: value
         for key, value in tracker.slots.items()
-        if value not in (None, [], False) and key not in {"verified_customer_id", "phone_last4", "verify_failures"}
+        if value not in (None, [], False) and key not in {"verified_customer_id", "phone_last4", "verify_failures",
+                                                            "session_started_metadata"}
     }
     lines = [
         f"topic: {conversation_topic(tracker)}",
@@ -109,7 +112,12 @@ class ActionHandoff(Action):
 
 
 class ActionComplain(Action):
-    """Comfort first; the complaint is filed at high priority before the offer of a human."""
+    """Comfort first; the complaint is filed at high priority before the offer of a human.
+
+    A form in progress is paused (its slots kept): the shopper's next "yes" must answer the offer
+    of a human, never a question of the form (a "yes" to "确认提交吗？" would write). Declining the
+    human resumes the form (action_resume_flow).
+    """
 
     def name(self) -> str:
         return "action_complain"
@@ -119,7 +127,29 @@ class ActionComplain(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_complain")
         create_ticket(tracker, dispatcher, topic="complain")
-        return []
+        form = tracker.active_loop_name
+        if not form:
+            return [SlotSet("interrupted_form", None)]
+        if form == SATISFACTION_FORM:
+            return [ActiveLoop(None), *reset_rating_events(), SlotSet("interrupted_form", None)]
+        return [ActiveLoop(None), SlotSet("interrupted_form", form)]
+
+
+class ActionResumeFlow(Action):
+    """After a complaint, the shopper declined a human: back to the paused form, if any."""
+
+    def name(self) -> str:
+        return "action_resume_flow"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        form = tracker.get_slot("interrupted_form")
+        if not form:
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
+        dispatcher.utter_message(response="utter_resume_flow")
+        return [SlotSet("interrupted_form", None), FollowupAction(form)]
 
 
 class ActionFallback(Action):
@@ -138,11 +168,24 @@ class ActionFallback(Action):
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
+    """Misunderstood messages in a row, this one included.
+
+    An unclassified message that something else answered (e.g. a form took it as a free-text
+    answer, like a rating comment) was understood after all and ends the run.
+    """
     count = 0
-    for event in reversed(user_events(tracker)):
-        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+    answered_by: str | None = None  # the first action after the user message being looked at
+    latest = True
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") != "action_listen":
+            answered_by = event.get("name")
+        if event.get("event") != "user":
+            continue
+        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        if intent != "nlu_fallback" or not (latest or answered_by in (None, "action_fallback")):
             break
         count += 1
+        latest, answered_by = False, None
     return count
 
 

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.satisfaction import offer_rating
 from actions.wording import label, when
 from shop.clock import system_clock
 from shop.errors import DomainError
@@ -189,4 +190,4 @@ class ActionSubmitInvoice(Action):
             dispatcher.utter_message(response="utter_invoice_created", **{**params, "email": invoice.email})
         else:
             dispatcher.utter_message(response="utter_invoice_exists", **params)
-        return reset_flow_events()
+        return reset_flow_events() + (offer_rating(tracker) if invoice.created else [])

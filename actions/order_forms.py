@@ -26,6 +26,7 @@ LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 FLOW_SLOTS = (
     "item_id", "reason", "evidence_url", "size", "color", "confirmed", "flow_blocked",
     "new_address", "payment_case", "invoice_kind", "invoice_title", "tax_no", "email",
+    "logistics_problem", "remedy", "interrupted_form",
 )
 
 
@@ -35,7 +36,8 @@ PAIR_CHECKED = "_pair_checked"
 
 
 def reset_flow_events() -> list[EventType]:
-    return [SlotSet(slot, None) for slot in FLOW_SLOTS]
+    # No rating due unless the action adds offer_rating() after these events (data/rules/satisfaction.yml).
+    return [*(SlotSet(slot, None) for slot in FLOW_SLOTS), SlotSet("satisfaction_pending", None)]
 
 
 def load_order(tracker: Tracker, dispatcher: CollectingDispatcher, clock: Any = None) -> OrderDetail | None:

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import token_customer
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.satisfaction import offer_rating
 from actions.wording import label, money, when
 from shop.services.orders import list_orders
 from shop.services.views import ItemView, OrderDetail, TrackingInfo
@@ -25,6 +26,7 @@ STATUSES_FOR_FORM: dict[str, tuple[str, ...]] = {
     "cancel_form": ("pending_payment", "paid"),
     "address_form": ("pending_payment", "paid"),
     "invoice_form": ("paid", "shipped", "delivered", "completed"),
+    "logistics_form": ("shipped", "delivered", "completed"),
 }
 MAX_TIMELINE_EVENTS = 5
 
@@ -93,9 +95,10 @@ class ActionShowOrder(Action):
         if tracker.get_slot("flow_blocked"):
             return reset_flow_events()
         order = load_order(tracker, dispatcher)
-        if order is not None:
-            show_order(order, dispatcher, domain)
-        return reset_flow_events()
+        if order is None:
+            return reset_flow_events()
+        show_order(order, dispatcher, domain)
+        return reset_flow_events() + offer_rating(tracker)
 
 
 def masked_address(order: OrderDetail) -> str:
@@ -121,7 +124,7 @@ def show_order(order: OrderDetail, dispatcher: CollectingDispatcher, domain: Dom
         show_tracking(order.tracking, dispatcher)
 
 
-def show_tracking(tracking: TrackingInfo, dispatcher: CollectingDispatcher) -> None:
+def show_tracking(tracking: TrackingInfo, dispatcher: CollectingDispatcher, stuck_hint: bool = True) -> None:
     if not tracking.events:
         dispatcher.utter_message(response="utter_tracking_none")
         return
@@ -132,7 +135,7 @@ def show_tracking(tracking: TrackingInfo, dispatcher: CollectingDispatcher) -> N
     dispatcher.utter_message(
         response="utter_tracking", courier=tracking.courier, tracking_no=tracking.tracking_no, timeline=timeline
     )
-    if tracking.claim_eligible:
+    if tracking.claim_eligible and stuck_hint:
         dispatcher.utter_message(response="utter_tracking_stuck", hours=int(tracking.hours_since_update or 0))
 
 

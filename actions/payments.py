@@ -13,6 +13,7 @@ from actions.backend import BackendUnavailable, shop_session
 from actions.cancel import refund_words
 from actions.identity import current_customer
 from actions.order_forms import OrderFormValidation, reset_flow_events
+from actions.satisfaction import offer_rating
 from actions.wording import money, when
 from shop.clock import system_clock
 from shop.errors import DomainError
@@ -152,4 +153,4 @@ class ActionPaymentIssue(Action):
         else:
             dispatcher.utter_message(response="utter_duplicate_already_refunded", order_no=order_no,
                                      amount=money(result.refund_amount), **words)
-        return reset_flow_events()
+        return reset_flow_events() + (offer_rating(tracker) if result.created else [])

@@ -14,6 +14,7 @@ from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
 from actions.items import find_item, single_item_id
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.satisfaction import offer_rating
 from actions.wording import label, money, when
 from shop.clock import system_clock
 from shop.errors import DomainError
@@ -185,4 +186,4 @@ class ActionSubmitReturn(Action):
                 refund_amount=money(request.refund_amount),
                 return_address=request.return_address,
             )
-        return reset_flow_events()
+        return reset_flow_events() + (offer_rating(tracker) if request.created else [])

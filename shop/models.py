@@ -323,6 +323,29 @@ class Claim(Base):
     created_at = Column(DateTime, nullable=False)
 
 
+class DeliveryIssue(Base):
+    """A delivered parcel the shopper did not get (``not_received``) or got broken (``damaged``).
+
+    One per order. The shopper chose a ``reship`` (补发) or a ``refund``; a refund is tracked by a
+    ``refund_only`` after-sale request so refund progress shows it.
+    """
+
+    __tablename__ = "delivery_issues"
+
+    id = Column(Integer, primary_key=True)
+    issue_no = Column(String(24), unique=True)  # derived from id right after insert
+    order_id = Column(ForeignKey("orders.id"), nullable=False, unique=True)
+    problem = Column(String(20), nullable=False)  # not_received / damaged
+    remedy = Column(String(10), nullable=False)  # reship / refund
+    evidence_urls = Column(JSON, nullable=False, default=list)
+    status = Column(String(20), nullable=False, default="open")
+    refund_request_id = Column(ForeignKey("after_sale_requests.id"))
+    created_at = Column(DateTime, nullable=False)
+
+    order = relationship("Order")
+    refund_request = relationship("AfterSaleRequest")
+
+
 class SatisfactionRating(Base):
     __tablename__ = "satisfaction_ratings"
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="ck_rating_range"),)

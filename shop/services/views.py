@@ -275,3 +275,30 @@ class RatingView:
     comment: str | None
     created_at: datetime
     created: bool
+
+
+@dataclass(frozen=True)
+class DeliveryIssueView:
+    issue_no: str
+    order_no: str
+    problem: str  # not_received / damaged
+    remedy: str  # reship / refund
+    status: str
+    evidence_urls: list[str]
+    refund_amount: Decimal | None  # refund remedy only
+    refund_method: str | None
+    expected_arrival_days: tuple[int, int] | None
+    request_no: str | None  # the refund_only request tracking a refund
+    created_at: datetime
+    created: bool
+
+
+@dataclass(frozen=True)
+class DeliveryIssueQuote:
+    eligible: bool
+    code: str  # ok / not_delivered / window_expired / already_reported / already_requested
+    refund_amount: Decimal  # what a refund would pay back (the order's paid amount)
+    refund_method: str | None
+    expected_arrival_days: tuple[int, int] | None
+    deadline: date | None  # last day a problem may be reported
+    existing: DeliveryIssueView | None = None

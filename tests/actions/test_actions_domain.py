@@ -16,9 +16,12 @@ import actions.exchanges
 import actions.handoff
 import actions.invoices
 import actions.items
+import actions.logistics
 import actions.orders
 import actions.payments
+import actions.refunds
 import actions.returns
+import actions.satisfaction
 import actions.shipping
 from actions.confirm import ActionAskConfirmed
 from actions.handoff import ActionComplain, ActionFallback, ActionHandoff
@@ -73,7 +76,7 @@ def test_reason_buttons_use_labelled_reasons(domain: dict[str, Any]) -> None:
 def test_every_action_class_is_in_the_domain(domain: dict[str, Any]) -> None:
     modules = (actions.confirm, actions.exchanges, actions.handoff, actions.items, actions.orders,
                actions.returns, actions.shipping, actions.cancel, actions.address, actions.payments,
-               actions.invoices)
+               actions.invoices, actions.logistics, actions.refunds, actions.satisfaction)
     found = {
         obj().name()
         for module in modules

@@ -19,7 +19,7 @@ from actions_testkit import (
     user_event,
     validate,
 )
-from rasa_sdk.events import ConversationPaused
+from rasa_sdk.events import ConversationPaused, SlotSet
 from sqlalchemy import select
 
 from actions.handoff import ActionComplain, ActionFallback, ActionHandoff, ActionResetFlow
@@ -193,7 +193,7 @@ def test_complain_opens_high_priority_ticket(domain: dict[str, Any]) -> None:
                            events=[user_event("快递一周都不动，太差了", "complain", token=token_for(1))])
     dispatcher, events = run_action(ActionComplain(), tracker, domain)
     assert names(dispatcher) == ["utter_complain"]
-    assert events == []
+    assert events == [SlotSet("interrupted_form", None)]  # no form to pause
     [ticket] = tickets()
     assert (ticket.topic, ticket.priority, ticket.skill_group) == ("complain", "high", "售后")
     with db_session() as session:

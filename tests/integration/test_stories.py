@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import MODEL, RASA, ROOT
 
-STORIES = ("tests/test_stories.yml", "tests/test_stories_aftersales.yml")
+STORIES = ("tests/test_stories.yml", "tests/test_stories_aftersales.yml", "tests/test_stories_more.yml")
 
 
 @pytest.mark.parametrize("stories", STORIES)

@@ -1,0 +1,125 @@
+"""满意度: after a resolved flow, a 1-5 rating and an optional comment -- once per session, never a trap.
+
+A flow that resolved something (a request created, an order shown) adds `offer_rating(tracker)`
+to its events; rules then start `satisfaction_form` (data/rules/satisfaction.yml). 跳过 (a deny)
+ends it; a different request switches flow; thanks, greetings, small questions are answered and
+the form ends (keeping a rating already given).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, shop_session
+from shop.clock import system_clock
+from shop.errors import DomainError
+from shop.services.satisfaction import record_rating
+
+FORM = "satisfaction_form"
+SLOTS = ("satisfaction_pending", "rating", "rating_comment")
+SKIP = "skip"
+NO_COMMENT = "none"
+SKIP_WORDS = re.compile(r"跳过|不用|不评|不想评|算了|下次|没空|不打分|skip", re.IGNORECASE)
+NO_COMMENT_WORDS = re.compile(r"^(没有|没了|无|没|不用了?|没什么|没啥|暂时没有|no)[。.!！～~]*$", re.IGNORECASE)
+CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+RATING = re.compile(r"(?<!\d)([1-5])(?!\d)|([一二两三四五])\s*(?:星|分|颗星)")
+MAX_COMMENT = 500
+
+
+def parse_rating(value: Any) -> int | str | None:
+    """1-5 from "5" / "4分" / "五星"; SKIP for 跳过-like words; None if neither."""
+    text = str(value or "").strip()
+    if SKIP_WORDS.search(text):
+        return SKIP
+    found = RATING.search(text)
+    if found is None:
+        return None
+    return int(found.group(1)) if found.group(1) else CHINESE_DIGITS[found.group(2)]
+
+
+def asked_this_session(tracker: Tracker) -> bool:
+    """Was the rating already offered since the conversation session started?"""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") == FORM:
+            return True
+        if event.get("event") == "slot" and event.get("name") == "satisfaction_pending" and event.get("value"):
+            return True
+    return False
+
+
+def offer_rating(tracker: Tracker) -> list[EventType]:
+    """Events that make the rules ask for a rating next (nothing if it was asked this session)."""
+    if asked_this_session(tracker):
+        return []
+    return [SlotSet("satisfaction_pending", True)]
+
+
+def reset_rating_events() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in SLOTS]
+
+
+class ValidateSatisfactionForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_satisfaction_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("rating") == SKIP:
+            return []
+        return ["rating", "rating_comment"]
+
+    def validate_rating(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        rating = parse_rating(value)
+        if rating is None:
+            dispatcher.utter_message(response="utter_rating_invalid")
+            return {"rating": None}
+        return {"rating": str(rating)}
+
+    def validate_rating_comment(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if not text or SKIP_WORDS.search(text) or NO_COMMENT_WORDS.match(text):
+            return {"rating_comment": NO_COMMENT}
+        return {"rating_comment": text[:MAX_COMMENT]}
+
+
+class ActionSubmitRating(Action):
+    """Stores the rating (and comment) with the conversation id; a skip stores nothing."""
+
+    def name(self) -> str:
+        return "action_submit_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        rating = parse_rating(tracker.get_slot("rating"))
+        if rating == SKIP or (rating is None and tracker.latest_message.get("intent", {}).get("name") == "deny"):
+            dispatcher.utter_message(response="utter_rating_skipped")
+            return reset_rating_events()
+        if not isinstance(rating, int):
+            return reset_rating_events()  # the shopper moved on before rating: say nothing
+        comment = tracker.get_slot("rating_comment")
+        try:
+            with shop_session(dispatcher) as session:
+                record_rating(session, conversation_id=tracker.sender_id, rating=rating,
+                              comment=None if comment in (None, NO_COMMENT) else comment, clock=system_clock)
+        except DomainError:
+            dispatcher.utter_message(response="utter_rating_invalid")
+            return reset_rating_events()
+        except BackendUnavailable:
+            return reset_rating_events()
+        dispatcher.utter_message(response="utter_rating_thanks" if rating >= 4 else "utter_rating_thanks_low")
+        return reset_rating_events()

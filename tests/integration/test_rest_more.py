@@ -1,0 +1,179 @@
+"""物流问题, 退款进度, 满意度 and complaints inside a form over Rasa's REST channel (real servers, seeded shop).
+
+The shop is shared with the other REST tests for the session: writes here use orders they leave alone
+(stuck and return_in_progress are only read by them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shop.db import make_engine
+from shop.models import AfterSaleRequest, Claim, DeliveryIssue, Order, SatisfactionRating, Ticket
+from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
+from shop.tokens import mint_token
+
+PHOTO = "https://img.example.com/box.jpg"
+
+
+def shopper(chat: Any) -> Any:
+    return chat(mint_token(DEMO_CUSTOMER_ID))
+
+
+def payloads(messages: list[dict[str, Any]]) -> list[str]:
+    return [button["payload"] for message in messages for button in message.get("buttons", [])]
+
+
+def text(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(message.get("text", "") for message in messages)
+
+
+def count(db_url: str, model: Any, *where: Any) -> int:
+    with Session(make_engine(db_url), future=True) as session:
+        return int(session.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
+
+
+def of_order(model: Any, order_no: str) -> tuple[Any, ...]:
+    return (model.order_id == Order.id, Order.order_no == order_no)
+
+
+# --- 物流问题 --------------------------------------------------------------------------------
+
+def test_stuck_parcel_claim_is_confirmed_filed_once_then_rated(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["stuck"]
+    bot = shopper(chat)
+    question = bot.say(f"订单{order_no}物流三天没更新了")
+    reply = text(question)
+    assert "物流动态" in reply and "小时没有物流更新" in reply and "核查单 CL" in reply and "先行赔付" in reply
+    assert "/affirm" in payloads(question)
+    assert count(shop_db_url, Claim, *of_order(Claim, order_no)) == 1  # the courier check only
+    done = bot.say("好的")
+    assert "先行赔付已申请" in text(done) or "已为您提交先行赔付" in text(done)
+    assert '/inform{"rating": "5"}' in payloads(done) and "/deny" in payloads(done)  # the rating question
+    assert count(shop_db_url, Claim, *of_order(Claim, order_no)) == 2
+    assert "建议" in bot.texts('/inform{"rating": "5"}')
+    assert "感谢您的评价" in bot.texts("回复很快，点赞")
+    with Session(make_engine(shop_db_url), future=True) as session:
+        rating = session.execute(
+            select(SatisfactionRating).where(SatisfactionRating.conversation_id == bot.sender)).scalar_one()
+    assert (rating.rating, rating.comment) == (5, "回复很快，点赞")
+    # Asking again: the same claim, said so, and no second rating question in this session.
+    bot.say(f"订单{order_no}物流三天没更新了")
+    again = bot.say("好的")
+    assert "已经申请过先行赔付" in text(again) and not payloads(again)
+    assert count(shop_db_url, Claim, *of_order(Claim, order_no)) == 2
+
+
+def test_parcel_on_its_way_is_shown_and_nothing_is_filed(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["in_transit"]
+    reply = shopper(chat).texts(f"订单{order_no}物流一直不动")
+    assert "物流动态" in reply and ("正在路上" in reply or "运输正常" in reply)
+    assert count(shop_db_url, Claim, *of_order(Claim, order_no)) == 0
+
+
+def test_damaged_parcel_photo_refund_confirmed_and_shown_in_refund_progress(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["custom_made"]
+    bot = shopper(chat)
+    assert "照片" in bot.texts(f"订单{order_no} 快递箱压坏了")
+    assert "http" in bot.texts("照片在这")  # not a link: asked again
+    choice = bot.say(PHOTO)
+    assert {'/inform{"remedy": "reship"}', '/inform{"remedy": "refund"}'} <= set(payloads(choice))
+    confirm = bot.texts('/inform{"remedy": "refund"}')
+    assert "包裹破损" in confirm and "¥" in confirm and "确认提交吗" in confirm
+    assert count(shop_db_url, DeliveryIssue, *of_order(DeliveryIssue, order_no)) == 0
+    done = bot.texts("确认")
+    assert "退款申请已提交" in done and "DI" in done
+    assert count(shop_db_url, DeliveryIssue, *of_order(DeliveryIssue, order_no)) == 1
+    bot.texts("/deny")  # skip the rating
+    progress = bot.texts(f"订单{order_no}的退款到哪了")
+    assert "仅退款" in progress and "申请 " in progress and "退款到账（待完成）" in progress
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == 1
+
+
+def test_not_received_anonymous_with_buttons_stopped_writes_nothing(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["fresh_food"]
+    bot = chat()
+    bot.texts("快递出问题了")
+    assert "后 4 位" in bot.texts(order_no)
+    asked = bot.say("尾号1234")
+    assert '/inform{"logistics_problem": "not_received"}' in payloads(asked)
+    assert "照片" in bot.texts('/inform{"logistics_problem": "not_received"}')
+    bot.say(PHOTO)
+    assert "免费补发" in bot.texts('/inform{"remedy": "reship"}')
+    reply = bot.texts("算了")
+    assert "先不提交了" in reply
+    assert count(shop_db_url, DeliveryIssue, *of_order(DeliveryIssue, order_no)) == 0
+
+
+def test_logistics_for_someone_elses_order_reveals_nothing(chat: Any, shop_db_url: str) -> None:
+    order_no = OTHER_CUSTOMER_ORDERS["in_transit"]
+    reply = shopper(chat).texts(f"订单{order_no}物流三天没更新了")
+    assert "没有查到" in reply and "物流动态" not in reply
+    assert count(shop_db_url, Claim, *of_order(Claim, order_no)) == 0
+
+
+# --- 退款进度 --------------------------------------------------------------------------------
+
+def test_refund_progress_with_a_token_needs_no_order_number(chat: Any) -> None:
+    reply = shopper(chat).texts("我的退款到哪了")
+    assert DEMO_ORDERS["return_in_progress"] in reply and "退货退款" in reply
+    assert "商家收货" in reply and "支付宝" in reply and "1–3 天" in reply
+
+
+def test_refund_progress_anonymous_proves_the_order(chat: Any) -> None:
+    bot = chat()
+    order_no = DEMO_ORDERS["return_in_progress"]
+    assert "后 4 位" in bot.texts(f"订单{order_no}的退款什么时候到账")
+    reply = bot.texts("尾号1234")
+    assert order_no in reply and "¥459.00" in reply
+
+
+def test_refund_progress_of_an_order_without_requests_and_of_someone_elses(chat: Any) -> None:
+    bot = shopper(chat)
+    assert "没有退款或售后申请" in bot.texts(f"订单{DEMO_ORDERS['packing_today']}的退款什么时候到账")
+    reply = shopper(chat).texts(f"订单{OTHER_CUSTOMER_ORDERS['ship_overdue']}的退款什么时候到账")
+    assert "没有查到" in reply and "¥" not in reply
+
+
+# --- 满意度 and complaints -------------------------------------------------------------------------
+
+def test_rating_question_is_no_trap(chat: Any) -> None:
+    bot = shopper(chat)
+    shown = bot.say(f"订单{DEMO_ORDERS['in_transit']}到哪了")
+    assert '/inform{"rating": "5"}' in payloads(shown)
+    # Another request instead of a rating: answered, and the rating is not asked again.
+    reply = bot.say("我的退款到哪了")
+    assert DEMO_ORDERS["return_in_progress"] in text(reply) and not payloads(reply)
+    assert not payloads(bot.say(f"订单{DEMO_ORDERS['in_transit']}到哪了"))
+
+
+def test_complaint_inside_a_form_keeps_its_progress(chat: Any, shop_db_url: str) -> None:
+    bot = chat()
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]
+    bot.texts(f"订单{order_no}我要退货")
+    assert "原因" in bot.texts("尾号1234")
+    assert "抱歉" in bot.texts("你们这什么破服务 我要投诉")
+    resumed = bot.texts("不用了")
+    assert "继续" in resumed and "原因" in resumed and "后 4 位" not in resumed  # order and phone kept
+    confirm = bot.texts('/inform{"reason": "size_mismatch"}')
+    assert "确认提交吗" in confirm
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == 0
+    bot.texts("算了")
+
+
+def test_complaint_inside_a_form_then_a_human_with_high_priority(chat: Any, shop_db_url: str) -> None:
+    bot = shopper(chat)
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]
+    bot.texts(f"订单{order_no}我要退货")
+    bot.texts('/inform{"reason": "size_mismatch"}')  # now at "确认提交吗？"
+    bot.texts("太慢了 我要投诉你们")
+    reply = bot.texts("好的")
+    assert "工单" in reply
+    with Session(make_engine(shop_db_url), future=True) as session:
+        ticket = session.execute(select(Ticket).where(Ticket.conversation_id == bot.sender)).scalar_one()
+    assert (ticket.topic, ticket.priority) == ("complain", "high")
+    # The "好的" went to the offer of a human, never to the return's confirmation.
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == 0
