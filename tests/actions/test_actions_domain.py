@@ -19,6 +19,7 @@ import actions.items
 import actions.logistics
 import actions.orders
 import actions.payments
+import actions.products
 import actions.refunds
 import actions.returns
 import actions.satisfaction
@@ -76,7 +77,7 @@ def test_reason_buttons_use_labelled_reasons(domain: dict[str, Any]) -> None:
 def test_every_action_class_is_in_the_domain(domain: dict[str, Any]) -> None:
     modules = (actions.confirm, actions.exchanges, actions.handoff, actions.items, actions.orders,
                actions.returns, actions.shipping, actions.cancel, actions.address, actions.payments,
-               actions.invoices, actions.logistics, actions.refunds, actions.satisfaction)
+               actions.invoices, actions.logistics, actions.refunds, actions.satisfaction, actions.products)
     found = {
         obj().name()
         for module in modules

@@ -177,3 +177,15 @@ def test_complaint_inside_a_form_then_a_human_with_high_priority(chat: Any, shop
     assert (ticket.topic, ticket.priority) == ("complain", "high")
     # The "好的" went to the offer of a human, never to the return's confirmation.
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == 0
+
+
+def test_faq_question_gets_the_shop_rule(chat: Any) -> None:
+    reply = chat().texts("你们家包邮吗，运费多少")
+    assert "99" in reply
+
+
+def test_stock_question_is_answered_from_the_catalogue(chat: Any) -> None:
+    shopper = chat()
+    assert "有货" in shopper.texts("纯棉T恤黑色L码还有货吗")
+    sold_out = shopper.texts("T恤黑色XXL还有吗")
+    assert "缺货" in sold_out and "白色" in sold_out

@@ -1,0 +1,106 @@
+"""Pre-sales questions: the ResponseSelector's FAQ answer, or stock and price from the catalogue.
+
+`product_inquiry` is a retrieval intent (`product_inquiry/<topic>`, answers in domain.yml as
+`utter_product_inquiry/<topic>`). Stock and price questions naming a product are answered from
+the shop's catalogue instead of a canned text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendUnavailable, shop_session
+from actions.wording import money
+from shop.services.catalogue import find_skus
+from shop.services.views import SkuView
+
+MAX_COLOURS = 6
+
+
+def latest_entity(tracker: Tracker, name: str) -> Any:
+    """This message's entity only: a size from an earlier flow must not answer a new question."""
+    return next((e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name), None)
+
+
+def spec(sku: SkuView) -> str:
+    return " ".join(v for v in (sku.color, sku.size) if v)
+
+
+def in_stock_specs(skus: list[SkuView]) -> str:
+    """What can be bought now, grouped by colour: "白色 S/M/L；黑色 S/M"."""
+    by_color: dict[str, list[str]] = {}
+    for sku in skus:
+        if sku.available > 0:
+            by_color.setdefault(sku.color or "", []).append(sku.size or "")
+    groups = [f"{color} {'/'.join(s for s in sizes if s)}".strip() for color, sizes in by_color.items()]
+    return "；".join(groups[:MAX_COLOURS])
+
+
+STOCK_TOPIC = "product_inquiry/stock_price"
+
+
+def faq_topic(tracker: Tracker) -> str | None:
+    """The ResponseSelector's choice, e.g. "product_inquiry/size_advice"."""
+    selected = (tracker.latest_message.get("response_selector") or {}).get("product_inquiry") or {}
+    return (selected.get("response") or {}).get("intent_response_key")
+
+
+class ActionAnswerProductQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_product_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        topic = faq_topic(tracker) or STOCK_TOPIC
+        if topic == STOCK_TOPIC and latest_entity(tracker, "product"):
+            answer_stock(tracker, dispatcher)
+        elif f"utter_{topic}" in domain.get("responses", {}):
+            dispatcher.utter_message(response=f"utter_{topic}")
+        else:
+            dispatcher.utter_message(response=f"utter_{STOCK_TOPIC}")
+        return []
+
+
+def answer_stock(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
+    """Stock and price of the product (and size/colour) this message names."""
+    product = latest_entity(tracker, "product")
+    size = latest_entity(tracker, "size")
+    color = latest_entity(tracker, "color")
+    try:
+        with shop_session(dispatcher) as session:
+            all_specs = find_skus(session, product=product)
+            wanted = find_skus(session, product=product, size=size, color=color) if size or color else all_specs
+    except BackendUnavailable:
+        return
+    if not all_specs:
+        dispatcher.utter_message(response="utter_stock_unknown_product", product=product)
+    elif not wanted:
+        dispatcher.utter_message(
+            response="utter_stock_no_such_spec",
+            title=all_specs[0].title,
+            spec=" ".join(str(v) for v in (color, size) if v),
+            in_stock=in_stock_specs(all_specs),
+        )
+    elif size or color:
+        answer_spec(wanted[0], all_specs, dispatcher)
+    else:
+        lowest = min(sku.price for sku in all_specs)
+        dispatcher.utter_message(
+            response="utter_stock_summary", title=all_specs[0].title, price=money(lowest),
+            in_stock=in_stock_specs(all_specs),
+        )
+
+
+def answer_spec(sku: SkuView, all_specs: list[SkuView], dispatcher: CollectingDispatcher) -> None:
+    if sku.available > 0:
+        dispatcher.utter_message(response="utter_stock_available", title=sku.title, spec=spec(sku),
+                                 price=money(sku.price), available=sku.available)
+    else:
+        dispatcher.utter_message(response="utter_stock_sold_out", title=sku.title, spec=spec(sku),
+                                 in_stock=in_stock_specs(all_specs))
