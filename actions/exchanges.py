@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
-from actions.items import find_item, single_item_id
+from actions.items import find_item, received_order_item
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label
@@ -59,32 +59,18 @@ class ValidateExchangeForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_exchange_form"
 
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        if not slots:
-            return []
-        slots.append("item_id")
+    def flow_required_slots(self, tracker: Tracker) -> list[str]:
         # One question for the target: a size, a colour, or both.
-        if not tracker.get_slot("color"):
-            slots.append("size")
-        return slots + ["confirmed"]
+        target = [] if tracker.get_slot("color") else ["size"]
+        return ["item_id", *target, "confirmed"]
 
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        tracker.slots["order_id"] = order_no
-        order = load_order(tracker, dispatcher)
-        if order is None:
-            return {"flow_blocked": True}
-        if order.status not in ("delivered", "completed"):
-            dispatcher.utter_message(response="utter_return_not_delivered")
-            return {"flow_blocked": True}
-        item_id = single_item_id(order)
-        if not item_id:
-            return {}
-        return {"item_id": item_id, **self._check(tracker, dispatcher, {"item_id": item_id})}
+        found = received_order_item(order_no, tracker, dispatcher)
+        if "item_id" not in found:
+            return found
+        return {**found, **self._check(tracker, dispatcher, {"item_id": found["item_id"]})}
 
     def validate_item_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

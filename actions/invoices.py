@@ -80,16 +80,9 @@ class ValidateInvoiceForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_invoice_form"
 
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        if not slots:
-            return []
-        slots += ["invoice_kind", "invoice_title"]
-        if tracker.get_slot("invoice_kind") == "company":
-            slots.append("tax_no")
-        return slots + ["email", "confirmed"]
+    def flow_required_slots(self, tracker: Tracker) -> list[str]:
+        tax_no = ["tax_no"] if tracker.get_slot("invoice_kind") == "company" else []
+        return ["invoice_kind", "invoice_title", *tax_no, "email", "confirmed"]
 
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -45,3 +45,19 @@ class ActionAskItemId(Action):
 def single_item_id(order: OrderDetail) -> str | None:
     """An order of one item needs no question."""
     return str(order.items[0].item_id) if len(order.items) == 1 else None
+
+
+def received_order_item(order_no: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """Returns and exchanges need a received order; an order of one item needs no item question.
+
+    Slots to set: `flow_blocked` (the shopper was told why) or the single `item_id`, or nothing.
+    """
+    tracker.slots["order_id"] = order_no
+    order = load_order(tracker, dispatcher)
+    if order is None:
+        return {"flow_blocked": True}
+    if order.status not in ("delivered", "completed"):
+        dispatcher.utter_message(response="utter_return_not_delivered")
+        return {"flow_blocked": True}
+    item_id = single_item_id(order)
+    return {"item_id": item_id} if item_id else {}

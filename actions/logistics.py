@@ -114,16 +114,10 @@ class ValidateLogisticsForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_logistics_form"
 
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        if not slots:
-            return []
-        problem = tracker.get_slot("logistics_problem")
-        if problem == "stuck":
-            return slots + ["confirmed"]
-        return slots + ["logistics_problem", "evidence_url", "remedy", "confirmed"]
+    def flow_required_slots(self, tracker: Tracker) -> list[str]:
+        if tracker.get_slot("logistics_problem") == "stuck":
+            return ["confirmed"]
+        return ["logistics_problem", "evidence_url", "remedy", "confirmed"]
 
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -83,7 +83,7 @@ class OrderFormValidation(FormValidationAction):
         slots = ["order_id"]
         if token_customer(tracker) is None:
             slots.append("phone_last4")
-        return slots + list(self.flow_slots)
+        return slots + self.flow_required_slots(tracker)
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -169,6 +169,10 @@ class OrderFormValidation(FormValidationAction):
             dispatcher.utter_message(response="utter_order_not_found")
             return False
         return True
+
+    def flow_required_slots(self, tracker: Tracker) -> list[str]:
+        """The flow's own questions once order and identity are settled; forms override it."""
+        return list(self.flow_slots)
 
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -97,13 +97,8 @@ class ValidatePaymentForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_payment_form"
 
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        if slots and tracker.get_slot("payment_case") == "duplicate":
-            slots.append("confirmed")
-        return slots
+    def flow_required_slots(self, tracker: Tracker) -> list[str]:
+        return ["confirmed"] if tracker.get_slot("payment_case") == "duplicate" else []
 
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
-from actions.items import find_item, single_item_id
+from actions.items import find_item, received_order_item
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, money, when
@@ -70,29 +70,14 @@ class ValidateReturnForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_return_form"
 
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[str]:
-        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        if not slots:
-            return []
-        slots += ["item_id", "reason"]
-        if tracker.get_slot("reason") in SELLER_FAULT:
-            slots.append("evidence_url")
-        return slots + ["confirmed"]
+    def flow_required_slots(self, tracker: Tracker) -> list[str]:
+        evidence = ["evidence_url"] if tracker.get_slot("reason") in SELLER_FAULT else []
+        return ["item_id", "reason", *evidence, "confirmed"]
 
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        tracker.slots["order_id"] = order_no
-        order = load_order(tracker, dispatcher)
-        if order is None:
-            return {"flow_blocked": True}
-        if order.status not in ("delivered", "completed"):
-            dispatcher.utter_message(response="utter_return_not_delivered")
-            return {"flow_blocked": True}
-        item_id = single_item_id(order)
-        return {"item_id": item_id} if item_id else {}
+        return received_order_item(order_no, tracker, dispatcher)
 
     def validate_item_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
