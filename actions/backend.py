@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from actions.identity import current_customer
 from shop.db import make_engine, session_scope
+from shop.errors import DomainError
 
 logger = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
 
 
 class BackendUnavailable(Exception):
@@ -32,3 +38,24 @@ def shop_session(dispatcher: CollectingDispatcher, busy_response: str = "utter_s
         logger.exception("shop database unavailable")
         dispatcher.utter_message(response=busy_response)
         raise BackendUnavailable() from None
+
+
+def ask_for_shopper(
+    tracker: Tracker, dispatcher: CollectingDispatcher, service: Callable[[Session, int], Result]
+) -> Result | None:
+    """Run one read-only service for the identified shopper's slot order.
+
+    None when nobody is identified, the order is refused (the shopper is told it was not
+    found: refusals never reveal more) or the database is down (told it is busy).
+    """
+    customer_id = current_customer(tracker)
+    if customer_id is None:
+        return None
+    try:
+        with shop_session(dispatcher) as session:
+            return service(session, customer_id)
+    except DomainError:
+        dispatcher.utter_message(response="utter_order_not_found")
+    except BackendUnavailable:
+        pass
+    return None

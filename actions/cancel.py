@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendUnavailable, shop_session
+from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.identity import current_customer
 from actions.order_forms import OrderFormValidation, reset_flow_events
 from actions.satisfaction import offer_rating
@@ -29,17 +29,13 @@ def refund_words(domain: DomainDict, method: str | None, days: tuple[int, int] |
 
 
 def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> CancelQuote | None:
-    customer_id = current_customer(tracker)
-    if customer_id is None:
-        return None
-    try:
-        with shop_session(dispatcher) as session:
-            return quote_cancel(session, customer_id, tracker.get_slot("order_id"), clock=system_clock)
-    except DomainError:
-        dispatcher.utter_message(response="utter_order_not_found")
-    except BackendUnavailable:
-        pass
-    return None
+    return ask_for_shopper(
+        tracker,
+        dispatcher,
+        lambda session, customer_id: quote_cancel(
+            session, customer_id, tracker.get_slot("order_id"), clock=system_clock
+        ),
+    )
 
 
 def say_already_cancelled(

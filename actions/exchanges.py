@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendUnavailable, shop_session
+from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.identity import current_customer
 from actions.items import find_item, received_order_item
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
@@ -22,25 +22,19 @@ from shop.services.views import ExchangeQuote
 
 
 def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ExchangeQuote | None:
-    customer_id = current_customer(tracker)
-    if customer_id is None:
-        return None
-    try:
-        with shop_session(dispatcher) as session:
-            return quote_exchange(
-                session,
-                customer_id,
-                tracker.get_slot("order_id"),
-                item_id=int(tracker.get_slot("item_id")),
-                target_size=tracker.get_slot("size"),
-                target_color=tracker.get_slot("color"),
-                clock=system_clock,
-            )
-    except DomainError:
-        dispatcher.utter_message(response="utter_order_not_found")
-    except BackendUnavailable:
-        pass
-    return None
+    return ask_for_shopper(
+        tracker,
+        dispatcher,
+        lambda session, customer_id: quote_exchange(
+            session,
+            customer_id,
+            tracker.get_slot("order_id"),
+            item_id=int(tracker.get_slot("item_id")),
+            target_size=tracker.get_slot("size"),
+            target_color=tracker.get_slot("color"),
+            clock=system_clock,
+        ),
+    )
 
 
 def describe_target(quote_: ExchangeQuote) -> str:

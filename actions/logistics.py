@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendUnavailable, shop_session
+from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.cancel import refund_words
 from actions.identity import current_customer
 from actions.order_forms import OrderFormValidation, reset_flow_events
@@ -77,17 +77,13 @@ def tracking(tracker: Tracker, dispatcher: CollectingDispatcher) -> TrackingInfo
 
 
 def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> DeliveryIssueQuote | None:
-    customer_id = current_customer(tracker)
-    if customer_id is None:
-        return None
-    try:
-        with shop_session(dispatcher) as session:
-            return quote_delivery_issue(session, customer_id, tracker.get_slot("order_id"), clock=system_clock)
-    except DomainError:
-        dispatcher.utter_message(response="utter_order_not_found")
-    except BackendUnavailable:
-        pass
-    return None
+    return ask_for_shopper(
+        tracker,
+        dispatcher,
+        lambda session, customer_id: quote_delivery_issue(
+            session, customer_id, tracker.get_slot("order_id"), clock=system_clock
+        ),
+    )
 
 
 def say_issue_exists(issue: DeliveryIssueView, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:

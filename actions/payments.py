@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendUnavailable, shop_session
+from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.cancel import refund_words
 from actions.identity import current_customer
 from actions.order_forms import OrderFormValidation, reset_flow_events
@@ -25,17 +25,13 @@ FAILURE_REASONS = ("insufficient_balance", "card_limit", "system_error")
 
 
 def report(tracker: Tracker, dispatcher: CollectingDispatcher) -> PaymentReport | None:
-    customer_id = current_customer(tracker)
-    if customer_id is None:
-        return None
-    try:
-        with shop_session(dispatcher) as session:
-            return payment_report(session, customer_id, tracker.get_slot("order_id"))
-    except DomainError:
-        dispatcher.utter_message(response="utter_order_not_found")
-    except BackendUnavailable:
-        pass
-    return None
+    return ask_for_shopper(
+        tracker,
+        dispatcher,
+        lambda session, customer_id: payment_report(
+            session, customer_id, tracker.get_slot("order_id")
+        ),
+    )
 
 
 def case_of(report_: PaymentReport) -> str:

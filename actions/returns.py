@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendUnavailable, shop_session
+from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.identity import current_customer
 from actions.items import find_item, received_order_item
 from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
@@ -35,24 +35,18 @@ def reason_kind(reason: str | None) -> str:
 
 def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ReturnQuote | None:
     """The backend's answer for the slots so far (None if it could not be asked)."""
-    customer_id = current_customer(tracker)
-    if customer_id is None:
-        return None
-    try:
-        with shop_session(dispatcher) as session:
-            return quote_return(
-                session,
-                customer_id,
-                tracker.get_slot("order_id"),
-                item_id=int(tracker.get_slot("item_id")),
-                reason_kind=reason_kind(tracker.get_slot("reason")),
-                clock=system_clock,
-            )
-    except DomainError:
-        dispatcher.utter_message(response="utter_order_not_found")
-    except BackendUnavailable:
-        pass
-    return None
+    return ask_for_shopper(
+        tracker,
+        dispatcher,
+        lambda session, customer_id: quote_return(
+            session,
+            customer_id,
+            tracker.get_slot("order_id"),
+            item_id=int(tracker.get_slot("item_id")),
+            reason_kind=reason_kind(tracker.get_slot("reason")),
+            clock=system_clock,
+        ),
+    )
 
 
 def explain_refusal(quote_: ReturnQuote, dispatcher: CollectingDispatcher) -> None:
