@@ -11,8 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
-from actions.identity import current_customer
-from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, when
 from shop.clock import system_clock
@@ -152,9 +151,9 @@ class ActionSubmitInvoice(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        customer_id = current_customer(tracker)
+        customer_id = confirmed_customer(tracker)
         order_no = tracker.get_slot("order_id")
-        if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed") or customer_id is None:
+        if customer_id is None:
             return reset_flow_events()
         kind = tracker.get_slot("invoice_kind")
         try:

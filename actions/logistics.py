@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.cancel import refund_words
 from actions.identity import current_customer
-from actions.order_forms import OrderFormValidation, reset_flow_events
+from actions.order_forms import OrderFormValidation, confirmed_customer, reset_flow_events
 from actions.orders import show_tracking
 from actions.returns import URL
 from actions.satisfaction import offer_rating
@@ -241,9 +241,9 @@ class ActionSubmitLogistics(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        customer_id = current_customer(tracker)
+        customer_id = confirmed_customer(tracker)
         order_no = tracker.get_slot("order_id")
-        if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed") or customer_id is None:
+        if customer_id is None:
             return reset_flow_events()
         problem = tracker.get_slot("logistics_problem")
         try:

@@ -35,6 +35,13 @@ FLOW_SLOTS = (
 PAIR_CHECKED = "_pair_checked"
 
 
+def confirmed_customer(tracker: Tracker) -> int | None:
+    """Whom a confirmed, unblocked write is for; None means: write nothing."""
+    if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed"):
+        return None
+    return current_customer(tracker)
+
+
 def reset_flow_events() -> list[EventType]:
     # No rating due unless the action adds offer_rating() after these events (data/rules/satisfaction.yml).
     return [*(SlotSet(slot, None) for slot in FLOW_SLOTS), SlotSet("satisfaction_pending", None)]

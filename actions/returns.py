@@ -11,9 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
-from actions.identity import current_customer
 from actions.items import find_item, received_order_item
-from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, money, when
 from shop.clock import system_clock
@@ -123,8 +122,8 @@ class ActionSubmitReturn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        customer_id = current_customer(tracker)
-        if tracker.get_slot("flow_blocked") or not tracker.get_slot("confirmed") or customer_id is None:
+        customer_id = confirmed_customer(tracker)
+        if customer_id is None:
             return reset_flow_events()
         reason = tracker.get_slot("reason")
         evidence = tracker.get_slot("evidence_url")
