@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shop.clock import Clock
 from shop.errors import DomainError, not_found
-from shop.models import Customer, Order
+from shop.models import Customer, Order, OrderItem, Sku
 from shop.services._common import address_view, get_owned_order, item_view
 from shop.services.tracking import tracking_for
 from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
@@ -21,7 +21,9 @@ def list_orders(
     session: Session, customer_id: int, *, status: str | None = None, limit: int = 5
 ) -> list[OrderSummary]:
     """The customer's most recent orders first, optionally only one status."""
-    stmt = select(Order).where(Order.customer_id == customer_id)
+    # Titles come from items -> SKU -> product: load them in three queries, not three per order.
+    stmt = select(Order).where(Order.customer_id == customer_id).options(
+        selectinload(Order.items).selectinload(OrderItem.sku).selectinload(Sku.product))
     if status is not None:
         stmt = stmt.where(Order.status == status)
     stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))

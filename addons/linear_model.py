@@ -1,0 +1,79 @@
+"""A multinomial logistic regression that predicts with numpy alone.
+
+Trained by scikit-learn, stored as plain arrays (`.npz` + label list in JSON), predicted as
+softmax(X·Wᵀ + b). Loading needs neither scikit-learn nor skops: Rasa's own
+LogisticRegressionClassifier loads through skops, whose import alone took 8 s of start-up here,
+and a pickle would execute code on load.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+
+def sentence_features(messages: list[Message]) -> scipy.sparse.csr_matrix:
+    """One row per message: its sparse, then dense, sentence features side by side.
+
+    The same columns as Rasa's LogisticRegressionClassifier builds, in the same order, but without
+    `Message.get_sparse_features`, which also deep-copies and stacks the per-token sequence features.
+    """
+    rows = []
+    for message in messages:
+        sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+        parts = [f.features for f in sentence if f.is_sparse()] + [f.features for f in sentence if f.is_dense()]
+        rows.append(scipy.sparse.hstack([scipy.sparse.csr_matrix(p) for p in parts], format="csr"))
+    return scipy.sparse.vstack(rows, format="csr") if len(rows) > 1 else rows[0]
+
+
+@dataclass
+class SoftmaxModel:
+    labels: list[str]
+    weights: np.ndarray  # (labels, features)
+    bias: np.ndarray  # (labels,)
+
+    @classmethod
+    def fit(cls, features: scipy.sparse.csr_matrix, labels: list[str], **options: Any) -> SoftmaxModel:
+        from sklearn.linear_model import LogisticRegression
+
+        classes = sorted(set(labels))
+        if len(classes) == 1:  # nothing to choose between: always that label
+            return cls(classes, np.zeros((1, features.shape[1])), np.zeros(1))
+        model = LogisticRegression(class_weight="balanced", **options).fit(features, labels)
+        weights, bias = model.coef_, model.intercept_
+        if len(classes) == 2:  # sklearn keeps one row for two classes: softmax over (-z/2, z/2) is the same sigmoid
+            weights, bias = np.vstack([-weights / 2, weights / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+        return cls(list(model.classes_), np.asarray(weights), np.asarray(bias))
+
+    def predict_proba(self, features: scipy.sparse.csr_matrix) -> np.ndarray:
+        scores = features @ self.weights.T + self.bias
+        scores = np.asarray(scores) - np.max(scores, axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def ranking(self, features: scipy.sparse.csr_matrix, length: int) -> list[list[dict[str, Any]]]:
+        """Per row, labels by falling confidence (`length` ≤ 0 keeps all)."""
+        result = []
+        for probabilities in self.predict_proba(features):
+            order = np.argsort(-probabilities, kind="stable")
+            if length > 0:
+                order = order[:length]
+            result.append([{"name": self.labels[i], "confidence": float(probabilities[i])} for i in order])
+        return result
+
+    def save(self, directory: Path, name: str) -> None:
+        np.savez(directory / f"{name}.npz", weights=self.weights, bias=self.bias)
+        (directory / f"{name}.labels.json").write_text(json.dumps(self.labels, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> SoftmaxModel:
+        arrays = np.load(directory / f"{name}.npz", allow_pickle=False)
+        labels = json.loads((directory / f"{name}.labels.json").read_text(encoding="utf-8"))
+        return cls(labels, arrays["weights"], arrays["bias"])

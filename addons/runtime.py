@@ -1,0 +1,300 @@
+"""Xiaoer's fixes to Rasa 3.6's runtime, installed by every process that loads the model.
+
+Rasa 3.6 has no hooks for these, so `XiaoerRuntime` (listed under `policies` in config.yml, so
+`rasa run`, `rasa shell` and `rasa test` all load it) patches these once per process. Each keeps
+Rasa's behaviour (tests/addons prove it) and only removes work. It never predicts.
+
+1. A failed custom action (server down, timeout, crash) is answered with `utter_system_busy`,
+   which offers a human, instead of silence.
+2. The action server's reply is checked against Rasa's schema with validators compiled once,
+   one per event type. Rasa calls `jsonschema.validate`, which re-checks the schema itself
+   against the JSON-Schema meta-schema on every call (70 ms per custom action here, most of a
+   message's time), then tries each event against all 23 event schemas.
+3. Calls to the action server reuse pooled keep-alive connections (one aiohttp session per event
+   loop and endpoint) instead of a new session and TCP connection per call. Idle connections are
+   dropped after 2 s, before the action server's own 5 s keep-alive limit, so a request is not
+   written into a connection the server is closing; if that happens anyway, it is sent once more.
+4. The domain sent with every action call leaves out the response texts (53 of its 62 KB here):
+   actions name responses and Rasa renders them. Only the `utter_label_*` responses go along,
+   because actions/wording.py builds data labels (statuses, reasons) from them.
+5. The graph (NLU pipeline, policies) runs as a plain loop over a cached topological order
+   instead of building a dask graph per message (Rasa uses dask's synchronous scheduler anyway).
+6. Event classes are looked up by name once, not by walking every Event subclass per event.
+
+Figures: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import logging
+import weakref
+from typing import Any
+
+import aiohttp
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+BUSY_RESPONSE = "utter_system_busy"
+IDLE_CONNECTION_SECONDS = 2.0  # below Sanic's KEEP_ALIVE_TIMEOUT (5 s) on the action server
+
+LABEL_PREFIX = "utter_label_"  # responses the actions read (actions/wording.py)
+
+_original_run = RemoteAction.run
+_original_request = EndpointConfig.request
+_original_call_format = RemoteAction._action_call_format
+_original_validate = RemoteAction._validate_action_result
+_original_graph_run = DaskGraphRunner.run
+_original_resolve_event = Event.resolve_by_type
+
+
+# 1. polite failure ---------------------------------------------------------------------------
+async def _run_or_apologise(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list:
+    try:
+        return await _original_run(self, output_channel, nlg, tracker, domain)
+    except ActionExecutionRejection:
+        raise  # a form's normal "not for me", not a failure
+    except Exception:
+        logger.exception("custom action '%s' failed; answering with %s", self.name(), BUSY_RESPONSE)
+        response = await nlg.generate(BUSY_RESPONSE, tracker, output_channel.name())
+        return [create_bot_utterance(response)] if response else []
+
+
+# 2. validation without the per-call meta-schema check ------------------------------------------
+_RESPONSE_SHAPE = {"type": "object", "properties": {"events": {"type": "array", "items": {"type": "object"}},
+                                                    "responses": {"type": "array", "items": {"type": "object"}}}}
+_validators: dict[str, Any] = {}
+
+
+def _compiled_validators() -> dict[str, Any]:
+    """One compiled validator for the response's shape and one per event type.
+
+    Rasa's event schema is `oneOf` 23 sub-schemas, each pinning `event` to a distinct constant:
+    an event is valid iff it matches the base schema and the one sub-schema of its own type,
+    so checking that one is the same test as the `oneOf`, without trying the other 22.
+    """
+    if not _validators:
+        from jsonschema import Draft202012Validator
+        from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+
+        base = {key: value for key, value in EVENT_SCHEMA.items() if key != "oneOf"}
+        _validators["(response)"] = Draft202012Validator(_RESPONSE_SHAPE)
+        for sub_schema in EVENT_SCHEMA["oneOf"]:
+            name = sub_schema["properties"]["event"]["const"]
+            _validators[name] = Draft202012Validator({"allOf": [base, sub_schema]})
+    return _validators
+
+
+def _validate_quickly(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """Rasa's `_validate_action_result`, fast for valid replies; anything doubtful gets Rasa's own check."""
+    validators = _compiled_validators()
+    valid = validators["(response)"].is_valid(result) and all(
+        event.get("event") in validators and validators[event["event"]].is_valid(event)
+        for event in (result.get("events") or [])
+    )
+    return True if valid else _original_validate(self, result)  # raises Rasa's ValidationError
+
+
+# 3. pooled connections to the action server ------------------------------------------------------
+class _BorrowedSession:
+    """Looks like a fresh ClientSession to `async with`, but leaves the pooled one open."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, aiohttp.ClientSession]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _session_key(endpoint: EndpointConfig) -> tuple:
+    auth = tuple(sorted(endpoint.basic_auth.items())) if endpoint.basic_auth else ()
+    return endpoint.url, tuple(sorted((endpoint.headers or {}).items())), auth
+
+
+def _close_pool(per_loop: dict[tuple, aiohttp.ClientSession]) -> None:
+    """Close a loop's sessions without that loop (it is gone or stopping): no 'Unclosed session' noise."""
+    for session in per_loop.values():
+        connector = session.connector
+        session.detach()
+        with contextlib.suppress(Exception):
+            if connector is not None:
+                connector.close()
+    per_loop.clear()
+
+
+@atexit.register
+def _close_all_pools() -> None:
+    for per_loop in list(_sessions.values()):
+        _close_pool(per_loop)
+
+
+def _pooled_session(self: EndpointConfig) -> _BorrowedSession:
+    loop = asyncio.get_running_loop()
+    per_loop = _sessions.get(loop)
+    if per_loop is None:
+        per_loop = _sessions[loop] = {}
+        weakref.finalize(loop, _close_pool, per_loop)
+    key = _session_key(self)
+    session = per_loop.get(key)
+    if session is None or session.closed:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+        connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS)
+        session = per_loop[key] = aiohttp.ClientSession(
+            headers=self.headers, auth=auth, connector=connector,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        )
+    return _BorrowedSession(session)
+
+
+async def _request_resending_once(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return await _original_request(self, *args, **kwargs)
+    except aiohttp.ServerDisconnectedError:
+        logger.debug("keep-alive connection to %s was closed by the server; sending again", self.url)
+        return await _original_request(self, *args, **kwargs)
+
+
+# 4. a slimmer domain for the action server ---------------------------------------------------------
+_slim_domains: dict[int, tuple[Domain, dict[str, Any]]] = {}
+
+
+def _slim_domain(domain: Domain) -> dict[str, Any]:
+    """domain.as_dict() without response texts other than labels; computed once per Domain object."""
+    cached = _slim_domains.get(id(domain))
+    if cached is None or cached[0] is not domain:
+        data = domain.as_dict()
+        data["responses"] = {k: v for k, v in data.get("responses", {}).items() if k.startswith(LABEL_PREFIX)}
+        cached = _slim_domains[id(domain)] = (domain, data)
+    return cached[1]
+
+
+def _call_format_with_slim_domain(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> dict:
+    body = _original_call_format(self, tracker, domain)
+    if "domain" in body:
+        body["domain"] = _slim_domain(domain)
+    return body
+
+
+# 5. run the graph in a plain loop ------------------------------------------------------------------
+def _run_in_order(self: DaskGraphRunner, inputs: dict[str, Any] | None = None,
+                  targets: list[str] | None = None) -> dict[str, Any]:
+    """DaskGraphRunner.run without dask: the nodes in a cached topological order, one after another.
+
+    Rasa serves with dask's synchronous scheduler anyway; building a dask graph and a minimal schema
+    for every message cost more than running the ten NLU nodes.
+    """
+    run_targets = targets or self._graph_schema.target_names
+    results: dict[str, Any] = {}
+    if inputs:
+        self._add_inputs_to_graph(inputs, dict.fromkeys(self._graph_schema.nodes))
+        results = {name: (name, value) for name, value in inputs.items()}
+    nodes = self._graph_schema.nodes
+    try:
+        for name in _order(self, tuple(run_targets)):
+            results[name] = self._instantiated_nodes[name](*(results[need] for need in nodes[name].needs.values()))
+    except RuntimeError as error:
+        raise GraphRunError("Error running runner.") from error
+    return dict(results[target] for target in run_targets)
+
+
+def _order(runner: DaskGraphRunner, targets: tuple[str, ...]) -> list[str]:
+    """Dependencies before dependants, for the nodes the targets need (cached per runner and targets)."""
+    cache = runner.__dict__.setdefault("_xiaoer_orders", {})
+    if targets not in cache:
+        nodes, ordered, seen = runner._graph_schema.nodes, [], set()
+
+        def visit(name: str) -> None:
+            if name in seen or name not in nodes:  # not a node: a run input
+                return
+            seen.add(name)
+            for need in nodes[name].needs.values():
+                visit(need)
+            ordered.append(name)
+
+        for target in targets:
+            visit(target)
+        cache[targets] = ordered
+    return cache[targets]
+
+
+# 6. event classes looked up once -------------------------------------------------------------------
+_event_classes: dict[str, type[Event]] = {}
+
+
+def _resolve_event_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
+    """Event.resolve_by_type, remembered: Rasa walks every Event subclass for each event it reads
+    (from the action server and from the tracker store), dozens of times a message."""
+    cls = _event_classes.get(type_name)
+    if cls is None:
+        cls = _original_resolve_event(type_name, default)
+        if cls is not None and cls.type_name == type_name:
+            _event_classes[type_name] = cls
+    return cls
+
+
+def install() -> None:
+    """Idempotent: patch once per process."""
+    if RemoteAction.run is not _run_or_apologise:
+        RemoteAction.run = _run_or_apologise  # type: ignore[method-assign]
+        RemoteAction._validate_action_result = _validate_quickly  # type: ignore[method-assign]
+        EndpointConfig.session = _pooled_session  # type: ignore[method-assign,assignment]
+        EndpointConfig.request = _request_resending_once  # type: ignore[method-assign]
+        RemoteAction._action_call_format = _call_format_with_slim_domain  # type: ignore[method-assign]
+        DaskGraphRunner.run = _run_in_order  # type: ignore[method-assign]
+        Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[method-assign,assignment]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
+class XiaoerRuntime(Policy):
+    """Carrier of the patches above: installing them is its whole job; it predicts nothing."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"priority": 1}  # irrelevant: it never predicts
+
+    @staticmethod
+    def supported_data() -> SupportedData:
+        return SupportedData.ML_AND_RULE_DATA
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any | None = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        install()
+
+    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource
+
+    def predict_action_probabilities(
+        self, tracker: DialogueStateTracker, domain: Domain, rule_only_data: dict | None = None, **kwargs: Any
+    ) -> PolicyPrediction:
+        return self._prediction(self._default_predictions(domain))

@@ -1,0 +1,39 @@
+"""Aggregate NLU figures of one model, for trainers iterating on data/nlu:
+
+    .venv/bin/python -m bench.nlu_check models/current.tar.gz
+
+Prints accuracy, macro-F1, per-intent F1 and confusion pairs (intent names only) on the held-out
+set and on the real shoppers' file. Never prints a message of the external file: it is test-only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bench.common import EXTERNAL, HOLDOUT
+from bench.quality import evaluate
+
+
+def print_report(name: str, metrics: dict[str, object]) -> None:
+    print(f"== {name}: n={metrics['n']} accuracy={metrics['accuracy']:.3f} macro-F1={metrics['macro_f1']:.3f} "
+          f"fallback={metrics['fallback_rate']:.3f}")
+    support = metrics["support"]
+    for intent, f1 in sorted(metrics["per_intent_f1"].items(), key=lambda item: item[1]):
+        print(f"   {intent:<18} F1 {f1:.3f}  (n={support[intent]})")
+    confusions = ", ".join(f"{gold}→{pred} ({n})" for gold, pred, n in metrics["confusions"])
+    print(f"   confusions: {confusions}")
+    if "entity" in metrics:
+        print(f"   entity F1 {metrics['entity']['f1']:.3f}")
+
+
+def main(argv: list[str]) -> int:
+    model = Path(argv[0]) if argv else Path("models/current.tar.gz")
+    report = evaluate(model, {"holdout": HOLDOUT, "external": EXTERNAL})
+    for name, metrics in report.items():
+        print_report(name, metrics)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

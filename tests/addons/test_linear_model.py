@@ -1,0 +1,53 @@
+"""The numpy-only softmax model predicts what scikit-learn's LogisticRegression predicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse
+from sklearn.linear_model import LogisticRegression
+
+from addons.linear_model import SoftmaxModel
+
+
+def _data(classes: int, rows: int = 120, columns: int = 30) -> tuple[scipy.sparse.csr_matrix, list[str]]:
+    rng = np.random.default_rng(7)
+    labels = [f"intent_{i % classes}" for i in range(rows)]
+    dense = rng.random((rows, columns)) * (rng.random((rows, columns)) > 0.7)
+    for row, label in enumerate(labels):  # make the classes separable enough to matter
+        dense[row, int(label.rsplit("_", 1)[1])] += 2.0
+    return scipy.sparse.csr_matrix(dense), labels
+
+
+@pytest.mark.parametrize("classes", [2, 3, 7])
+def test_probabilities_equal_sklearn(classes: int) -> None:
+    features, labels = _data(classes)
+    ours = SoftmaxModel.fit(features, labels, max_iter=500, random_state=42)
+    reference = LogisticRegression(class_weight="balanced", max_iter=500, random_state=42).fit(features, labels)
+    assert ours.labels == list(reference.classes_)
+    np.testing.assert_allclose(ours.predict_proba(features), reference.predict_proba(features), atol=1e-9)
+
+
+def test_single_label_is_always_predicted() -> None:
+    features, _ = _data(2, rows=4)
+    model = SoftmaxModel.fit(features, ["only"] * 4)
+    assert [r[0]["name"] for r in model.ranking(features, 10)] == ["only"] * 4
+
+
+def test_ranking_is_sorted_and_cut(tmp_path: Path) -> None:
+    features, labels = _data(7)
+    model = SoftmaxModel.fit(features, labels, max_iter=500)
+    ranking = model.ranking(features[:1], 3)[0]
+    assert len(ranking) == 3
+    assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+
+
+def test_save_and_load_round_trip_without_pickle(tmp_path: Path) -> None:
+    features, labels = _data(3)
+    model = SoftmaxModel.fit(features, labels, max_iter=500)
+    model.save(tmp_path, "m")
+    loaded = SoftmaxModel.load(tmp_path, "m")
+    assert loaded.labels == model.labels
+    np.testing.assert_array_equal(loaded.predict_proba(features), model.predict_proba(features))

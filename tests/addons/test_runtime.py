@@ -1,0 +1,95 @@
+"""Xiaoer's runtime fixes to Rasa 3.6 (addons/runtime.py) keep Rasa's behaviour, only faster."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
+
+from addons import runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+ORIGINAL_VALIDATE = runtime._original_validate
+
+
+@pytest.fixture(scope="module")
+def action() -> RemoteAction:
+    return RemoteAction("action_query_order", EndpointConfig("http://127.0.0.1:9/webhook"))
+
+
+VALID_REPLIES: list[dict[str, Any]] = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "order_id", "value": "8800000100000001", "timestamp": None}],
+     "responses": [{"response": "utter_order_status", "order_id": "8800000100000001"}]},
+    {"events": [{"event": "active_loop", "name": None}, {"event": "followup", "name": "action_listen"},
+                {"event": "pause"}, {"event": "bot", "text": "hi", "data": {}, "metadata": {}}]},
+]
+INVALID_REPLIES: list[Any] = [
+    None,
+    {"events": "slot"},
+    {"events": [{"name": "no event type"}]},
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": "slot", "timestamp": "yesterday"}]},
+    {"responses": ["not an object"]},
+]
+
+
+@pytest.mark.parametrize("reply", VALID_REPLIES)
+def test_valid_replies_pass_both_checks(action: RemoteAction, reply: dict[str, Any]) -> None:
+    assert ORIGINAL_VALIDATE(action, reply) is True
+    assert runtime._validate_quickly(action, reply) is True
+
+
+@pytest.mark.parametrize("reply", INVALID_REPLIES)
+def test_invalid_replies_fail_like_rasa(action: RemoteAction, reply: Any) -> None:
+    with pytest.raises(ValidationError):
+        ORIGINAL_VALIDATE(action, reply)
+    with pytest.raises(ValidationError):
+        runtime._validate_quickly(action, reply)
+
+
+def test_slim_domain_keeps_labels_and_structure_only() -> None:
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    full, slim = domain.as_dict(), runtime._slim_domain(domain)
+    assert slim["responses"], "label responses must reach the action server (actions/wording.py)"
+    assert all(name.startswith(runtime.LABEL_PREFIX) for name in slim["responses"])
+    assert {k: v for k, v in full["responses"].items() if k.startswith(runtime.LABEL_PREFIX)} == slim["responses"]
+    assert {k: v for k, v in slim.items() if k != "responses"} == {k: v for k, v in full.items() if k != "responses"}
+    assert runtime._slim_domain(domain) is slim  # computed once per domain
+
+
+def test_action_endpoint_connections_are_pooled_per_loop() -> None:
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook")
+
+    async def sessions() -> tuple[Any, Any]:
+        async with runtime._pooled_session(endpoint) as first, runtime._pooled_session(endpoint) as second:
+            return first, second
+
+    first, second = asyncio.run(sessions())
+    assert first is second and not first.closed  # borrowing does not close the pool
+    other_loop, _ = asyncio.run(sessions())
+    assert other_loop is not first  # a session belongs to one event loop
+
+
+def test_install_is_idempotent() -> None:
+    runtime.install()
+    runtime.install()
+    assert RemoteAction.run is runtime._run_or_apologise
+    assert RemoteAction._validate_action_result is runtime._validate_quickly
+
+
+def test_event_types_resolve_like_rasa() -> None:
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+
+    for cls in (SlotSet, UserUttered, ActionExecuted):
+        assert runtime._resolve_event_type(cls.type_name) is cls
+        assert runtime._resolve_event_type(cls.type_name) is runtime._original_resolve_event(cls.type_name)
+    with pytest.raises(ValueError):
+        runtime._resolve_event_type("no_such_event")
+    assert runtime._resolve_event_type("no_such_event", default=SlotSet) is SlotSet
