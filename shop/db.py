@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from shop.config import get_settings
 from shop.models import Base
@@ -46,6 +46,9 @@ def _create(url: str) -> Engine:
         kwargs["poolclass"] = StaticPool
     else:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # SQLAlchemy 1.4 opens a new SQLite connection per session by default (NullPool); the action
+        # server opens a session per action, so keep a few connections open instead.
+        kwargs.update(poolclass=QueuePool, pool_size=5, max_overflow=10)
     engine = create_engine(url, future=True, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -39,3 +39,16 @@ def test_loop_runner_parses_like_dask(agent, monkeypatch: pytest.MonkeyPatch) ->
     theirs = _parse_all(agent)
     assert ours == theirs
     assert {p["intent"]["name"] for p in ours} >= {"greet", "query_order", "product_inquiry", "human_handoff"}
+
+
+def test_stored_crf_finds_the_entities_a_retrained_crf_finds(agent, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    from rasa.core.agent import Agent
+    from rasa.nlu.extractors.crf_entity_extractor import CRFEntityExtractor
+
+    from addons.crf import StoredCRFEntityExtractor
+
+    components = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()]
+    assert any(isinstance(c, StoredCRFEntityExtractor) for c in components), "config.yml uses the stored CRF"
+    monkeypatch.setattr(StoredCRFEntityExtractor, "load", classmethod(CRFEntityExtractor.load.__func__))
+    retrained = Agent.load(str(MODEL))  # Rasa's way: the CRF is trained again from the stored data
+    assert [p["entities"] for p in _parse_all(agent)] == [p["entities"] for p in _parse_all(retrained)]
