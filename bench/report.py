@@ -26,6 +26,8 @@ ROWS: list[Row] = [
     ("seq_p50_ms", "Sequential latency p50 (ms)", False, "≤ 15, ≥ 4× faster", lambda v: v <= 15),
     ("seq_p95_ms", "Sequential latency p95 (ms)", False, "", None),
     ("seq_p99_ms", "Sequential latency p99 (ms)", False, "≤ 50", lambda v: v <= 50),
+    ("seq_rasa_cpu_ms", "CPU per message, Rasa server (ms, sequential)", False, "", None),
+    ("seq_actions_cpu_ms", "CPU per message, action server (ms, sequential)", False, "", None),
     ("tput_msgs_per_s", "Throughput, 1 process (msg/s)", True, "≥ 200", lambda v: v >= 200),
     ("tput_errors", "Throughput errors, 1 process (sum over runs)", False, "0", lambda v: v == 0),
     ("tput_p99_ms", "Throughput p99, 1 process (ms)", False, "", None),

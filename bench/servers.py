@@ -128,6 +128,18 @@ def peak_rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process tree so far (from /proc), in seconds."""
+    ticks = 0
+    for member in descendants(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     """Stop a server we started (its own process group), politely first."""
     if proc.poll() is not None:

@@ -12,6 +12,7 @@ from bench import load
 from bench.common import Variant, median, write_json
 from bench.servers import (
     action_server,
+    cpu_seconds,
     mint_token,
     peak_rss_mb,
     rasa_server,
@@ -61,15 +62,26 @@ def single_process_run(variant: Variant, model: Path, workdir: Path, plan: Speed
             url = _url(rasa.port)
             first = asyncio.run(load.sequential(url, conversations[:1], token, 1, f"{tag}-first"))
             first_reply_s = rasa.startup_s + (first.latencies_ms[0] / 1000 if first.latencies_ms else 0.0)
+            cpu_before = cpu_seconds(rasa.proc.pid), cpu_seconds(actions.proc.pid)
             seq = asyncio.run(load.sequential(url, conversations, token, plan.passes, f"{tag}-seq"))
+            cpu_ms = _cpu_ms_per_message(cpu_before, (cpu_seconds(rasa.proc.pid), cpu_seconds(actions.proc.pid)),
+                                         len(seq.latencies_ms))
             tput = asyncio.run(load.throughput(url, conversations, token, plan.users, plan.seconds, f"{tag}-tp"))
             rasa_mb, actions_mb = peak_rss_mb(rasa.proc.pid), peak_rss_mb(actions.proc.pid)
     return {
         "startup_status_s": rasa.startup_s, "startup_first_reply_s": first_reply_s,
         "actions_startup_s": actions.startup_s, "sequential": seq.summary(), "throughput": tput,
         "rasa_peak_mb": rasa_mb, "actions_peak_mb": actions_mb, "transcript": seq.transcript,
+        "seq_rasa_cpu_ms": cpu_ms[0], "seq_actions_cpu_ms": cpu_ms[1],
         "action_failures": action_failures(workdir, rasa.port),
     }
+
+
+def _cpu_ms_per_message(before: tuple[float, float], after: tuple[float, float], messages: int) -> tuple[float, float]:
+    """CPU milliseconds per message of the Rasa server and of the action server (sequential phase)."""
+    if not messages:
+        return 0.0, 0.0
+    return tuple((a - b) * 1000 / messages for a, b in zip(after, before, strict=True))  # type: ignore[return-value]
 
 
 def multi_worker_run(variant: Variant, model: Path, workdir: Path, plan: SpeedPlan, tag: str) -> dict[str, object]:
@@ -144,6 +156,8 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "tput_p99_ms": ("throughput", "p99_ms"),
     "rasa_peak_mb": ("rasa_peak_mb",),
     "actions_peak_mb": ("actions_peak_mb",),
+    "seq_rasa_cpu_ms": ("seq_rasa_cpu_ms",),
+    "seq_actions_cpu_ms": ("seq_actions_cpu_ms",),
     "action_failures": ("action_failures",),
 }
 MULTI_KEYS: dict[str, tuple[str, ...]] = {
