@@ -56,11 +56,7 @@ class ActionAskOrderId(Action):
         statuses = STATUSES_FOR_FORM.get(tracker.active_loop_name or "", ())
         try:
             with shop_session(dispatcher) as session:
-                orders = [
-                    order
-                    for order in list_orders(session, customer_id, limit=20)
-                    if not statuses or order.status in statuses
-                ][:5]
+                orders = list_orders(session, customer_id, statuses=statuses, limit=5)
         except BackendUnavailable:
             return []
         if not orders:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,23 +10,35 @@ from sqlalchemy.orm import Session, selectinload
 
 from shop.clock import Clock
 from shop.errors import DomainError, not_found
-from shop.models import Customer, Order, OrderItem, Sku
+from shop.models import Customer, Order, OrderItem, Shipment, Sku
 from shop.services._common import address_view, get_owned_order, item_view
 from shop.services.tracking import tracking_for
 from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
 
 MAX_LIMIT = 50
+# What an order's detail reads: lines with SKU and product, the shipment with its events.
+DETAIL_LOADS = (
+    selectinload(Order.items).selectinload(OrderItem.sku).selectinload(Sku.product),
+    selectinload(Order.shipment).selectinload(Shipment.events),
+)
 
 
 def list_orders(
-    session: Session, customer_id: int, *, status: str | None = None, limit: int = 5
+    session: Session,
+    customer_id: int,
+    *,
+    status: str | None = None,
+    statuses: Collection[str] = (),
+    limit: int = 5,
 ) -> list[OrderSummary]:
-    """The customer's most recent orders first, optionally only one status."""
+    """The customer's most recent orders first, optionally only one status or any of `statuses`."""
     # Titles come from items -> SKU -> product: load them in three queries, not three per order.
     stmt = select(Order).where(Order.customer_id == customer_id).options(
         selectinload(Order.items).selectinload(OrderItem.sku).selectinload(Sku.product))
     if status is not None:
         stmt = stmt.where(Order.status == status)
+    if statuses:
+        stmt = stmt.where(Order.status.in_(tuple(statuses)))
     stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
     return [_summary(order) for order in session.execute(stmt).scalars()]
 
@@ -44,7 +57,7 @@ def get_order_detail(
     stuck_after_hours: int | None = None,
 ) -> OrderDetail:
     """Everything the bot may say about one order (address masked)."""
-    order = get_owned_order(session, customer_id, order_no)
+    order = get_owned_order(session, customer_id, order_no, load=DETAIL_LOADS)
     now = clock()
     tracking = tracking_for(order, now, stuck_after_hours) if order.shipment is not None else None
     return OrderDetail(

@@ -171,3 +171,14 @@ def test_detail_of_shipped_order_has_tracking(world: dict) -> None:
     detail = get_order_detail(s, me.id, row.order_no, clock=clock)
     assert detail.tracking is not None and detail.tracking.courier == "顺丰速运"
     assert detail.tracking.hours_since_update == 3 and NOW - timedelta(hours=3) == detail.tracking.latest.time
+
+
+
+def test_list_orders_filters_by_any_of_several_statuses(world: dict) -> None:
+    s, me, skus = world["s"], world["me"], world["skus"]
+    paid = order(s, me, [(skus["CUP"], 1)], status="paid")
+    order(s, me, [(skus["CUP"], 1)], status="completed")
+    unpaid = order(s, me, [(skus["CUP"], 1)], status="pending_payment")
+    order(s, world["other"], [(skus["CUP"], 1)], status="paid")
+    found = {o.order_no for o in list_orders(s, me.id, statuses=("paid", "pending_payment"))}
+    assert found == {paid.order_no, unpaid.order_no}
