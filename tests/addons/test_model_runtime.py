@@ -52,3 +52,34 @@ def test_stored_crf_finds_the_entities_a_retrained_crf_finds(agent, monkeypatch:
     monkeypatch.setattr(StoredCRFEntityExtractor, "load", classmethod(CRFEntityExtractor.load.__func__))
     retrained = Agent.load(str(MODEL))  # Rasa's way: the CRF is trained again from the stored data
     assert [p["entities"] for p in _parse_all(agent)] == [p["entities"] for p in _parse_all(retrained)]
+
+
+def _conversation() -> list:
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+
+    def said(text: str, intent: str) -> UserUttered:
+        return UserUttered(text, {"name": intent, "confidence": 1.0})
+
+    return [
+        ActionExecuted("action_listen"), said("你好", "greet"), ActionExecuted("utter_greet"),
+        ActionExecuted("action_listen"), said("我要退货", "return_goods"), ActionExecuted("return_form"),
+        ActiveLoop("return_form"), SlotSet("requested_slot", "order_id"), ActionExecuted("action_listen"),
+        said("谢谢", "thank"), ActionExecuted("action_listen"), said("算了", "deny"),
+    ]
+
+
+def test_rule_lookup_cache_finds_the_rules_rasa_finds(agent) -> None:  # noqa: ANN001
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(node._component, RulePolicy))
+    assert policy._xiaoer_loaded, "XiaoerRuntime must be installed before the RulePolicy loads"
+    events, domain = _conversation(), agent.domain
+    for end in range(1, len(events) + 1):
+        tracker = DialogueStateTracker.from_events("t", events[:end], domain.slots)
+        states = policy._prediction_states(tracker, domain, rule_only_data=policy._get_rule_only_data())
+        for lookup in policy.lookup.values():
+            if isinstance(lookup, dict):
+                assert (runtime._possible_keys_first_step_cached(policy, lookup, states)
+                        == runtime._original_possible_keys(policy, lookup, states))
