@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
+from actions.orders import ActionAskOrderId
 from actions.satisfaction import offer_rating
 from actions.wording import label, when
 from shop.clock import system_clock
@@ -73,6 +74,21 @@ def confirm_invoice(tracker: Tracker, dispatcher: CollectingDispatcher, domain: 
         kind=label(domain, "invoice_kind", kind), title=tracker.get_slot("invoice_title"),
         tax_part=tax_part, email=tracker.get_slot("email"),
     )
+
+
+class ActionAskInvoiceFormOrderId(Action):
+    """Which order to invoice. A shopper who just asked "能开发票吗" first hears that invoices are issued
+    (personal or company title), then is asked for the order as every other form asks (buttons with a token)."""
+
+    def name(self) -> str:
+        return "action_ask_invoice_form_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if (tracker.latest_message.get("intent") or {}).get("name") == "request_invoice":
+            dispatcher.utter_message(response="utter_invoice_intro")
+        return await ActionAskOrderId().run(dispatcher, tracker, domain)
 
 
 class ValidateInvoiceForm(OrderFormValidation):

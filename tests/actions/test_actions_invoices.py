@@ -15,13 +15,14 @@ from actions_testkit import (
     required_slots,
     run_action,
     token_for,
+    user_event,
     validate,
 )
 from rasa_sdk import Tracker
 from sqlalchemy import update
 
 from actions.confirm import ActionAskConfirmed
-from actions.invoices import ActionSubmitInvoice, ValidateInvoiceForm
+from actions.invoices import ActionAskInvoiceFormOrderId, ActionSubmitInvoice, ValidateInvoiceForm
 from shop.clock import system_clock
 from shop.db import make_engine, session_scope
 from shop.models import Invoice
@@ -171,3 +172,26 @@ def test_anonymous_shopper_sees_labels_after_the_phone_check(domain: dict[str, A
     dispatcher, result = validate(form, "phone_last4", "1234", tracker, domain)
     assert message(dispatcher, "utter_invoice_status")["kind"] == "个人"  # a label, not "personal"
     assert result["flow_blocked"] is True
+
+
+# --- a bare "能开发票吗": the form asks for the order, after saying that invoices are issued --------
+
+def test_bare_invoice_question_hears_the_policy_then_the_order_question(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(events=[user_event("能开发票吗", "request_invoice")], active_loop="invoice_form")
+    dispatcher, events = run_action(ActionAskInvoiceFormOrderId(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_intro", "utter_ask_order_id"]
+    assert events == []
+
+
+def test_order_asked_again_without_the_policy(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(events=[user_event("123", "inform")], active_loop="invoice_form")
+    dispatcher, _ = run_action(ActionAskInvoiceFormOrderId(), tracker, domain)
+    assert names(dispatcher) == ["utter_ask_order_id"]
+
+
+def test_identified_shopper_gets_order_buttons_after_the_policy(domain: dict[str, Any]) -> None:
+    token = token_for(1)
+    event = user_event("可以开票吗", "request_invoice", token=token)
+    tracker = make_tracker(events=[event], active_loop="invoice_form")
+    dispatcher, _ = run_action(ActionAskInvoiceFormOrderId(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_intro", "utter_choose_order"]

@@ -22,7 +22,7 @@ def ask(text: str, topic: str, domain: dict[str, Any], **entities: str) -> Any:
     return dispatcher
 
 
-@pytest.mark.parametrize("topic", ["shipping_time", "return_policy", "shipping_fee", "invoice_policy",
+@pytest.mark.parametrize("topic", ["shipping_time", "return_policy", "shipping_fee",
                                    "shelf_life", "size_advice", "service_hours", "coupons", "specs"])
 def test_faq_topics_are_answered_from_the_domain(topic: str, domain: dict[str, Any]) -> None:
     assert names(ask("问一下", topic, domain)) == [f"utter_product_inquiry/{topic}"]

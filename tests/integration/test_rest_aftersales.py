@@ -184,3 +184,13 @@ def test_invoice_nonsense_then_stop(chat: Any, shop_db_url: str) -> None:
     reply = bot.texts("不开了")
     assert "已取消" in reply or "不办了" in reply
     assert count(shop_db_url, Invoice, Invoice.order_id == db_order(shop_db_url, order_no).id) == 0
+
+
+def test_bare_invoice_question_says_yes_then_asks_which_order(chat: Any, shop_db_url: str) -> None:
+    bot = shopper(chat)
+    messages = bot.say("能开发票吗")
+    text = " ".join(message.get("text") or "" for message in messages)
+    assert "可以开电子发票" in text
+    assert any(payload.startswith('/inform{"order_id"') for payload in buttons(messages))
+    reply = bot.texts("不开了")
+    assert "已取消" in reply or "不办了" in reply
