@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,15 +15,10 @@ POST_SHIPMENT = frozenset({"shipped", "delivered", "completed"})
 PAID_STATES = frozenset({"paid", "shipped", "delivered", "completed"})
 
 
-def get_owned_order(
-    session: Session, customer_id: int, order_no: str, *, lock: bool = False, load: Sequence[Any] = ()
-) -> Order:
-    """Load the customer's order or raise ``not_found`` -- same error if it is someone else's.
-
-    `load`: loader options (e.g. selectinload) for what the caller will read anyway.
-    """
+def get_owned_order(session: Session, customer_id: int, order_no: str, *, lock: bool = False) -> Order:
+    """Load the customer's order or raise ``not_found`` -- same error if it is someone else's."""
     order_no = str(order_no or "").strip()
-    stmt = select(Order).where(Order.order_no == order_no, Order.customer_id == customer_id).options(*load)
+    stmt = select(Order).where(Order.order_no == order_no, Order.customer_id == customer_id)
     if lock:
         stmt = stmt.with_for_update()  # serialise concurrent writes on PostgreSQL
     order = session.execute(stmt).scalar_one_or_none()

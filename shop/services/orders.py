@@ -10,17 +10,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from shop.clock import Clock
 from shop.errors import DomainError, not_found
-from shop.models import Customer, Order, OrderItem, Shipment, Sku
+from shop.models import Customer, Order, OrderItem, Sku
 from shop.services._common import address_view, get_owned_order, item_view
 from shop.services.tracking import tracking_for
 from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
 
 MAX_LIMIT = 50
-# What an order's detail reads: lines with SKU and product, the shipment with its events.
-DETAIL_LOADS = (
-    selectinload(Order.items).selectinload(OrderItem.sku).selectinload(Sku.product),
-    selectinload(Order.shipment).selectinload(Shipment.events),
-)
 
 
 def list_orders(
@@ -57,7 +52,7 @@ def get_order_detail(
     stuck_after_hours: int | None = None,
 ) -> OrderDetail:
     """Everything the bot may say about one order (address masked)."""
-    order = get_owned_order(session, customer_id, order_no, load=DETAIL_LOADS)
+    order = get_owned_order(session, customer_id, order_no)
     now = clock()
     tracking = tracking_for(order, now, stuck_after_hours) if order.shipment is not None else None
     return OrderDetail(
