@@ -16,7 +16,7 @@ from actions.backend import BackendUnavailable, shop_session
 from actions.identity import MAX_VERIFY_FAILURES, current_customer, token_customer, verification_locked
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.orders import get_order_detail, verify_order_owner
+from shop.services.orders import check_order_owner, get_order_detail, verify_order_owner
 from shop.services.views import OrderDetail
 
 ORDER_NO = re.compile(r"^\d{12,19}$")
@@ -169,7 +169,7 @@ class OrderFormValidation(FormValidationAction):
     def _owns(customer_id: int, order_no: str, dispatcher: CollectingDispatcher) -> bool:
         try:
             with shop_session(dispatcher) as session:
-                get_order_detail(session, customer_id, order_no, clock=system_clock)
+                check_order_owner(session, customer_id, order_no)
         except BackendUnavailable:
             return False
         except DomainError:

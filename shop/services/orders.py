@@ -6,11 +6,11 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from shop.clock import Clock
 from shop.errors import DomainError, not_found
-from shop.models import Customer, Order, OrderItem, Sku
+from shop.models import Customer, Order, OrderItem, Product, Sku
 from shop.services._common import address_view, get_owned_order, item_view
 from shop.services.tracking import tracking_for
 from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
@@ -27,20 +27,38 @@ def list_orders(
     limit: int = 5,
 ) -> list[OrderSummary]:
     """The customer's most recent orders first, optionally only one status or any of `statuses`."""
-    # Titles come from items -> SKU -> product: load them in three queries, not three per order.
-    stmt = select(Order).where(Order.customer_id == customer_id).options(
-        selectinload(Order.items).selectinload(OrderItem.sku).selectinload(Sku.product))
+    recent = select(Order.id).where(Order.customer_id == customer_id)
     if status is not None:
-        stmt = stmt.where(Order.status == status)
+        recent = recent.where(Order.status == status)
     if statuses:
-        stmt = stmt.where(Order.status.in_(tuple(statuses)))
-    stmt = stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
-    return [_summary(order) for order in session.execute(stmt).scalars()]
+        recent = recent.where(Order.status.in_(tuple(statuses)))
+    newest_first = (Order.created_at.desc(), Order.id.desc())
+    recent = recent.order_by(*newest_first).limit(max(1, min(limit, MAX_LIMIT))).subquery()
+    # One query for the orders and their product titles: plain rows, no ORM objects (this runs
+    # every time the bot asks "which order?", and building objects cost more than the SQL).
+    rows = session.execute(
+        select(Order.id, Order.order_no, Order.status, Order.created_at, Order.total_amount, Product.title)
+        .join(recent, recent.c.id == Order.id)
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .join(Sku, Sku.id == OrderItem.sku_id)
+        .join(Product, Product.id == Sku.product_id)
+        .order_by(*newest_first, OrderItem.id)
+    ).all()
+    summaries: dict[int, OrderSummary] = {}
+    for order_id, order_no, order_status, created_at, total, title in rows:
+        if order_id not in summaries:
+            summaries[order_id] = OrderSummary(order_no, order_status, created_at, total, [])
+        summaries[order_id].item_titles.append(title)
+    return list(summaries.values())
 
 
-def _summary(order: Order) -> OrderSummary:
-    titles = [item.sku.product.title for item in order.items]
-    return OrderSummary(order.order_no, order.status, order.created_at, order.total_amount, titles)
+def check_order_owner(session: Session, customer_id: int, order_no: str) -> None:
+    """Raise ``not_found`` unless ``order_no`` is this customer's (one query, nothing loaded)."""
+    owned = session.execute(
+        select(Order.id).where(Order.order_no == str(order_no or "").strip(), Order.customer_id == customer_id)
+    ).first()
+    if owned is None:
+        raise not_found()
 
 
 def get_order_detail(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shop.errors import DomainError
 from shop.models import Claim
-from shop.services.orders import get_order_detail, list_orders, verify_order_owner
+from shop.services.orders import check_order_owner, get_order_detail, list_orders, verify_order_owner
 from shop.services.tracking import file_delivery_claim, get_tracking
 
 
@@ -38,7 +38,8 @@ def test_list_orders_recent_first_with_filter_and_limit(world: dict) -> None:
     assert [o.order_no for o in result] == [new.order_no, old.order_no]
     assert result[0].item_titles == ["纯棉T恤", "保温杯"] and result[0].total_amount == new.total_amount
     assert [o.order_no for o in list_orders(s, me.id, status="completed")] == [old.order_no]
-    assert len(list_orders(s, me.id, limit=1)) == 1
+    # The limit counts orders, not order lines: the newest order keeps both its titles.
+    assert [o.item_titles for o in list_orders(s, me.id, limit=1)] == [["纯棉T恤", "保温杯"]]
 
 
 def test_other_customers_order_is_indistinguishable_from_missing(world: dict) -> None:
@@ -182,3 +183,13 @@ def test_list_orders_filters_by_any_of_several_statuses(world: dict) -> None:
     order(s, world["other"], [(skus["CUP"], 1)], status="paid")
     found = {o.order_no for o in list_orders(s, me.id, statuses=("paid", "pending_payment"))}
     assert found == {paid.order_no, unpaid.order_no}
+
+
+def test_check_order_owner_refuses_others_and_missing_orders_alike(world: dict) -> None:
+    s, skus = world["s"], world["skus"]
+    mine = order(s, world["me"], [(skus["CUP"], 1)], status="paid")
+    theirs = order(s, world["other"], [(skus["CUP"], 1)], status="paid")
+    check_order_owner(s, world["me"].id, mine.order_no)
+    a = _err(check_order_owner, s, world["me"].id, theirs.order_no)
+    b = _err(check_order_owner, s, world["me"].id, "9999999999999999")
+    assert (a.code, a.message) == (b.code, b.message) == ("not_found", "order not found")
