@@ -93,3 +93,19 @@ def test_event_types_resolve_like_rasa() -> None:
     with pytest.raises(ValueError):
         runtime._resolve_event_type("no_such_event")
     assert runtime._resolve_event_type("no_such_event", default=SlotSet) is SlotSet
+
+
+def test_slot_copies_are_shallow_and_independent_like_copy_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+
+    from rasa.shared.core.slots import Slot
+
+    monkeypatch.delattr(Slot, "__copy__", raising=False)  # copy.copy's generic route, for reference
+    for slot in Domain.load(str(ROOT / "domain.yml")).slots:
+        slot.value = ["a list value"] if slot.value is None else slot.value
+        duplicate, reference = runtime._copy_slot(slot), copy.copy(slot)
+        assert type(duplicate) is type(reference) is type(slot) and duplicate is not slot
+        assert duplicate.__dict__ == reference.__dict__ == slot.__dict__
+        assert duplicate.value is slot.value  # shallow, as copy.copy
+        duplicate.value = "changed"
+        assert slot.value != "changed"
