@@ -9,7 +9,7 @@ and a pickle would execute code on load.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,40 @@ def sentence_features(messages: list[Message]) -> scipy.sparse.csr_matrix:
     """One row per message: its sparse, then dense, sentence features side by side.
 
     The same columns as Rasa's LogisticRegressionClassifier builds, in the same order, but without
-    `Message.get_sparse_features`, which also deep-copies and stacks the per-token sequence features.
+    `Message.get_sparse_features` (which also deep-copies and stacks the per-token sequence features)
+    and without scipy's hstack/vstack: the rows' column indices and values are concatenated directly.
     """
-    rows = []
+    indices: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    indptr = [0]
+    width = stored = 0
     for message in messages:
         sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-        parts = [f.features for f in sentence if f.is_sparse()] + [f.features for f in sentence if f.is_dense()]
-        rows.append(scipy.sparse.hstack([scipy.sparse.csr_matrix(p) for p in parts], format="csr"))
-    return scipy.sparse.vstack(rows, format="csr") if len(rows) > 1 else rows[0]
+        width = 0
+        for feature in [f for f in sentence if f.is_sparse()] + [f for f in sentence if f.is_dense()]:
+            columns, data, size = _row_entries(feature.features)
+            indices.append(columns + width)
+            values.append(data)
+            width += size
+            stored += len(columns)
+        indptr.append(stored)
+    matrix = scipy.sparse.csr_matrix(
+        (np.concatenate(values) if values else np.zeros(0), np.concatenate(indices) if indices else np.zeros(0, int),
+         np.asarray(indptr)),
+        shape=(len(messages), width),
+    )
+    matrix.sum_duplicates()  # a coo feature may list a column twice; sums them, as tocsr() did
+    return matrix
+
+
+def _row_entries(features: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """(column indices, values, width) of a one-row feature matrix, sparse or dense."""
+    if scipy.sparse.issparse(features):
+        row = features.tocoo()
+        return row.col.astype(np.int64), row.data, row.shape[1]
+    row = np.asarray(features).ravel()
+    columns = np.flatnonzero(row)
+    return columns, row[columns], row.size
 
 
 @dataclass
@@ -38,6 +64,12 @@ class SoftmaxModel:
     labels: list[str]
     weights: np.ndarray  # (labels, features)
     bias: np.ndarray  # (labels,)
+    # (features, labels), C-ordered: sparse @ dense needs the dense side C-contiguous, and
+    # `weights.T` is not, so scipy copied all of it (15,000 × 20) for every message: 0.24 vs 0.007 ms.
+    _weights_t: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._weights_t = np.ascontiguousarray(self.weights.T)
 
     @classmethod
     def fit(cls, features: scipy.sparse.csr_matrix, labels: list[str], **options: Any) -> SoftmaxModel:
@@ -53,7 +85,7 @@ class SoftmaxModel:
         return cls(list(model.classes_), np.asarray(weights), np.asarray(bias))
 
     def predict_proba(self, features: scipy.sparse.csr_matrix) -> np.ndarray:
-        scores = features @ self.weights.T + self.bias
+        scores = features @ self._weights_t + self.bias
         scores = np.asarray(scores) - np.max(scores, axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse
 from sklearn.linear_model import LogisticRegression
 
-from addons.linear_model import SoftmaxModel
+from addons.linear_model import SoftmaxModel, sentence_features
 
 
 def _data(classes: int, rows: int = 120, columns: int = 30) -> tuple[scipy.sparse.csr_matrix, list[str]]:
@@ -51,3 +51,19 @@ def test_save_and_load_round_trip_without_pickle(tmp_path: Path) -> None:
     loaded = SoftmaxModel.load(tmp_path, "m")
     assert loaded.labels == model.labels
     np.testing.assert_array_equal(loaded.predict_proba(features), model.predict_proba(features))
+
+
+def test_sentence_features_put_sparse_then_dense_columns_side_by_side() -> None:
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    def message(sparse: list[float], dense: list[float]) -> Message:
+        return Message({TEXT: "x"}, features=[
+            Features(np.array([dense]), FEATURE_TYPE_SENTENCE, TEXT, "dense"),
+            Features(scipy.sparse.coo_matrix([[9.0, 9.0]]), FEATURE_TYPE_SEQUENCE, TEXT, "tokens"),  # not used
+            Features(scipy.sparse.coo_matrix([sparse]), FEATURE_TYPE_SENTENCE, TEXT, "sparse"),
+        ])
+
+    rows = sentence_features([message([0, 3, 0], [0.5, 0]), message([1, 0, 2], [0, 0.25])])
+    assert rows.toarray().tolist() == [[0, 3, 0, 0.5, 0], [1, 0, 2, 0, 0.25]]

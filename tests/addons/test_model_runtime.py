@@ -83,3 +83,21 @@ def test_rule_lookup_cache_finds_the_rules_rasa_finds(agent) -> None:  # noqa: A
             if isinstance(lookup, dict):
                 assert (runtime._possible_keys_first_step_cached(policy, lookup, states)
                         == runtime._original_possible_keys(policy, lookup, states))
+
+
+def test_sentence_features_are_the_columns_rasa_builds(agent) -> None:  # noqa: ANN001
+    from rasa.core.channels.channel import UserMessage
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    from addons.linear_classifiers import LinearIntentClassifier
+    from addons.linear_model import sentence_features
+
+    runner = agent.processor.graph_runner
+    classifier = next(name for name, node in runner._instantiated_nodes.items()
+                      if isinstance(node._component, LinearIntentClassifier))
+    inputs = {"__message__": [UserMessage(text) for text in MESSAGES]}
+    messages = runner.run(inputs=inputs, targets=[classifier])[classifier]
+    ours = sentence_features(messages)
+    rasas = LogisticRegressionClassifier._create_X(None, messages)  # type: ignore[arg-type]  # no self used
+    assert ours.shape == rasas.shape and ours.nnz > 0
+    assert abs(ours - rasas).max() == 0
