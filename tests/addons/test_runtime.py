@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
 from addons import runtime
@@ -37,7 +40,51 @@ INVALID_REPLIES: list[Any] = [
     {"events": [{"event": "no_such_event"}]},
     {"events": [{"event": "slot", "timestamp": "yesterday"}]},
     {"responses": ["not an object"]},
+    {"events": [{"event": "slot", "name": 5, "value": 1}]},
+    {"events": [{"event": "user", "text": 7}]},
+    {"events": [{"event": "action", "name": "x", "policy": 3}]},
+    {"events": [{"event": "active_loop", "name": None}, "not an object"]},
+    {"events": [{"event": None}]},
+    [],
 ]
+
+
+def _event_samples() -> list[dict[str, Any]]:
+    """Every Rasa event type as Rasa serialises it, and each again with every field set to a wrong type."""
+    from rasa.shared.core import events as ev
+
+    originals = [
+        ev.SlotSet("order_id", "8800000100000001"), ev.UserUttered("退货", {"name": "return_goods"}),
+        ev.BotUttered("好的", {"buttons": []}), ev.ActionExecuted("action_listen"), ev.ActiveLoop("return_form"),
+        ev.FollowupAction("action_listen"), ev.Restarted(), ev.AllSlotsReset(),
+        ev.ReminderScheduled("x", datetime(2026, 12, 1, 12)), ev.ReminderCancelled("x"), ev.ActionReverted(),
+        ev.UserUtteranceReverted(), ev.ConversationPaused(), ev.ConversationResumed(), ev.StoryExported(),
+        ev.LoopInterrupted(True), ev.ActionExecutionRejected("a"), ev.SessionStarted(),
+        ev.EntitiesAdded([{"entity": "e", "value": "v"}]), ev.DefinePrevUserUtteredFeaturization(True),
+    ]
+    samples = []
+    for event in originals:
+        data = event.as_dict()
+        samples.append(data)
+        for key in data:
+            if key != "event":
+                samples.extend({**data, key: wrong} for wrong in (12345, "text", [1], {"a": 1}, True))
+    return samples
+
+
+def test_every_event_type_gets_rasas_verdict(action: RemoteAction) -> None:
+    def verdict(check: Any, reply: dict[str, Any]) -> bool:
+        try:
+            return bool(check(action, reply))
+        except ValidationError:
+            return False
+
+    samples = _event_samples()
+    assert len(samples) > 100
+    rasa = [verdict(ORIGINAL_VALIDATE, {"events": [s]}) for s in samples]
+    ours = [verdict(runtime._validate_quickly, {"events": [s]}) for s in samples]
+    assert [s for s, a, b in zip(samples, rasa, ours, strict=True) if a != b] == []
+    assert 0 < sum(rasa) < len(samples)  # some samples are valid, some not
 
 
 @pytest.mark.parametrize("reply", VALID_REPLIES)
@@ -109,3 +156,31 @@ def test_slot_copies_are_shallow_and_independent_like_copy_copy(monkeypatch: pyt
         assert duplicate.value is slot.value  # shallow, as copy.copy
         duplicate.value = "changed"
         assert slot.value != "changed"
+
+
+def test_tracker_store_round_trip_equals_rasas() -> None:
+    """Written and read with ujson, a conversation comes back as Rasa's json module brings it back."""
+    from rasa.core.tracker_store import InMemoryTrackerStore, SerializedTrackerAsText, TrackerStore
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    runtime.install()
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    events = [
+        ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.ActionExecuted("action_listen"),
+        ev.UserUttered("8800000100000001 我要退货 😂 /x", {"name": "return_goods", "confidence": 0.9731234567891234},
+                       entities=[{"entity": "order_id", "value": "8800000100000001", "start": 0, "end": 16}]),
+        ev.SlotSet("order_id", "8800000100000001"), ev.ActiveLoop("return_form"),
+        ev.BotUttered("请问退货原因是什么？", {"buttons": [{"title": "尺码不合适", "payload": "/inform"}]}),
+    ]
+    tracker = DialogueStateTracker.from_events("shopper", events, domain.slots)
+    store = InMemoryTrackerStore(domain)
+    ours = store.deserialise_tracker("shopper", SerializedTrackerAsText.serialise_tracker(tracker))
+    rasas = runtime._original_deserialise(store, "shopper", json.dumps(tracker.as_dialogue().as_dict()))
+    assert ours.current_state(EventVerbosity.ALL) == rasas.current_state(EventVerbosity.ALL)
+    assert ours.current_state(EventVerbosity.ALL)["events"] == tracker.current_state(EventVerbosity.ALL)["events"]
+    assert TrackerStore.deserialise_tracker is runtime._deserialise_tracker_quickly
+    # what ujson refuses (here: a number beyond 64 bits) is read by Rasa's own code
+    big = json.dumps({"events": [{"event": "slot", "name": "order_id", "value": 10**30, "timestamp": 1.0}],
+                      "name": "shopper"})
+    assert store.deserialise_tracker("shopper", big).get_slot("order_id") == 10**30
