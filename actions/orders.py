@@ -150,7 +150,9 @@ def _params(params: dict[str, Any], domain: DomainDict) -> dict[str, Any]:
 
 
 class ActionRouteInform(Action):
-    """Information without a flow: an order number alone means "show me this order"."""
+    """Information without a flow: a problem with the goods ("东西坏了", "发错货了") gets the after-sales
+    choices, with the reason (and order number, if given) kept for the flow the shopper picks; an
+    order number alone means "show me this order"."""
 
     def name(self) -> str:
         return "action_route_inform"
@@ -158,7 +160,12 @@ class ActionRouteInform(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if any(entity.get("entity") == "order_id" for entity in tracker.latest_message.get("entities", [])):
+        entities = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
+        if "reason" in entities:
+            # Worded by the reason slot (conditional variations in domain.yml), set from this message.
+            dispatcher.utter_message(response="utter_reason_without_flow")
+            return []
+        if "order_id" in entities:
             return [FollowupAction("order_form")]
         dispatcher.utter_message(response="utter_inform_without_context")
         return []

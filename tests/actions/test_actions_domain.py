@@ -114,10 +114,12 @@ def test_representative_actions_utter_only_domain_responses(domain: dict[str, An
                            (ActionFallback(), "nlu_fallback"), (ActionHandoff(), "human_handoff")):
         tracker = make_tracker(events=[user_event("…", intent, token=token)], sender_id=f"conv-{intent}")
         seen.update(names(run_action(action, tracker, domain)[0]))
+    problem = user_event("发错货了", "inform", [{"entity": "reason", "value": "wrong_item"}], token=token)
+    seen.update(names(run_action(ActionRouteInform(), make_tracker(events=[problem]), domain)[0]))
     assert {f"utter_order_status_{status}" for status in ORDER_STATUSES} <= seen
     assert {f"utter_progress_{code}" for code in PROGRESS_CODES} <= seen
     assert {f"utter_urge_{code}" for code in URGE_CODES} <= seen
     assert {"utter_choose_order", "utter_ask_item_id", "utter_confirm_return", "utter_tracking_stuck",
-            "utter_inform_without_context", "utter_complain", "utter_clarify"} <= seen
+            "utter_inform_without_context", "utter_reason_without_flow", "utter_complain", "utter_clarify"} <= seen
     assert seen <= set(domain["responses"])
 

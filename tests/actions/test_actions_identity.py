@@ -302,3 +302,12 @@ def test_route_inform(domain: dict[str, Any]) -> None:
     dispatcher, events = run_action(ActionRouteInform(), make_tracker(events=[user_event("L码")]), domain)
     assert names(dispatcher) == ["utter_inform_without_context"]
     assert events == []
+
+
+def test_route_inform_offers_after_sales_for_a_problem_with_the_goods(domain: dict[str, Any]) -> None:
+    reason = {"entity": "reason", "value": "wrong_item"}
+    for entities in ([reason], [{"entity": "order_id", "value": OWN}, reason]):
+        tracker = make_tracker({"reason": "wrong_item"}, events=[user_event("发错货了", "inform", entities)])
+        dispatcher, events = run_action(ActionRouteInform(), tracker, domain)
+        assert names(dispatcher) == ["utter_reason_without_flow"]
+        assert events == []  # the reason (and order) slots were set from the message; the flow keeps them

@@ -189,3 +189,24 @@ def test_stock_question_is_answered_from_the_catalogue(chat: Any) -> None:
     assert "有货" in shopper.texts("纯棉T恤黑色L码还有货吗")
     sold_out = shopper.texts("T恤黑色XXL还有吗")
     assert "缺货" in sold_out and "白色" in sold_out
+
+
+# --- a problem with the goods, told before any flow -----------------------------------------------
+
+def test_problem_first_offers_the_fitting_flows_and_the_return_keeps_the_reason(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["multi_item"]
+    before = count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no))
+    bot = shopper(chat)
+    offer = bot.say(f"订单{order_no} 尺码不合适")
+    assert "换一个尺码" in text(offer)
+    assert payloads(offer) == ["/exchange_goods", "/return_goods", "/human_handoff"]
+    items = bot.say("/return_goods")  # the order came with the problem: the items of that order
+    assert "请选择要办理的商品" in text(items)
+    confirm = text(bot.say(payloads(items)[0]))
+    assert "原因：尺码不合适" in confirm and "确认提交吗" in confirm  # not asked for the reason again
+    stopped = bot.texts("算了")
+    assert "已取消" in stopped or "不办了" in stopped
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == before
+    damaged = bot.say("东西坏了")
+    assert "商品有问题" in text(damaged)
+    assert payloads(damaged) == ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]
