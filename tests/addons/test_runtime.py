@@ -184,3 +184,31 @@ def test_tracker_store_round_trip_equals_rasas() -> None:
     big = json.dumps({"events": [{"event": "slot", "name": "order_id", "value": 10**30, "timestamp": 1.0}],
                       "name": "shopper"})
     assert store.deserialise_tracker("shopper", big).get_slot("order_id") == 10**30
+
+
+def test_redis_tracker_store_round_trip_with_ujson() -> None:
+    """The multi-worker setup's store (docs: Deploying beyond one machine) reads what it wrote."""
+    import redis
+    from rasa.core.tracker_store import RedisTrackerStore
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server at 127.0.0.1:6379")
+    runtime.install()
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = RedisTrackerStore(domain, host="127.0.0.1", port=6379, db=14, key_prefix="xiaoertest", record_exp=60)
+    events = [ev.ActionExecuted("action_listen"), ev.SlotSet("order_id", "8800000100000001"),
+              ev.UserUttered("订单 8800000100000001 退货 😂", {"name": "return_goods"})]
+    tracker = DialogueStateTracker.from_events("redis-shopper", events, domain.slots)
+    key = f"{store.key_prefix}redis-shopper"
+    store.red.delete(key)  # the store merges with what an earlier run left
+    asyncio.run(store.save(tracker))
+    loaded = asyncio.run(store.retrieve("redis-shopper"))
+    assert loaded is not None
+    assert loaded.current_state(EventVerbosity.ALL) == tracker.current_state(EventVerbosity.ALL)
+    stored = store.red.get(key)
+    assert "退货" in (stored.decode() if isinstance(stored, bytes) else stored)  # ujson wrote it (json escapes it)
+    store.red.delete(key)
