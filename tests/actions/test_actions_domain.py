@@ -123,3 +123,28 @@ def test_representative_actions_utter_only_domain_responses(domain: dict[str, An
             "utter_inform_without_context", "utter_reason_without_flow", "utter_complain", "utter_clarify"} <= seen
     assert seen <= set(domain["responses"])
 
+
+
+@pytest.mark.parametrize(("reason", "expected", "choices"), [
+    ("size_mismatch", "换一个尺码", ["/exchange_goods", "/return_goods", "/human_handoff"]),
+    ("damaged", "破损", ["/logistics_issue", "/return_goods", "/human_handoff"]),
+    ("no_reason", "无理由退货", ["/return_goods", "/cancel_order", "/human_handoff"]),
+    ("quality", "商品有问题", ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]),
+    ("wrong_item", "商品有问题", ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]),
+])
+def test_after_sales_choices_fit_the_reason(reason: str, expected: str, choices: list[str]) -> None:
+    """utter_reason_without_flow's variation is picked by Rasa from the reason slot (domain.yml conditions)."""
+    import asyncio
+
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("shopper", [SlotSet("reason", reason)], domain.slots)
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    for _ in range(5):  # variations are drawn at random among those whose condition holds
+        reply = asyncio.run(nlg.generate("utter_reason_without_flow", tracker, "rest"))
+        assert reply is not None and expected in reply["text"]
+        assert [button["payload"] for button in reply["buttons"]] == choices
