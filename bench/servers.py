@@ -25,12 +25,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-CODE_DIRS = ("actions", "shop")
+CODE_DIRS = ("actions", "shop", "addons")
 
 
 def snapshot_code(dest: Path) -> Path:
-    """Copy actions/ and shop/ once per bench run, so edits in the shared checkout during a long
-    run cannot change (or break) the action server between repeats."""
+    """Copy actions/, shop/ and addons/ once per bench run, so edits in the shared checkout during a
+    long run cannot change (or break) the servers between repeats. The servers are started in the
+    copy: `rasa run` puts its working directory first on sys.path, and so does `python -m`."""
     if dest.exists():
         shutil.rmtree(dest)
     for name in CODE_DIRS:
@@ -164,8 +165,9 @@ class Server:
 
 
 def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    cwd = _code_path[0] if _code_path else ROOT  # the code snapshot, if any, must shadow the checkout
     with log.open("wb") as out:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
 

@@ -28,3 +28,23 @@ def test_percentile_nearest_rank_and_ratio_direction() -> None:
     assert (percentile(values, 50), percentile(values, 99), percentile([], 50)) == (50.0, 99.0, None)
     assert _ratio(10.0, 40.0, higher=False) == "4.00×"  # 4x faster
     assert _ratio(0.9, 0.8, higher=True) == "1.12×"
+
+
+def test_servers_run_the_code_snapshot_not_the_checkout(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """rasa and `python -m` put their working directory first on sys.path: the snapshot must be it."""
+    import sys
+
+    from bench import servers
+
+    snapshot = servers.snapshot_code(tmp_path / "code")
+    assert {p.name for p in snapshot.iterdir()} >= {"actions", "shop", "addons"}
+    servers.use_code_snapshot(snapshot)
+    try:
+        env = servers.base_env("sqlite://")
+        log = tmp_path / "where.log"
+        probe = "import addons, actions; print(addons.__file__); print(actions.__file__)"
+        servers._spawn([sys.executable, "-c", f"import sys; sys.path.insert(1, ''); {probe}"], env, log).wait(60)
+        printed = log.read_text().split()
+        assert printed and all(line.startswith(str(snapshot)) for line in printed)
+    finally:
+        servers._code_path.clear()
