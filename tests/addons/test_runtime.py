@@ -212,3 +212,100 @@ def test_redis_tracker_store_round_trip_with_ujson() -> None:
     stored = store.red.get(key)
     assert "退货" in (stored.decode() if isinstance(stored, bytes) else stored)  # ujson wrote it (json escapes it)
     store.red.delete(key)
+
+
+def _form_tracker(domain: Domain) -> Any:
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    parse = {"intent": {"name": "return_goods", "confidence": 0.97},
+             "intent_ranking": [{"name": "return_goods", "confidence": 0.97},
+                                {"name": "query_order", "confidence": 0.02}],
+             "entities": [{"entity": "order_id", "value": "8800000100000016", "start": 2, "end": 18}],
+             "response_selector": {"product_inquiry": {"ranking": [{"intent_response_key": "x", "confidence": 1.0}]}}}
+    events = [ev.ActionExecuted("action_listen"), ev.UserUttered("订单8800000100000016要退货", parse),
+              ev.SlotSet("order_id", "8800000100000016"), ev.ActionExecuted("return_form"),
+              ev.ActiveLoop("return_form"), ev.SlotSet("requested_slot", "item_id")]
+    return DialogueStateTracker.from_events("shopper", events, domain.slots)
+
+
+def test_action_call_body_is_rasas_with_the_slim_domain() -> None:
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    action = RemoteAction("action_ask_item_id", EndpointConfig("http://127.0.0.1:9/webhook"))
+    tracker = _form_tracker(domain)
+    assert tracker.active_loop is not None and tracker.active_loop.trigger_message
+    ours, rasas = runtime._call_format_with_slim_domain(action, tracker, domain), runtime._original_call_format(
+        action, tracker, domain)
+    assert ours["domain"] is runtime._slim_domain(domain)
+    assert {k: v for k, v in ours.items() if k != "domain"} == {k: v for k, v in rasas.items() if k != "domain"}
+    assert tracker.active_loop is not None  # put back after building the state
+    # encoded with the domain spliced in: the same document as json.dumps gives
+    assert json.loads(runtime._dumps(ours)) == json.loads(json.dumps(ours))
+    assert json.loads(runtime._dumps({"domain": ours["domain"]})) == {"domain": ours["domain"]}
+
+
+def _untimed(tracker: Any) -> list[dict[str, Any]]:
+    events = tracker.current_state(EventVerbosity.ALL)["events"]
+    return [{k: v for k, v in event.items() if k != "timestamp"} for event in events]
+
+
+def test_logging_an_action_changes_the_tracker_as_rasa_does() -> None:
+    from types import SimpleNamespace
+
+    from rasa.core.actions.action import ActionListen
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.shared.core import events as ev
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    processor = SimpleNamespace(domain=domain)
+    prediction = PolicyPrediction([1.0], "RulePolicy", events=[ev.SlotSet("reason", "quality")])
+    for events in (None, [ev.SlotSet("item_id", "16")], [ev.ActionExecutionRejected("return_form")]):
+        ours, rasas = _form_tracker(domain), _form_tracker(domain)
+        runtime._log_action_on_tracker(processor, ours, ActionListen(), events, prediction)  # type: ignore[arg-type]
+        runtime._original_log_action(processor, rasas, ActionListen(), events, prediction)  # type: ignore[arg-type]
+        assert _untimed(ours) == _untimed(rasas)
+        assert len(ours.events) > 6  # something was logged
+
+
+def test_domain_emptiness_is_rasas() -> None:
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    assert runtime._is_empty_remembered(domain) is runtime._original_is_empty(domain) is False
+    assert runtime._is_empty_remembered(domain) is False  # remembered
+    assert runtime._is_empty_remembered(Domain.empty()) is True
+
+
+SHARED_ENTITY_DOMAIN = """
+version: "3.1"
+entities: [city, note]
+slots:
+  from_city: {type: text, mappings: [{type: from_entity, entity: city}]}
+  to_city: {type: text, mappings: [{type: from_entity, entity: city}]}
+  remark: {type: text, mappings: [{type: from_entity, entity: note}]}
+forms:
+  trip_form: {required_slots: [from_city, to_city, remark]}
+"""
+
+
+@pytest.mark.parametrize("which", ["domain.yml", "shared entity"])
+def test_unique_entity_mapping_answers_are_rasas(which: str) -> None:
+    """Every slot mapping, with each form active and each slot requested (or none)."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / which)) if which == "domain.yml" else Domain.from_yaml(SHARED_ENTITY_DOMAIN)
+    action = ActionExtractSlots(None)
+    answers = []
+    for form in [None, *domain.form_names]:
+        for requested in [None, *(slot.name for slot in domain.slots)]:
+            events = [ev.ActiveLoop(form), ev.SlotSet("requested_slot", requested)] if form else []
+            tracker = DialogueStateTracker.from_events("shopper", events, domain.slots)
+            for slot in domain.slots:
+                for mapping in slot.mappings:
+                    ours = runtime._fails_unique_entity_mapping_check(action, slot.name, mapping, tracker, domain)
+                    again = runtime._fails_unique_entity_mapping_check(action, slot.name, mapping, tracker, domain)
+                    assert ours == again == runtime._original_unique_check(action, slot.name, mapping, tracker, domain)
+                    answers.append(ours)
+    assert len(answers) > 20
+    if which == "shared entity":  # from_city and to_city share `city`: not unique while the other is asked
+        assert any(answers) and not all(answers)
