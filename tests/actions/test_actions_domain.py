@@ -148,3 +148,19 @@ def test_after_sales_choices_fit_the_reason(reason: str, expected: str, choices:
         reply = asyncio.run(nlg.generate("utter_reason_without_flow", tracker, "rest"))
         assert reply is not None and expected in reply["text"]
         assert [button["payload"] for button in reply["buttons"]] == choices
+
+
+@pytest.mark.parametrize(("requested", "expected"), [(None, "还有其他可以帮您的吗？"), ("order_id", "好的～")])
+def test_a_yes_without_a_question_inside_a_form_only_acknowledges(requested: str | None, expected: str) -> None:
+    import asyncio
+
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("shopper", [SlotSet("requested_slot", requested)], domain.slots)
+    reply = asyncio.run(TemplatedNaturalLanguageGenerator(domain.responses).generate(
+        "utter_affirm_without_question", tracker, "rest"))
+    assert reply is not None and reply["text"] == expected

@@ -210,3 +210,11 @@ def test_problem_first_offers_the_fitting_flows_and_the_return_keeps_the_reason(
     damaged = bot.say("东西坏了")
     assert "商品有问题" in text(damaged)
     assert payloads(damaged) == ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]
+
+
+def test_a_stray_yes_inside_a_form_repeats_the_question(chat: Any) -> None:
+    bot = shopper(chat)
+    assert "请选择要办理的订单" in bot.texts("我要退货")
+    reply = text(bot.say("好的"))
+    assert "好的～" in reply and "请选择要办理的订单" in reply and "还有其他" not in reply
+    assert "还有其他可以帮您的吗" in shopper(chat).texts("好的")  # outside a form: what else?
