@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
 from actions_testkit import item_ids, make_tracker, names, run_action, token_for, user_event
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Action
 
 import actions.address
@@ -125,6 +130,15 @@ def test_representative_actions_utter_only_domain_responses(domain: dict[str, An
 
 
 
+def render(response: str, slot: str, value: str | None) -> dict[str, Any]:
+    """One reply as Rasa renders it for a tracker with `slot` set (conditional variations included)."""
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("shopper", [SlotSet(slot, value)], domain.slots)
+    reply = asyncio.run(TemplatedNaturalLanguageGenerator(domain.responses).generate(response, tracker, "rest"))
+    assert reply is not None
+    return reply
+
+
 @pytest.mark.parametrize(("reason", "expected", "choices"), [
     ("size_mismatch", "换一个尺码", ["/exchange_goods", "/return_goods", "/human_handoff"]),
     ("damaged", "破损", ["/logistics_issue", "/return_goods", "/human_handoff"]),
@@ -134,33 +148,12 @@ def test_representative_actions_utter_only_domain_responses(domain: dict[str, An
 ])
 def test_after_sales_choices_fit_the_reason(reason: str, expected: str, choices: list[str]) -> None:
     """utter_reason_without_flow's variation is picked by Rasa from the reason slot (domain.yml conditions)."""
-    import asyncio
-
-    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import SlotSet
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
-    tracker = DialogueStateTracker.from_events("shopper", [SlotSet("reason", reason)], domain.slots)
-    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
     for _ in range(5):  # variations are drawn at random among those whose condition holds
-        reply = asyncio.run(nlg.generate("utter_reason_without_flow", tracker, "rest"))
-        assert reply is not None and expected in reply["text"]
+        reply = render("utter_reason_without_flow", "reason", reason)
+        assert expected in reply["text"]
         assert [button["payload"] for button in reply["buttons"]] == choices
 
 
 @pytest.mark.parametrize(("requested", "expected"), [(None, "还有其他可以帮您的吗？"), ("order_id", "好的～")])
 def test_a_yes_without_a_question_inside_a_form_only_acknowledges(requested: str | None, expected: str) -> None:
-    import asyncio
-
-    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import SlotSet
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
-    tracker = DialogueStateTracker.from_events("shopper", [SlotSet("requested_slot", requested)], domain.slots)
-    reply = asyncio.run(TemplatedNaturalLanguageGenerator(domain.responses).generate(
-        "utter_affirm_without_question", tracker, "rest"))
-    assert reply is not None and reply["text"] == expected
+    assert render("utter_affirm_without_question", "requested_slot", requested)["text"] == expected
