@@ -3,16 +3,22 @@
 Every component of this pipeline that reads the text's sparse features (the linear intent
 classifier and FAQ selector) reads only the sentence features; the CRF reads only dense ones.
 Rasa's class still computes a per-token matrix for every message: one more scikit-learn
-transform per featurizer per message, for nothing. Sentence features are computed exactly as
-Rasa computes them, so predictions do not change (tests/addons/test_featurizers.py).
+transform per featurizer per message, for nothing. Sentence features are counted exactly as
+scikit-learn counts them (the vectorizer's own analyzer and vocabulary), but straight into the
+sorted one-row matrix Rasa stores, without `transform`'s CSR building, sorting and conversion:
+predictions do not change (tests/addons/test_featurizers.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from sklearn.feature_extraction.text import CountVectorizer
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -25,12 +31,36 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
         vectorizer = self.vectorizers.get(attribute)
         if not vectorizer or attribute not in DENSE_FEATURIZABLE_ATTRIBUTES:
             return super()._create_features(attribute, all_tokens)
-        sentence_features: list[scipy.sparse.spmatrix | None] = []
-        for tokens in all_tokens:
-            if not tokens:
-                sentence_features.append(None)
-                continue
-            sentence = vectorizer.transform([" ".join(tokens)])
-            sentence.sort_indices()
-            sentence_features.append(sentence.tocoo())
+        # no tokens, no features (and no counter: an attribute without training data has no vocabulary)
+        sentence_features = [_row_counter(vectorizer)(" ".join(tokens)) if tokens else None for tokens in all_tokens]
         return [None] * len(all_tokens), sentence_features
+
+
+_counters: dict[int, tuple[CountVectorizer, Callable[[str], scipy.sparse.coo_matrix]]] = {}
+
+
+def _row_counter(vectorizer: CountVectorizer) -> Callable[[str], scipy.sparse.coo_matrix]:
+    """`vectorizer.transform([text])`, sorted and as COO, for one text (built once per vectorizer)."""
+    known = _counters.get(id(vectorizer))
+    if known is not None and known[0] is vectorizer:
+        return known[1]
+    vectorizer._check_vocabulary()  # what transform() does first: a loaded vocabulary becomes vocabulary_
+    analyze = vectorizer.build_analyzer()
+    vocabulary = vectorizer.vocabulary_
+    width = len(vocabulary)
+    binary = vectorizer.binary
+    dtype = vectorizer.dtype
+
+    def count(text: str) -> scipy.sparse.coo_matrix:
+        counts: dict[int, int] = {}
+        for term in analyze(text):
+            column = vocabulary.get(term)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = sorted(counts)
+        data = np.ones(len(columns), dtype=dtype) if binary else np.array([counts[c] for c in columns], dtype=dtype)
+        rows = np.zeros(len(columns), dtype=np.int32)
+        return scipy.sparse.coo_matrix((data, (rows, np.array(columns, dtype=np.int32))), shape=(1, width))
+
+    _counters[id(vectorizer)] = (vectorizer, count)
+    return count

@@ -19,7 +19,7 @@ from addons.featurizers import SentenceCountVectorsFeaturizer
 
 TRAIN = [("查 一下 我 的 订单", "query_order"), ("我 要 退货", "return_goods"), ("快递 到 哪 了", "query_order"),
          ("怎么 还 不 发货", "urge_shipment"), ("转 人工", "human_handoff")]
-UNSEEN = ["订单 到 哪 了 啊", "退货 退款", "xyz 没见过 的 词", "😀"]
+UNSEEN = ["订单 到 哪 了 啊", "退货 退款", "xyz 没见过 的 词", "😀", "退货 退货 我 要 退货 Order 订单"]
 
 
 def _messages(texts: list[str], intents: list[str] | None = None) -> list[Message]:
@@ -45,7 +45,8 @@ def _features(message: Message, kind: str) -> list:
     return [f for f in message.features if f.attribute == TEXT and f.type == kind]
 
 
-@pytest.mark.parametrize("config", [{}, {"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 3}])
+@pytest.mark.parametrize("config", [{}, {"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 3},
+                                    {"analyzer": "char", "min_ngram": 2, "max_ngram": 4, "lowercase": False}])
 def test_same_sentence_features_as_rasa_and_no_sequence_features(tmp_path: Path, config: dict) -> None:
     rasa_cvf = _trained(CountVectorsFeaturizer, tmp_path, config)
     ours = _trained(SentenceCountVectorsFeaturizer, tmp_path, config)
@@ -59,6 +60,10 @@ def test_same_sentence_features_as_rasa_and_no_sequence_features(tmp_path: Path,
         (got_sentence,) = _features(got, FEATURE_TYPE_SENTENCE)
         np.testing.assert_array_equal(got_sentence.features.toarray(), want_sentence.features.toarray())
         assert got_sentence.features.dtype == want_sentence.features.dtype
+        # the same stored layout too: sorted columns, one row, same width
+        for part in ("row", "col", "data"):
+            np.testing.assert_array_equal(getattr(got_sentence.features, part), getattr(want_sentence.features, part))
+        assert got_sentence.features.shape == want_sentence.features.shape
 
 
 def test_labels_still_get_rasa_features(tmp_path: Path) -> None:
