@@ -35,6 +35,8 @@ Rasa's behaviour (tests/addons prove it) and only removes work. It never predict
 11. Without debug logging, the events of each action are not deep-copied for two debug lines.
 12. Whether the domain is empty (asked for every message) is computed once per domain.
 13. Whether a slot's entity mapping is unique to its form is computed once per domain and mapping.
+14. A serving tracker's past dialogue states are computed once per version of its events (RulePolicy
+   asked twice for the same states after every user message).
 
 Figures: docs/benchmarks.md.
 """
@@ -102,6 +104,7 @@ _original_deserialise = TrackerStore.deserialise_tracker
 _original_log_action = MessageProcessor._log_action_on_tracker
 _original_is_empty = Domain.is_empty
 _original_unique_check = ActionExtractSlots._fails_unique_entity_mapping_check
+_original_past_states = DialogueStateTracker.past_states
 
 
 # 1. polite failure ---------------------------------------------------------------------------
@@ -490,6 +493,32 @@ def _fails_unique_entity_mapping_check(
     return known[1]
 
 
+# 14. a tracker's past states computed once per version of its events ---------------------------------
+def _copy_states(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """States are dicts of dicts of immutable values; the featurizers delete keys at both levels."""
+    return [{part: dict(values) for part, values in state.items()} for state in states]
+
+
+def _past_states_remembered(
+    self: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False, rule_only_data: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """RulePolicy featurizes the whole conversation twice right after a user message (once with the
+    message's text, once with its intent) and the states are the same both times: they are a function
+    of the events and the domain alone. Remembered on the tracker (a serving-time tracker only lives
+    for one message) until an event is added; every caller gets its own copy."""
+    if type(self) is not DialogueStateTracker:  # e.g. training's trackers, which cache their own way
+        return _original_past_states(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    last = self.events[-1] if self.events else None
+    key = (len(self.events), id(last), omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
+    known = self.__dict__.get("_xiaoer_past_states")
+    if known is not None and known[0] == key and known[1] is domain and known[2] is last:
+        return _copy_states(known[3])
+    states = _original_past_states(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    self._xiaoer_past_states = (key, domain, last, _copy_states(states))  # type: ignore[attr-defined]
+    return states
+
+
 def install() -> None:
     """Idempotent: patch once per process."""
     if RemoteAction.run is not _run_or_apologise:
@@ -508,6 +537,7 @@ def install() -> None:
         MessageProcessor._log_action_on_tracker = _log_action_on_tracker  # type: ignore[method-assign]
         Domain.is_empty = _is_empty_remembered  # type: ignore[method-assign]
         ActionExtractSlots._fails_unique_entity_mapping_check = _fails_unique_entity_mapping_check  # type: ignore[method-assign]
+        DialogueStateTracker.past_states = _past_states_remembered  # type: ignore[method-assign]
     _compiled_validators()  # now, not during the first shopper's first action (5 ms)
 
 

@@ -85,6 +85,28 @@ def test_rule_lookup_cache_finds_the_rules_rasa_finds(agent) -> None:  # noqa: A
                         == runtime._original_possible_keys(policy, lookup, states))
 
 
+def test_rule_predictions_with_remembered_past_states_are_rasas(agent, monkeypatch) -> None:  # noqa: ANN001
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(node._component, RulePolicy))
+    events, domain = _conversation(), agent.domain
+
+    def predictions() -> list[tuple]:
+        found = []
+        for end in range(1, len(events) + 1):
+            tracker = DialogueStateTracker.from_events("t", events[:end], domain.slots)
+            for _ in range(2):  # the second time from the remembered states
+                prediction = policy.predict_action_probabilities(tracker, domain)
+                found.append((tuple(prediction.probabilities), prediction.events, prediction.hide_rule_turn))
+        return found
+
+    remembered = predictions()
+    monkeypatch.setattr(DialogueStateTracker, "past_states", runtime._original_past_states)
+    assert remembered == predictions()
+
+
 def test_sentence_features_are_the_columns_rasa_builds(agent) -> None:  # noqa: ANN001
     from rasa.core.channels.channel import UserMessage
     from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier

@@ -309,3 +309,23 @@ def test_unique_entity_mapping_answers_are_rasas(which: str) -> None:
     assert len(answers) > 20
     if which == "shared entity":  # from_city and to_city share `city`: not unique while the other is asked
         assert any(answers) and not all(answers)
+
+
+def test_past_states_are_rasas_and_each_caller_gets_its_own_copy() -> None:
+    from rasa.shared.core import events as ev
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = _form_tracker(domain)
+    options = [{}, {"omit_unset_slots": True},
+               {"ignore_rule_only_turns": True, "rule_only_data": {"slots": ["reason"]}}]
+    for kwargs in options:
+        want = runtime._original_past_states(tracker, domain, **kwargs)
+        first = runtime._past_states_remembered(tracker, domain, **kwargs)
+        assert first == want
+        first[-1].setdefault("user", {}).clear()  # what a featurizer may do to its copy
+        first.pop()
+        assert runtime._past_states_remembered(tracker, domain, **kwargs) == want
+    tracker.update(ev.SlotSet("item_id", "16"))
+    tracker.update(ev.ActionExecuted("action_listen"))
+    assert runtime._past_states_remembered(tracker, domain) == runtime._original_past_states(tracker, domain)
+    assert len(runtime._past_states_remembered(tracker, domain)) == len(want) + 1
