@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.io import raise_warning
 
-from addons.linear_model import SoftmaxModel, sentence_features
+from addons.linear_model import SoftmaxModel, sentence_features, sentence_rows
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class _LinearComponent(GraphComponent):
 
     def _ranking(self, messages: list[Message]) -> list[list[dict[str, Any]]]:
         assert self.model is not None
-        return self.model.ranking(sentence_features(messages), self.config["ranking_length"])
+        return self.model.ranking(sentence_rows(messages), self.config["ranking_length"])
 
     def persist(self, extra: dict[str, Any] | None = None) -> None:
         if self.model is None:

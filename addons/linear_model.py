@@ -19,34 +19,44 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 
-def sentence_features(messages: list[Message]) -> scipy.sparse.csr_matrix:
-    """One row per message: its sparse, then dense, sentence features side by side.
-
-    The same columns as Rasa's LogisticRegressionClassifier builds, in the same order, but without
-    `Message.get_sparse_features` (which also deep-copies and stacks the per-token sequence features)
-    and without scipy's hstack/vstack: the rows' column indices and values are concatenated directly.
-    """
-    indices: list[np.ndarray] = []
-    values: list[np.ndarray] = []
-    indptr = [0]
-    width = stored = 0
+def sentence_rows(messages: list[Message]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per message: the column indices and values of its sparse, then dense, sentence features side
+    by side (the same columns, in the same order, as Rasa's LogisticRegressionClassifier builds, but
+    without `Message.get_sparse_features`, which also deep-copies and stacks the per-token features).
+    A column may appear twice; sums treat that as scipy's `sum_duplicates` does."""
+    rows = []
     for message in messages:
         sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+        indices: list[np.ndarray] = []
+        values: list[np.ndarray] = []
         width = 0
         for feature in [f for f in sentence if f.is_sparse()] + [f for f in sentence if f.is_dense()]:
             columns, data, size = _row_entries(feature.features)
             indices.append(columns + width)
             values.append(data)
             width += size
-            stored += len(columns)
-        indptr.append(stored)
+        rows.append((np.concatenate(indices) if indices else np.zeros(0, np.int64),
+                     np.concatenate(values) if values else np.zeros(0)))
+    return rows
+
+
+def sentence_features(messages: list[Message]) -> scipy.sparse.csr_matrix:
+    """The rows of `sentence_rows` as one CSR matrix (for training), built without hstack/vstack."""
+    rows = sentence_rows(messages)
+    indptr = np.cumsum([0] + [len(columns) for columns, _ in rows])
+    width = max((_width(m) for m in messages), default=0)
     matrix = scipy.sparse.csr_matrix(
-        (np.concatenate(values) if values else np.zeros(0), np.concatenate(indices) if indices else np.zeros(0, int),
-         np.asarray(indptr)),
+        (np.concatenate([v for _, v in rows]) if rows else np.zeros(0),
+         np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, int), indptr),
         shape=(len(messages), width),
     )
     matrix.sum_duplicates()  # a coo feature may list a column twice; sums them, as tocsr() did
     return matrix
+
+
+def _width(message: Message) -> int:
+    return sum(f.features.shape[-1] for f in message.features
+               if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE)
 
 
 def _row_entries(features: Any) -> tuple[np.ndarray, np.ndarray, int]:
@@ -90,10 +100,20 @@ class SoftmaxModel:
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def ranking(self, features: scipy.sparse.csr_matrix, length: int) -> list[list[dict[str, Any]]]:
-        """Per row, labels by falling confidence (`length` ≤ 0 keeps all)."""
+    def predict_proba_rows(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """`predict_proba` for `sentence_rows`: each row's scores are its values times the gathered weight
+        rows, without building a scipy matrix (two constructions and a product cost more than the sums)."""
+        scores = np.empty((len(rows), len(self.labels)))
+        for i, (columns, values) in enumerate(rows):
+            scores[i] = values @ self._weights_t[columns] + self.bias
+        scores -= np.max(scores, axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def ranking(self, rows: list[tuple[np.ndarray, np.ndarray]], length: int) -> list[list[dict[str, Any]]]:
+        """Per row of `sentence_rows`, labels by falling confidence (`length` ≤ 0 keeps all)."""
         result = []
-        for probabilities in self.predict_proba(features):
+        for probabilities in self.predict_proba_rows(rows):
             order = np.argsort(-probabilities, kind="stable")
             if length > 0:
                 order = order[:length]

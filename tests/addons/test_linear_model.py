@@ -9,7 +9,11 @@ import pytest
 import scipy.sparse
 from sklearn.linear_model import LogisticRegression
 
-from addons.linear_model import SoftmaxModel, sentence_features
+from addons.linear_model import SoftmaxModel, sentence_features, sentence_rows
+
+
+def _rows(features: scipy.sparse.csr_matrix) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(features[i].indices, features[i].data) for i in range(features.shape[0])]
 
 
 def _data(classes: int, rows: int = 120, columns: int = 30) -> tuple[scipy.sparse.csr_matrix, list[str]]:
@@ -28,18 +32,19 @@ def test_probabilities_equal_sklearn(classes: int) -> None:
     reference = LogisticRegression(class_weight="balanced", max_iter=500, random_state=42).fit(features, labels)
     assert ours.labels == list(reference.classes_)
     np.testing.assert_allclose(ours.predict_proba(features), reference.predict_proba(features), atol=1e-9)
+    np.testing.assert_allclose(ours.predict_proba_rows(_rows(features)), reference.predict_proba(features), atol=1e-9)
 
 
 def test_single_label_is_always_predicted() -> None:
     features, _ = _data(2, rows=4)
     model = SoftmaxModel.fit(features, ["only"] * 4)
-    assert [r[0]["name"] for r in model.ranking(features, 10)] == ["only"] * 4
+    assert [r[0]["name"] for r in model.ranking(_rows(features), 10)] == ["only"] * 4
 
 
 def test_ranking_is_sorted_and_cut(tmp_path: Path) -> None:
     features, labels = _data(7)
     model = SoftmaxModel.fit(features, labels, max_iter=500)
-    ranking = model.ranking(features[:1], 3)[0]
+    ranking = model.ranking(_rows(features[:1]), 3)[0]
     assert len(ranking) == 3
     assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
 
@@ -65,5 +70,18 @@ def test_sentence_features_put_sparse_then_dense_columns_side_by_side() -> None:
             Features(scipy.sparse.coo_matrix([sparse]), FEATURE_TYPE_SENTENCE, TEXT, "sparse"),
         ])
 
-    rows = sentence_features([message([0, 3, 0], [0.5, 0]), message([1, 0, 2], [0, 0.25])])
-    assert rows.toarray().tolist() == [[0, 3, 0, 0.5, 0], [1, 0, 2, 0, 0.25]]
+    messages = [message([0, 3, 0], [0.5, 0]), message([1, 0, 2], [0, 0.25])]
+    assert sentence_features(messages).toarray().tolist() == [[0, 3, 0, 0.5, 0], [1, 0, 2, 0, 0.25]]
+    rows = [(c.tolist(), v.tolist()) for c, v in sentence_rows(messages)]
+    assert rows == [([1, 3], [3, 0.5]), ([0, 2, 4], [1, 2, 0.25])]
+
+
+def test_row_predictions_sum_a_column_listed_twice() -> None:
+    features, labels = _data(3)
+    model = SoftmaxModel.fit(features, labels, max_iter=500)
+    columns, values = _rows(features[:1])[0]
+    doubled = (np.concatenate([columns, columns[:1]]), np.concatenate([values, values[:1]]))
+    summed = features[:1].toarray()
+    summed[0, columns[0]] += values[0]
+    expected = model.predict_proba(scipy.sparse.csr_matrix(summed))
+    np.testing.assert_allclose(model.predict_proba_rows([doubled]), expected)
