@@ -329,3 +329,65 @@ def test_past_states_are_rasas_and_each_caller_gets_its_own_copy() -> None:
     tracker.update(ev.ActionExecuted("action_listen"))
     assert runtime._past_states_remembered(tracker, domain) == runtime._original_past_states(tracker, domain)
     assert len(runtime._past_states_remembered(tracker, domain)) == len(want) + 1
+
+
+def _varied_events() -> list[Any]:
+    """Events of every kind that changes a tracker's state, in the order a conversation may bring them."""
+    from rasa.shared.core import events as ev
+
+    said = {"intent": {"name": "return_goods", "confidence": 0.9}, "entities": [], "text": "我要退货"}
+    return [
+        ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.ActionExecuted("action_listen"),
+        ev.UserUttered("我要退货", said), ev.SlotSet("order_id", "8800000100000016"),
+        ev.ActionExecuted("return_form"), ev.ActiveLoop("return_form"), ev.SlotSet("requested_slot", "item_id"),
+        ev.BotUttered("哪一件？", {"buttons": []}), ev.ActionExecuted("action_listen"),
+        ev.UserUttered("查一下快递", {"intent": {"name": "query_order", "confidence": 0.8}, "entities": []}),
+        ev.ActionExecutionRejected("return_form"), ev.ActionExecuted("utter_ask_continue"),
+        ev.FollowupAction("action_listen"), ev.ActionExecuted("action_listen"), ev.UserUtteranceReverted(),
+        ev.SlotSet("items", ["16", "17"]), ev.ConversationPaused(), ev.ConversationResumed(),
+        ev.ActionReverted(), ev.LoopInterrupted(True), ev.ActiveLoop(None), ev.SlotSet("requested_slot", None),
+        ev.Restarted(), ev.ActionExecuted("action_listen"),
+        ev.UserUttered("你好", {"intent": {"name": "greet", "confidence": 1.0}, "entities": []}),
+    ]
+
+
+def _snapshot(tracker: Any) -> dict[str, Any]:
+    return {
+        "state": tracker.current_state(EventVerbosity.ALL), "events": [id(e) for e in tracker.events],
+        "slots": {name: (type(slot), vars(slot)) for name, slot in tracker.slots.items()},
+        "scalars": (tracker.sender_id, tracker.sender_source, tracker.is_rule_tracker, tracker._paused,
+                    tracker.followup_action, tracker.latest_action, tracker.active_loop, tracker.model_id,
+                    tracker.assistant_id, tracker._max_event_history),
+        # the latest events themselves where events set them, else equal (empty) ones
+        "latest": ([i for i, e in enumerate(tracker.events) if e is tracker.latest_message],
+                   [i for i, e in enumerate(tracker.events) if e is tracker.latest_bot_utterance],
+                   tracker.latest_message, tracker.latest_bot_utterance),
+    }
+
+
+def test_tracker_copies_equal_rasas_replayed_copies() -> None:
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    events = _varied_events()
+    for end in range(len(events) + 1):
+        tracker = DialogueStateTracker.from_events("shopper", events[:end], domain.slots)
+        tracker.model_id, tracker.assistant_id = "model-1", "xiaoer"  # as the processor sets them
+        ours, rasas = runtime._copy_without_replay(tracker), runtime._original_copy(tracker)
+        assert _snapshot(ours) == _snapshot(rasas), f"after {end} events"
+        assert ours.slots["order_id"] is not tracker.slots["order_id"]
+        changed = ev.SlotSet("order_id", "changed")
+        ours.update(changed)  # the copy is independent of the original
+        assert tracker.slots["order_id"].value != "changed" and changed not in tracker.events
+        if ours.active_loop is not None:
+            assert ours.active_loop is not tracker.active_loop
+
+
+def test_trackers_with_a_cut_history_are_still_replayed() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("shopper", _varied_events()[:8], domain.slots)
+    tracker._max_event_history = 3
+    assert _snapshot(runtime._copy_without_replay(tracker)) == _snapshot(runtime._original_copy(tracker))
