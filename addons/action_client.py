@@ -6,7 +6,7 @@ and header objects, its stream and payload layers). This client writes the reque
 pooled asyncio connections and reads the reply with httptools, the parser Sanic already uses.
 
 It takes only plain `http://` POSTs with a JSON body and nothing aiohttp-specific (no TLS, basic
-auth, query parameters or compression); `handles` says so and everything else goes through
+auth, query parameters or token, compression); `handles` says so and everything else goes through
 aiohttp as before. Errors are aiohttp's and Rasa's own types, so Rasa's handling is unchanged:
 `ClientResponseError` for a status ≥ 400 (a form's 400 "rejected" included), `ClientConnectionError`
 when the server cannot be reached or hangs up, `asyncio.TimeoutError` after the timeout.
@@ -189,7 +189,7 @@ def handles(endpoint: EndpointConfig, method: str, kwargs: dict[str, Any], compr
     """Whether this client can make the call exactly as Rasa would (else aiohttp does)."""
     return (
         method.lower() == "post" and endpoint.url.startswith("http://") and not endpoint.cafile
-        and not endpoint.basic_auth and not endpoint.params and not compress
+        and not endpoint.basic_auth and not endpoint.params and not endpoint.token and not compress
         and set(kwargs) <= {"json", "timeout"}
     )
 
