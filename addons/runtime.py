@@ -39,6 +39,8 @@ Rasa's behaviour (tests/addons prove it) and only removes work. It never predict
    asked twice for the same states after every user message).
 15. A tracker is copied (before every action) by taking over its state instead of replaying all its
    events into a new tracker.
+16. The in-memory and Redis stores return a conversation's last session without replaying all its
+   events a second time (Rasa rebuilt every session to return the last one, or the one it had).
 
 Figures: docs/benchmarks.md.
 """
@@ -72,7 +74,7 @@ from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.processor import MessageProcessor
-from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, SerializedTrackerAsText, TrackerStore
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -80,9 +82,17 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_SENDER_ID
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecutionRejected, BotUttered, Event, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    BotUttered,
+    Event,
+    UserUttered,
+    split_events,
+)
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
@@ -111,6 +121,8 @@ _original_is_empty = Domain.is_empty
 _original_unique_check = ActionExtractSlots._fails_unique_entity_mapping_check
 _original_past_states = DialogueStateTracker.past_states
 _original_copy = DialogueStateTracker.copy
+_original_memory_retrieve = InMemoryTrackerStore._retrieve
+_original_redis_retrieve = RedisTrackerStore._retrieve
 
 
 # 1. polite failure ---------------------------------------------------------------------------
@@ -558,6 +570,42 @@ def _logged_or(event: Event | None, events: deque, empty: Any) -> Any:
     return event if any(logged is event for logged in reversed(events)) else empty()
 
 
+# 16. the last conversation session without a second replay --------------------------------------------
+def _last_session(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """What the in-memory and Redis stores return for the last session. Rasa rebuilds a tracker for every
+    session of the conversation (replaying all its events once more) to return the last one, and
+    returns the tracker it already had when there is only one session. The sessions are counted
+    first here, and only the last one is rebuilt."""
+    sessions = split_events(tracker.events, ActionExecuted, {"action_name": ACTION_SESSION_START_NAME},
+                            include_splitting_event=True)
+    if len(sessions) <= 1:
+        return tracker
+    return DialogueStateTracker.from_events(tracker.sender_id, sessions[-1], tracker.slots.values(),
+                                            sender_source=tracker.sender_source,
+                                            max_event_history=tracker._max_event_history)
+
+
+async def _retrieve_from_memory(self: InMemoryTrackerStore, sender_id: str, fetch_all_sessions: bool) -> Any:
+    """InMemoryTrackerStore._retrieve, with `_last_session`."""
+    if sender_id not in self.store:
+        return None
+    tracker = self.deserialise_tracker(sender_id, self.store[sender_id])
+    if not tracker or fetch_all_sessions:
+        return tracker
+    return _last_session(tracker)
+
+
+async def _retrieve_from_redis(self: RedisTrackerStore, sender_id: str, fetch_all_sessions: bool) -> Any:
+    """RedisTrackerStore._retrieve, with `_last_session`."""
+    stored = self.red.get(self.key_prefix + sender_id)
+    if stored is None:
+        return None
+    tracker = self.deserialise_tracker(sender_id, stored)
+    if not tracker or fetch_all_sessions:
+        return tracker
+    return _last_session(tracker)
+
+
 def install() -> None:
     """Idempotent: patch once per process."""
     if RemoteAction.run is not _run_or_apologise:
@@ -578,6 +626,8 @@ def install() -> None:
         ActionExtractSlots._fails_unique_entity_mapping_check = _fails_unique_entity_mapping_check  # type: ignore[method-assign]
         DialogueStateTracker.past_states = _past_states_remembered  # type: ignore[method-assign]
         DialogueStateTracker.copy = _copy_without_replay  # type: ignore[method-assign]
+        InMemoryTrackerStore._retrieve = _retrieve_from_memory  # type: ignore[method-assign]
+        RedisTrackerStore._retrieve = _retrieve_from_redis  # type: ignore[method-assign]
     _compiled_validators()  # now, not during the first shopper's first action (5 ms)
 
 

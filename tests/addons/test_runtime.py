@@ -391,3 +391,59 @@ def test_trackers_with_a_cut_history_are_still_replayed() -> None:
     tracker = DialogueStateTracker.from_events("shopper", _varied_events()[:8], domain.slots)
     tracker._max_event_history = 3
     assert _snapshot(runtime._copy_without_replay(tracker)) == _snapshot(runtime._original_copy(tracker))
+
+
+def _sessions(count: int) -> list[Any]:
+    """A conversation of `count` sessions (0: events before any session start), each with a slot and a form."""
+    from rasa.shared.core import events as ev
+
+    events: list[Any] = [ev.ActionExecuted("action_listen"), ev.SlotSet("reason", "quality")]
+    for n in range(count):
+        events += [ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.ActionExecuted("action_listen"),
+                   ev.UserUttered(f"第{n}次 我要退货", {"intent": {"name": "return_goods", "confidence": 0.9}}),
+                   ev.SlotSet("order_id", f"88000001000000{n:02d}"), ev.ActionExecuted("return_form"),
+                   ev.ActiveLoop("return_form"), ev.BotUttered(f"第{n}次", {})]
+    return events
+
+
+def _without_event_ids(tracker: Any) -> dict[str, Any]:
+    return {key: value for key, value in _snapshot(tracker).items() if key != "events"}
+
+
+@pytest.mark.parametrize("sessions", [0, 1, 2, 3])
+def test_the_last_session_read_from_memory_is_rasas(sessions: int) -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    runtime.install()
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = InMemoryTrackerStore(domain)
+    asyncio.run(store.save(DialogueStateTracker.from_events("shopper", _sessions(sessions), domain.slots)))
+    for all_sessions in (False, True):
+        ours = asyncio.run(runtime._retrieve_from_memory(store, "shopper", all_sessions))
+        rasas = asyncio.run(runtime._original_memory_retrieve(store, "shopper", all_sessions))
+        assert _without_event_ids(ours) == _without_event_ids(rasas)
+    if sessions > 1:  # only the last session's events come back
+        assert len(asyncio.run(store.retrieve("shopper")).events) == 8
+    assert asyncio.run(runtime._retrieve_from_memory(store, "nobody", False)) is None
+
+
+def test_the_last_session_read_from_redis_is_rasas() -> None:
+    import redis
+    from rasa.core.tracker_store import RedisTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server at 127.0.0.1:6379")
+    runtime.install()
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = RedisTrackerStore(domain, host="127.0.0.1", port=6379, db=14, key_prefix="xiaoersessions", record_exp=60)
+    store.red.delete(f"{store.key_prefix}shopper")
+    asyncio.run(store.save(DialogueStateTracker.from_events("shopper", _sessions(2), domain.slots)))
+    ours = asyncio.run(runtime._retrieve_from_redis(store, "shopper", False))
+    rasas = asyncio.run(runtime._original_redis_retrieve(store, "shopper", False))
+    assert _without_event_ids(ours) == _without_event_ids(rasas) and len(ours.events) == 8
+    assert asyncio.run(runtime._retrieve_from_redis(store, "nobody", False)) is None
+    store.red.delete(f"{store.key_prefix}shopper")
