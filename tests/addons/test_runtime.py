@@ -186,20 +186,26 @@ def test_tracker_store_round_trip_equals_rasas() -> None:
     assert store.deserialise_tracker("shopper", big).get_slot("order_id") == 10**30
 
 
-def test_redis_tracker_store_round_trip_with_ujson() -> None:
-    """The multi-worker setup's store (docs: Deploying beyond one machine) reads what it wrote."""
+def _redis_store(domain: Domain, key_prefix: str) -> Any:
+    """A Redis tracker store on the local server (db 14), with the runtime installed; skips without Redis."""
     import redis
     from rasa.core.tracker_store import RedisTrackerStore
-    from rasa.shared.core import events as ev
-    from rasa.shared.core.trackers import DialogueStateTracker
 
     try:
         redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis server at 127.0.0.1:6379")
     runtime.install()
+    return RedisTrackerStore(domain, host="127.0.0.1", port=6379, db=14, key_prefix=key_prefix, record_exp=60)
+
+
+def test_redis_tracker_store_round_trip_with_ujson() -> None:
+    """The multi-worker setup's store (docs: Deploying beyond one machine) reads what it wrote."""
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
     domain = Domain.load(str(ROOT / "domain.yml"))
-    store = RedisTrackerStore(domain, host="127.0.0.1", port=6379, db=14, key_prefix="xiaoertest", record_exp=60)
+    store = _redis_store(domain, "xiaoertest")
     events = [ev.ActionExecuted("action_listen"), ev.SlotSet("order_id", "8800000100000001"),
               ev.UserUttered("订单 8800000100000001 退货 😂", {"name": "return_goods"})]
     tracker = DialogueStateTracker.from_events("redis-shopper", events, domain.slots)
@@ -429,17 +435,10 @@ def test_the_last_session_read_from_memory_is_rasas(sessions: int) -> None:
 
 
 def test_the_last_session_read_from_redis_is_rasas() -> None:
-    import redis
-    from rasa.core.tracker_store import RedisTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis server at 127.0.0.1:6379")
-    runtime.install()
     domain = Domain.load(str(ROOT / "domain.yml"))
-    store = RedisTrackerStore(domain, host="127.0.0.1", port=6379, db=14, key_prefix="xiaoersessions", record_exp=60)
+    store = _redis_store(domain, "xiaoersessions")
     store.red.delete(f"{store.key_prefix}shopper")
     asyncio.run(store.save(DialogueStateTracker.from_events("shopper", _sessions(2), domain.slots)))
     ours = asyncio.run(runtime._retrieve_from_redis(store, "shopper", False))
