@@ -189,6 +189,7 @@ def handles(endpoint: EndpointConfig, method: str, kwargs: dict[str, Any], compr
     """Whether this client can make the call exactly as Rasa would (else aiohttp does)."""
     return (
         method.lower() == "post" and endpoint.url.startswith("http://") and not endpoint.cafile
+        and "@" not in urlsplit(endpoint.url).netloc  # credentials in the URL: aiohttp sends them
         and not endpoint.basic_auth and not endpoint.params and not endpoint.token and not compress
         and set(kwargs) <= {"json", "timeout"}
     )

@@ -199,6 +199,7 @@ def test_a_silent_server_times_out_and_its_connection_is_not_reused() -> None:
         ("http://localhost:5055/webhook", {"basic_auth": {"username": "a", "password": "b"}}, "post", {}, False, False),
         ("http://localhost:5055/webhook", {"params": {"token": "x"}}, "post", {}, False, False),
         ("http://localhost:5055/webhook", {"token": "secret"}, "post", {"json": {}}, False, False),
+        ("http://user:pw@localhost:5055/webhook", {}, "post", {"json": {}}, False, False),
         ("http://localhost:5055/webhook", {}, "post", {"json": {}}, True, False),
         ("http://localhost:5055/webhook", {}, "get", {}, False, False),
         ("http://localhost:5055/webhook", {}, "post", {"data": b"x"}, False, False),
