@@ -29,6 +29,9 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 
 IDLE_SECONDS = 2.0  # below Sanic's keep-alive timeout (5 s): never write into a closing connection
 MAX_IDLE_CONNECTIONS = 64
+# At most this many calls in flight per host (aiohttp's default limit): more wait for a connection,
+# so a burst of shoppers cannot open a socket each and run the action server out of descriptors.
+MAX_CONNECTIONS = 100
 READ_CHUNK = 65536
 JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")  # what aiohttp's response.json() accepts
 
@@ -91,6 +94,7 @@ class _HostPool:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._idle: list[_Connection] = []
+        self.in_flight = asyncio.Semaphore(MAX_CONNECTIONS)
 
     async def acquire(self) -> tuple[_Connection, bool]:
         """A connection, and whether it was reused (a reused one may have been closed meanwhile)."""
@@ -171,17 +175,18 @@ async def post(url: str, body: bytes, headers: dict[str, str]) -> Reply:
     head += [f"{name}: {value}" for name, value in headers.items()]
     request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
     pool = _pool(host, port)
-    for _attempt in range(2):
-        connection, reused = await pool.acquire()
-        keep = False
-        try:
-            reply, keep = await _exchange(connection, request, reused)
-            return reply
-        except _StaleConnection:
-            continue
-        finally:
-            connection.reusable = keep
-            pool.release(connection)
+    async with pool.in_flight:
+        for _attempt in range(2):
+            connection, reused = await pool.acquire()
+            keep = False
+            try:
+                reply, keep = await _exchange(connection, request, reused)
+                return reply
+            except _StaleConnection:
+                continue
+            finally:
+                connection.reusable = keep
+                pool.release(connection)
     raise aiohttp.ServerDisconnectedError("the action server closed the connection twice before replying")
 
 

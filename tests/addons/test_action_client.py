@@ -33,6 +33,7 @@ class Server:
     def __init__(self, reply: Reply, close_after_each: bool = False) -> None:
         self.reply, self.close_after_each = reply, close_after_each
         self.connections = 0
+        self.open = self.peak_open = 0  # connections open now / at most at once
         self.requests: list[bytes] = []
 
     async def __aenter__(self) -> Server:
@@ -46,6 +47,8 @@ class Server:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.open += 1
+        self.peak_open = max(self.peak_open, self.open)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -63,6 +66,7 @@ class Server:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self.open -= 1
             writer.close()
 
 
@@ -210,3 +214,19 @@ def test_only_plain_json_posts_take_the_small_client(
 ) -> None:
     endpoint = EndpointConfig(url, **settings)
     assert action_client.handles(endpoint, method, kwargs, compress) is expected
+
+
+def test_calls_beyond_the_connection_limit_wait_for_a_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(action_client, "MAX_CONNECTIONS", 2)
+
+    async def slow(body: bytes) -> bytes:
+        await asyncio.sleep(0.05)
+        return await _json_reply(body)
+
+    async def scenario() -> None:
+        async with Server(slow) as server:
+            replies = await asyncio.gather(*(_post(server.url, {"n": n}) for n in range(6)))
+            assert [r["echo"]["n"] for r in replies] == list(range(6))
+            assert server.peak_open == 2 and server.connections == 2
+
+    asyncio.run(scenario())
