@@ -31,6 +31,8 @@ ROWS: list[Row] = [
     ("tput_msgs_per_s", "Throughput, 1 process (msg/s)", True, "≥ 200", lambda v: v >= 200),
     ("tput_errors", "Throughput errors, 1 process (sum over runs)", False, "0", lambda v: v == 0),
     ("tput_p99_ms", "Throughput p99, 1 process (ms)", False, "", None),
+    ("tput_rasa_cpu_ms", "CPU per message under load, Rasa server (ms, 1 process)", False, "", None),
+    ("tput_actions_cpu_ms", "CPU per message under load, action server (ms, 1 process)", False, "", None),
     ("tput_empty", "Throughput replies with no message, 1 process (median)", False, "", None),
     ("seq_deviations", "Scripted turns answered off-script, sequential (median)", False, "0", lambda v: v == 0),
     ("mw_tput_msgs_per_s", "Throughput, N workers + Redis (msg/s)", True, "≥ 200", lambda v: v >= 200),

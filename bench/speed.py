@@ -66,13 +66,18 @@ def single_process_run(variant: Variant, model: Path, workdir: Path, plan: Speed
             seq = asyncio.run(load.sequential(url, conversations, token, plan.passes, f"{tag}-seq"))
             cpu_ms = _cpu_ms_per_message(cpu_before, (cpu_seconds(rasa.proc.pid), cpu_seconds(actions.proc.pid)),
                                          len(seq.latencies_ms))
+            cpu_before = cpu_seconds(rasa.proc.pid), cpu_seconds(actions.proc.pid)
             tput = asyncio.run(load.throughput(url, conversations, token, plan.users, plan.seconds, f"{tag}-tp"))
+            tput_cpu_ms = _cpu_ms_per_message(cpu_before, (cpu_seconds(rasa.proc.pid), cpu_seconds(actions.proc.pid)),
+                                              int(tput["messages"]))  # type: ignore[call-overload]
             rasa_mb, actions_mb = peak_rss_mb(rasa.proc.pid), peak_rss_mb(actions.proc.pid)
     return {
         "startup_status_s": rasa.startup_s, "startup_first_reply_s": first_reply_s,
         "actions_startup_s": actions.startup_s, "sequential": seq.summary(), "throughput": tput,
         "rasa_peak_mb": rasa_mb, "actions_peak_mb": actions_mb, "transcript": seq.transcript,
         "seq_rasa_cpu_ms": cpu_ms[0], "seq_actions_cpu_ms": cpu_ms[1],
+        # under load: what one message costs each server when the cores are shared (bounds throughput)
+        "tput_rasa_cpu_ms": tput_cpu_ms[0], "tput_actions_cpu_ms": tput_cpu_ms[1],
         "action_failures": action_failures(workdir, rasa.port),
     }
 
@@ -158,6 +163,8 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "actions_peak_mb": ("actions_peak_mb",),
     "seq_rasa_cpu_ms": ("seq_rasa_cpu_ms",),
     "seq_actions_cpu_ms": ("seq_actions_cpu_ms",),
+    "tput_rasa_cpu_ms": ("tput_rasa_cpu_ms",),
+    "tput_actions_cpu_ms": ("tput_actions_cpu_ms",),
     "action_failures": ("action_failures",),
 }
 MULTI_KEYS: dict[str, tuple[str, ...]] = {

@@ -26,4 +26,6 @@ def test_bench_smoke_runs_end_to_end() -> None:
     ours = results["ours"]
     assert ours["quality"]["holdout"]["n"] > 0
     assert ours["speed"]["runs"][0]["sequential"]["messages"] > 0
-    assert "| metric | ours | baseline |" in (SMOKE_DIR / "report.md").read_text(encoding="utf-8")
+    assert ours["speed"]["tput_rasa_cpu_ms"] > 0 and ours["speed"]["tput_actions_cpu_ms"] > 0
+    report = (SMOKE_DIR / "report.md").read_text(encoding="utf-8")
+    assert "| metric | ours | baseline |" in report and "CPU per message under load, Rasa server" in report
