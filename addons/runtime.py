@@ -35,12 +35,15 @@ Rasa's behaviour (tests/addons prove it) and only removes work. It never predict
 11. Without debug logging, the events of each action are not deep-copied for two debug lines.
 12. Whether the domain is empty (asked for every message) is computed once per domain.
 13. Whether a slot's entity mapping is unique to its form is computed once per domain and mapping.
-14. A serving tracker's past dialogue states are computed once per version of its events (RulePolicy
-   asked twice for the same states after every user message).
+14. A serving tracker's dialogue states are carried forward as its events grow, instead of replaying
+   the whole conversation for every prediction (RulePolicy asked twice after every user message and
+   again after every action).
 15. A tracker is copied (before every action) by taking over its state instead of replaying all its
    events into a new tracker.
 16. The in-memory and Redis stores return a conversation's last session without replaying all its
    events a second time (Rasa rebuilt every session to return the last one, or the one it had).
+17. A form's temporary tracker (built twice a form turn) is a copy of the current one with the new
+   events added, instead of a replay of the whole conversation.
 
 Figures: docs/benchmarks.md.
 """
@@ -70,6 +73,7 @@ from rasa.core.actions.action import (
     RemoteAction,
     create_bot_utterance,
 )
+from rasa.core.actions.forms import FormAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
 from rasa.core.policies.rule_policy import RulePolicy
@@ -82,7 +86,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_SENDER_ID
-from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME, REQUESTED_SLOT
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -90,6 +94,8 @@ from rasa.shared.core.events import (
     ActionExecutionRejected,
     BotUttered,
     Event,
+    Restarted,
+    SlotSet,
     UserUttered,
     split_events,
 )
@@ -123,6 +129,7 @@ _original_past_states = DialogueStateTracker.past_states
 _original_copy = DialogueStateTracker.copy
 _original_memory_retrieve = InMemoryTrackerStore._retrieve
 _original_redis_retrieve = RedisTrackerStore._retrieve
+_original_temporary_tracker = FormAction._temporary_tracker
 
 
 # 1. polite failure ---------------------------------------------------------------------------
@@ -511,30 +518,64 @@ def _fails_unique_entity_mapping_check(
     return known[1]
 
 
-# 14. a tracker's past states computed once per version of its events ---------------------------------
+# 14. a tracker's past states carried forward as its events grow ------------------------------------
 def _copy_states(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """States are dicts of dicts of immutable values; the featurizers delete keys at both levels."""
     return [{part: dict(values) for part, values in state.items()} for state in states]
+
+
+@dataclasses.dataclass
+class _StatesSoFar:
+    """Where Rasa's `states_for_tracker_history` got to: the applied events it replayed, the tracker
+    they made, the state before each action among them and the state after the last one."""
+
+    domain: Domain
+    omit_unset_slots: bool
+    applied: list[Event]
+    replay: DialogueStateTracker
+    states: list[dict[str, Any]]
+    final: dict[str, Any] | None = None
+
+
+def _extends(applied: list[Event], earlier: list[Event]) -> bool:
+    """Whether `applied` is `earlier` (the same event objects) with events added at the end."""
+    if len(applied) < len(earlier):
+        return False
+    return all(now is before for now, before in zip(applied, earlier, strict=False))
+
+
+def _state_now(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> dict[str, Any]:
+    return domain._clean_state(domain.get_active_state(tracker, omit_unset_slots=omit_unset_slots))
 
 
 def _past_states_remembered(
     self: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
     ignore_rule_only_turns: bool = False, rule_only_data: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """RulePolicy featurizes the whole conversation twice right after a user message (once with the
-    message's text, once with its intent) and the states are the same both times: they are a function
-    of the events and the domain alone. Remembered on the tracker (a serving-time tracker only lives
-    for one message) until an event is added; every caller gets its own copy."""
-    if type(self) is not DialogueStateTracker:  # e.g. training's trackers, which cache their own way
+    """Rasa replays the whole conversation into a fresh tracker to list its dialogue states, for every
+    prediction: RulePolicy asks twice right after a user message, and again after every action, when
+    only the newest events are new. The states are a function of the applied events and the domain
+    alone, so the replay is kept on the tracker (a serving tracker lives for one message) and carried
+    on over the events added since; when earlier events stop applying (a form ran again, an undo, a
+    restart) it starts over. Every caller gets its own copy."""
+    if type(self) is not DialogueStateTracker or ignore_rule_only_turns or self._max_event_history is not None:
+        # training's trackers cache their own way; rule-only turns carry state across turns; a cut
+        # history is replayed by Rasa from what is left
         return _original_past_states(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    last = self.events[-1] if self.events else None
-    key = (len(self.events), id(last), omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
-    known = self.__dict__.get("_xiaoer_past_states")
-    if known is not None and known[0] == key and known[1] is domain and known[2] is last:
-        return _copy_states(known[3])
-    states = _original_past_states(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    self._xiaoer_past_states = (key, domain, last, _copy_states(states))  # type: ignore[attr-defined]
-    return states
+    applied = self.applied_events()
+    known: _StatesSoFar | None = self.__dict__.get("_xiaoer_states")
+    if (known is None or known.domain is not domain or known.omit_unset_slots != omit_unset_slots
+            or not _extends(applied, known.applied)):
+        known = _StatesSoFar(domain, omit_unset_slots, [], self.init_copy(), [])
+        self._xiaoer_states = known  # type: ignore[attr-defined]
+    if known.final is None or len(applied) > len(known.applied):
+        for event in applied[len(known.applied):]:  # what generate_all_prior_trackers does
+            if isinstance(event, ActionExecuted):
+                known.states.append(_state_now(domain, known.replay, omit_unset_slots))
+            known.replay.update(event)
+        known.applied = applied
+        known.final = _state_now(domain, known.replay, omit_unset_slots)
+    return _copy_states([*known.states, known.final])
 
 
 # 15. a tracker copied without replaying its events ----------------------------------------------------
@@ -606,6 +647,27 @@ async def _retrieve_from_redis(self: RedisTrackerStore, sender_id: str, fetch_al
     return _last_session(tracker)
 
 
+# 17. a form's temporary tracker copied, not replayed ------------------------------------------------
+def _temporary_tracker_by_copy(
+    self: FormAction, current_tracker: DialogueStateTracker, additional_events: list[Event], domain: Domain,
+) -> DialogueStateTracker:
+    """A form builds a temporary tracker (to validate slots and to ask for the next one) by replaying
+    every event since the last restart, plus a few new ones, into a fresh tracker. Without a restart
+    and with the domain's slots, a copy of the current tracker (15.) with the new events added is that
+    same tracker; anything else is replayed as Rasa does."""
+    if (type(current_tracker) is not DialogueStateTracker or current_tracker._max_event_history is not None
+            or list(current_tracker.slots) != [slot.name for slot in domain.slots]
+            or any(isinstance(event, Restarted) for event in current_tracker.events)):
+        return _original_temporary_tracker(self, current_tracker, additional_events, domain)
+    tracker = _copy_without_replay(current_tracker)
+    tracker.sender_id = current_tracker.sender_id  # as given, like from_events (a copy fills in a default)
+    tracker.is_rule_tracker = False
+    for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)), ActionExecuted(self.name()),
+                  *additional_events]:
+        tracker.update(event)
+    return tracker
+
+
 def install() -> None:
     """Idempotent: patch once per process."""
     if RemoteAction.run is not _run_or_apologise:
@@ -628,6 +690,7 @@ def install() -> None:
         DialogueStateTracker.copy = _copy_without_replay  # type: ignore[method-assign]
         InMemoryTrackerStore._retrieve = _retrieve_from_memory  # type: ignore[method-assign]
         RedisTrackerStore._retrieve = _retrieve_from_redis  # type: ignore[method-assign]
+        FormAction._temporary_tracker = _temporary_tracker_by_copy  # type: ignore[method-assign]
     _compiled_validators()  # now, not during the first shopper's first action (5 ms)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -337,6 +338,43 @@ def test_past_states_are_rasas_and_each_caller_gets_its_own_copy() -> None:
     assert len(runtime._past_states_remembered(tracker, domain)) == len(want) + 1
 
 
+def _form_turns() -> list[Any]:
+    """A return form over three turns: from its second run on, its earlier runs stop applying."""
+    from rasa.shared.core import events as ev
+
+    def said(intent: str, text: str) -> Any:
+        return ev.UserUttered(text, {"intent": {"name": intent, "confidence": 0.9}, "entities": [], "text": text})
+
+    return [
+        ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.ActionExecuted("action_listen"),
+        said("return_goods", "我要退货"), ev.ActionExecuted("return_form"), ev.ActiveLoop("return_form"),
+        ev.SlotSet("requested_slot", "order_id"), ev.BotUttered("哪个订单？"), ev.ActionExecuted("action_listen"),
+        said("inform", "8800000100000016"), ev.SlotSet("order_id", "8800000100000016"),
+        ev.ActionExecuted("return_form"), ev.SlotSet("requested_slot", "reason"), ev.ActionExecuted("action_listen"),
+        said("inform", "不想要了"), ev.SlotSet("reason", "no_reason"), ev.ActionExecuted("return_form"),
+        ev.ActiveLoop(None), ev.SlotSet("requested_slot", None), ev.ActionExecuted("action_submit_return"),
+        ev.BotUttered("确认退货吗？"), ev.ActionExecuted("action_listen"), said("deny", "算了"),
+    ]
+
+
+def test_past_states_carried_forward_are_rasas_after_every_event() -> None:
+    """One tracker grows event by event, as a serving tracker does within a message: its states must be
+    Rasa's after each event, whether carried on or started over (undos, a form running again, restarts)."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    carried_on = 0
+    for events, omit in itertools.product((_form_turns(), _varied_events()), (False, True)):
+        tracker = DialogueStateTracker("shopper", domain.slots)
+        for event in events:
+            tracker.update(event)
+            before = tracker.__dict__.get("_xiaoer_states")
+            got = runtime._past_states_remembered(tracker, domain, omit_unset_slots=omit)
+            assert got == runtime._original_past_states(tracker, domain, omit_unset_slots=omit), event
+            carried_on += before is not None and tracker._xiaoer_states is before
+    assert carried_on > 40  # the replay was carried on, not only started over
+
+
 def _varied_events() -> list[Any]:
     """Events of every kind that changes a tracker's state, in the order a conversation may bring them."""
     from rasa.shared.core import events as ev
@@ -446,3 +484,30 @@ def test_the_last_session_read_from_redis_is_rasas() -> None:
     assert _without_event_ids(ours) == _without_event_ids(rasas) and len(ours.events) == 8
     assert asyncio.run(runtime._retrieve_from_redis(store, "nobody", False)) is None
     store.red.delete(f"{store.key_prefix}shopper")
+
+
+def _comparable(tracker: Any, new_events: int) -> dict[str, Any]:
+    """A snapshot in which the events added last are compared by value (each side made its own)."""
+    snapshot = _snapshot(tracker)
+    snapshot["events"] = snapshot["events"][:-new_events] + list(tracker.events)[-new_events:]
+    snapshot["state"]["events"] = _untimed(tracker)  # the rest is compared by identity above
+    return snapshot
+
+
+@pytest.mark.parametrize("events", ["form turns", "varied"])
+def test_forms_temporary_trackers_are_rasas(events: str) -> None:
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    form = FormAction("return_form", None)
+    history = _form_turns() if events == "form turns" else _varied_events()
+    added = [ev.SlotSet("reason", "quality"), ev.BotUttered("好的")]
+    for end in range(len(history) + 1):
+        tracker = DialogueStateTracker.from_events("shopper", history[:end], domain.slots)
+        tracker.model_id = "model-1"  # as the processor sets it; a temporary tracker has none
+        ours = runtime._temporary_tracker_by_copy(form, tracker, added, domain)
+        rasas = runtime._original_temporary_tracker(form, tracker, added, domain)
+        assert _comparable(ours, 2 + len(added)) == _comparable(rasas, 2 + len(added)), f"after {end} events"
+        assert ours.slots["reason"] is not tracker.slots["reason"] and tracker.slots["reason"].value != "quality"
