@@ -1,4 +1,5 @@
-"""Rasa's CountVectorsFeaturizer without the per-token (sequence) features of the message text.
+"""Rasa's CountVectorsFeaturizer and RegexFeaturizer without the per-token (sequence) features of the
+message text.
 
 Every component of this pipeline that reads the text's sparse features (the linear intent
 classifier and FAQ selector) reads only the sentence features; the CRF reads only dense ones.
@@ -6,18 +7,23 @@ Rasa's class still computes a per-token matrix for every message: one more sciki
 transform per featurizer per message, for nothing. Sentence features are counted exactly as
 scikit-learn counts them (the vectorizer's own analyzer and vocabulary), but straight into the
 sorted one-row matrix Rasa stores, without `transform`'s CSR building, sorting and conversion:
-predictions do not change (tests/addons/test_featurizers.py).
+predictions do not change (tests/addons/test_featurizers.py). The regex featurizer still marks each
+token with the patterns it matches (the CRF reads those marks).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
+from rasa.shared.nlu.constants import ACTION_TEXT, RESPONSE, TEXT
+from rasa.shared.nlu.training_data.message import Message
 from sklearn.feature_extraction.text import CountVectorizer
 
 
@@ -64,3 +70,32 @@ def _row_counter(vectorizer: CountVectorizer) -> Callable[[str], scipy.sparse.co
 
     _counters[id(vectorizer)] = (vectorizer, count)
     return count
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class SentenceRegexFeaturizer(RegexFeaturizer):
+    """RegexFeaturizer that sets only sentence features: Rasa's class also fills a tokens × patterns
+    matrix per message and converts it to a sparse one, which no component here reads."""
+
+    def _features_for_patterns(
+        self, message: Message, attribute: str
+    ) -> tuple[scipy.sparse.coo_matrix | None, scipy.sparse.coo_matrix | None]:
+        text = message.get(attribute)
+        tokens = message.get(TOKENS_NAMES[attribute], []) if text else []
+        if not tokens:
+            return None, None
+        flags = 0 if self.case_sensitive else re.IGNORECASE
+        columns = []
+        for column, pattern in enumerate(self.known_patterns):
+            spans = [match.span() for match in re.finditer(pattern["pattern"], text, flags=flags)]
+            matched = False
+            for token in tokens:  # each token's marks, as Rasa sets them
+                marks = token.get("pattern", default={})
+                marks[pattern["name"]] = any(token.start < end and token.end > start for start, end in spans)
+                matched = matched or marks[pattern["name"]]
+                token.set("pattern", marks)
+            if matched and attribute in (RESPONSE, TEXT, ACTION_TEXT):
+                columns.append(column)
+        ones = np.ones(len(columns))
+        where = (np.zeros(len(columns), dtype=np.int32), np.array(columns, dtype=np.int32))
+        return None, scipy.sparse.coo_matrix((ones, where), shape=(1, len(self.known_patterns)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,15 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from addons.featurizers import SentenceCountVectorsFeaturizer
+from addons.featurizers import SentenceCountVectorsFeaturizer, SentenceRegexFeaturizer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TRAIN = [("查 一下 我 的 订单", "query_order"), ("我 要 退货", "return_goods"), ("快递 到 哪 了", "query_order"),
          ("怎么 还 不 发货", "urge_shipment"), ("转 人工", "human_handoff")]
@@ -74,3 +78,61 @@ def test_labels_still_get_rasa_features(tmp_path: Path) -> None:
     assert sequence[0] is not None
     np.testing.assert_array_equal(sequence[0].toarray(), reference_sequence[0].toarray())
     assert (sentence[0] is None) == (reference_sentence[0] is None)
+
+
+def _jieba_messages(texts: list[str], tmp_path: Path) -> list[Message]:
+    """Tokenized as the pipeline does: jieba with the shop's dictionary (the same cuts every time)."""
+    from addons.tokenizers import ShopJiebaTokenizer
+
+    messages = [Message(data={TEXT: text}) for text in texts]
+    config = {**ShopJiebaTokenizer.get_default_config(), "dictionary_path": str(ROOT / "data" / "dict")}
+    storage = LocalModelStorage(tmp_path / "jieba")
+    context = ExecutionContext(GraphSchema({}), "test")
+    tokenizer = ShopJiebaTokenizer.create(config, storage, Resource("jieba"), context)
+    tokenizer.process_training_data(TrainingData(messages))
+    return messages
+
+
+def _regex_featurizer(cls: type[RegexFeaturizer], tmp_path: Path) -> RegexFeaturizer:
+    """Trained on the shop's own regexes and lookup tables (order numbers, phones, sizes, colours, products)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    (tmp_path / cls.__name__).mkdir()
+    storage = LocalModelStorage(tmp_path / cls.__name__)
+    config = {**cls.get_default_config(), "case_sensitive": False, "use_lookup_tables": True,
+              "use_word_boundaries": False}
+    featurizer = cls.create(config, storage, Resource(cls.__name__), ExecutionContext(GraphSchema({}), "test"))
+    patterns = load_data(str(ROOT / "data" / "nlu" / "regex.yml"))
+    patterns.lookup_tables = load_data(str(ROOT / "data" / "nlu" / "lookups.yml")).lookup_tables
+    featurizer.train(patterns)
+    return featurizer
+
+
+def test_regex_sentence_features_and_token_marks_are_rasas(tmp_path: Path) -> None:
+    import yaml
+
+    holdout = yaml.safe_load((ROOT / "tests" / "nlu_holdout.yml").read_text(encoding="utf-8"))["nlu"]
+    texts = [line[2:].strip() for block in holdout for line in block["examples"].splitlines() if line.startswith("- ")]
+    texts = [re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", lambda m: m.group(1) or m.group(2), t)
+             for t in texts]
+    texts += ["订单8800000100000016退货", "手机13812345678尾号5678", "要XL的 黑色 42码",
+              "ORDER 8800000100000016 pls", ""]
+    rasas, ours = _regex_featurizer(RegexFeaturizer, tmp_path), _regex_featurizer(SentenceRegexFeaturizer, tmp_path)
+    assert len(ours.known_patterns) >= 5
+    want, got = _jieba_messages(texts, tmp_path), _jieba_messages(texts, tmp_path)
+    rasas.process(want)
+    ours.process(got)
+    matched = 0
+    for expected, actual in zip(want, got, strict=True):
+        assert _features(actual, FEATURE_TYPE_SEQUENCE) == []
+        wanted_sentence = _features(expected, FEATURE_TYPE_SENTENCE)
+        got_sentence = _features(actual, FEATURE_TYPE_SENTENCE)
+        assert len(wanted_sentence) == len(got_sentence)
+        for w, g in zip(wanted_sentence, got_sentence, strict=True):
+            for part in ("row", "col", "data"):
+                np.testing.assert_array_equal(getattr(g.features, part), getattr(w.features, part))
+            assert g.features.shape == w.features.shape and g.features.dtype == w.features.dtype
+            matched += g.features.nnz > 0
+        marks = [t.get("pattern") for t in expected.get("text_tokens", [])]
+        assert [t.get("pattern") for t in actual.get("text_tokens", [])] == marks
+    assert matched > 20  # the shop's patterns do match many of these texts
