@@ -511,3 +511,62 @@ def test_forms_temporary_trackers_are_rasas(events: str) -> None:
         rasas = runtime._original_temporary_tracker(form, tracker, added, domain)
         assert _comparable(ours, 2 + len(added)) == _comparable(rasas, 2 + len(added)), f"after {end} events"
         assert ours.slots["reason"] is not tracker.slots["reason"] and tracker.slots["reason"].value != "quality"
+
+
+@pytest.mark.parametrize("events", ["form turns", "varied", "sessions"])
+def test_trackers_read_back_from_the_saved_copy_are_rasas(events: str) -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    runtime.install()
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    history = {"form turns": _form_turns(), "varied": _varied_events(), "sessions": _sessions(3)}[events]
+    store = InMemoryTrackerStore(domain)
+    for end in range(len(history) + 1):
+        saved = DialogueStateTracker.from_events("shopper", history[:end], domain.slots)
+        saved.model_id = "model-1"  # as the processor sets it (a tracker read back has none)
+        asyncio.run(store.save(saved))
+        assert store._xiaoer_trackers["shopper"][0] is store.store["shopper"]  # the copy is there
+        for all_sessions in (False, True):
+            ours = asyncio.run(runtime._retrieve_from_memory(store, "shopper", all_sessions))
+            rasas = asyncio.run(runtime._original_memory_retrieve(store, "shopper", all_sessions))
+            assert _without_event_ids(ours) == _without_event_ids(rasas), f"after {end} events"
+        saved.update(ev.SlotSet("order_id", "changed after saving"))
+        ours.update(ev.SlotSet("order_id", "changed after reading"))
+        again = asyncio.run(store.retrieve("shopper"))  # what was saved, not what happened since
+        assert _without_event_ids(again) == _without_event_ids(
+            asyncio.run(runtime._original_memory_retrieve(store, "shopper", False)))
+
+
+def test_the_saved_copy_is_not_used_once_the_stored_json_or_domain_changed() -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    runtime.install()
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = InMemoryTrackerStore(domain)
+    asyncio.run(store.save(DialogueStateTracker.from_events("shopper", _form_turns(), domain.slots)))
+    assert runtime._remembered_tracker(store, "shopper") is not None
+    other = InMemoryTrackerStore(domain)  # e.g. written by someone else: only the JSON is there
+    asyncio.run(other.save(DialogueStateTracker.from_events("shopper", _sessions(1), domain.slots)))
+    store.store["shopper"] = other.store["shopper"]
+    assert runtime._remembered_tracker(store, "shopper") is None
+    assert asyncio.run(store.retrieve("shopper")).get_slot("order_id") == "8800000100000000"
+    asyncio.run(store.save(DialogueStateTracker.from_events("shopper", _form_turns(), domain.slots)))
+    store.domain = Domain.load(str(ROOT / "domain.yml"))  # a new model's domain
+    assert runtime._remembered_tracker(store, "shopper") is None
+
+
+def test_at_most_so_many_saved_copies_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    runtime.install()
+    monkeypatch.setattr(runtime, "MAX_REMEMBERED_TRACKERS", 2)
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = InMemoryTrackerStore(domain)
+    for sender in ("a", "b", "a", "c"):
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, _form_turns()[:14], domain.slots)))
+    assert list(store._xiaoer_trackers) == ["a", "c"]  # b was saved longest ago
+    assert asyncio.run(store.retrieve("b")) is not None  # still there, read from its JSON
