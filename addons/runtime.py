@@ -44,8 +44,6 @@ Rasa's behaviour (tests/addons prove it) and only removes work. It never predict
    events a second time (Rasa rebuilt every session to return the last one, or the one it had).
 17. A form's temporary tracker (built twice a form turn) is a copy of the current one with the new
    events added, instead of a replay of the whole conversation.
-18. The in-memory store keeps the events of the tracker it saved, and reads a conversation back by
-   replaying them instead of parsing its JSON and building every event again.
 
 Figures: docs/benchmarks.md.
 """
@@ -130,7 +128,6 @@ _original_unique_check = ActionExtractSlots._fails_unique_entity_mapping_check
 _original_past_states = DialogueStateTracker.past_states
 _original_copy = DialogueStateTracker.copy
 _original_memory_retrieve = InMemoryTrackerStore._retrieve
-_original_memory_save = InMemoryTrackerStore.save
 _original_redis_retrieve = RedisTrackerStore._retrieve
 _original_temporary_tracker = FormAction._temporary_tracker
 
@@ -630,41 +627,13 @@ def _last_session(tracker: DialogueStateTracker) -> DialogueStateTracker:
 
 
 async def _retrieve_from_memory(self: InMemoryTrackerStore, sender_id: str, fetch_all_sessions: bool) -> Any:
-    """InMemoryTrackerStore._retrieve, with `_last_session` and the tracker it saved (18.)."""
+    """InMemoryTrackerStore._retrieve, with `_last_session`."""
     if sender_id not in self.store:
         return None
-    tracker = _remembered_tracker(self, sender_id) or self.deserialise_tracker(sender_id, self.store[sender_id])
+    tracker = self.deserialise_tracker(sender_id, self.store[sender_id])
     if not tracker or fetch_all_sessions:
         return tracker
     return _last_session(tracker)
-
-
-# 18. the in-memory store keeps the events it saved ----------------------------------------------------
-MAX_REMEMBERED_TRACKERS = 10_000
-
-
-async def _save_to_memory_remembering(self: InMemoryTrackerStore, tracker: DialogueStateTracker) -> None:
-    """InMemoryTrackerStore.save, which also keeps the tracker's events beside the JSON it stored:
-    reading the conversation back for its next message then replays those events, as Rasa replays
-    the ones it parses, without parsing the JSON and building every event again (Rasa does not change
-    an event once it is logged). Only while the JSON stored is the one saved with them, for the same
-    domain; at most the 10,000 latest conversations."""
-    await _original_memory_save(self, tracker)
-    remembered: dict[str, tuple[Any, Domain, list[Event]]] = self.__dict__.setdefault("_xiaoer_trackers", {})
-    remembered.pop(tracker.sender_id, None)
-    remembered[tracker.sender_id] = (self.store.get(tracker.sender_id), self.domain, list(tracker.events))
-    if len(remembered) > MAX_REMEMBERED_TRACKERS:
-        del remembered[next(iter(remembered))]  # the conversation saved longest ago
-
-
-def _remembered_tracker(store: InMemoryTrackerStore, sender_id: str) -> DialogueStateTracker | None:
-    """What `deserialise_tracker` makes of the stored JSON, from the events saved with it."""
-    known = store.__dict__.get("_xiaoer_trackers", {}).get(sender_id)
-    if known is None or known[0] is not store.store.get(sender_id) or known[1] is not store.domain:
-        return None
-    tracker = store.init_tracker(sender_id)
-    tracker.recreate_from_dialogue(Dialogue(sender_id, list(known[2])))
-    return tracker
 
 
 async def _retrieve_from_redis(self: RedisTrackerStore, sender_id: str, fetch_all_sessions: bool) -> Any:
@@ -720,7 +689,6 @@ def install() -> None:
         DialogueStateTracker.past_states = _past_states_remembered  # type: ignore[method-assign]
         DialogueStateTracker.copy = _copy_without_replay  # type: ignore[method-assign]
         InMemoryTrackerStore._retrieve = _retrieve_from_memory  # type: ignore[method-assign]
-        InMemoryTrackerStore.save = _save_to_memory_remembering  # type: ignore[method-assign]
         RedisTrackerStore._retrieve = _retrieve_from_redis  # type: ignore[method-assign]
         FormAction._temporary_tracker = _temporary_tracker_by_copy  # type: ignore[method-assign]
     _compiled_validators()  # now, not during the first shopper's first action (5 ms)
