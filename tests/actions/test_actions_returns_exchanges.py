@@ -315,13 +315,22 @@ def test_exchange_unknown_and_same_size(domain: dict[str, Any]) -> None:
     assert result == {"size": None, "color": None}
 
 
-@pytest.mark.parametrize("order_key", ["delivered_out_of_window", "fresh_food", "completed"])
-def test_exchange_not_eligible(order_key: str, domain: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("order_key", "why"), [("delivered_out_of_window", "utter_exchange_window_expired"),
+                                              ("fresh_food", "utter_exchange_category_not_returnable"),
+                                              ("completed", "utter_exchange_window_expired")])
+def test_exchange_not_eligible(order_key: str, why: str, domain: dict[str, Any]) -> None:
     form, tracker, _ = exchange_tracker()
     dispatcher, result = validate(form, "order_id", DEMO_ORDERS[order_key], tracker, domain)
-    assert names(dispatcher) == ["utter_exchange_not_eligible"]
+    assert names(dispatcher) == [why]  # the reason in the shopper's terms, never a code
     assert result["flow_blocked"] is True
     assert required_slots(form, tracker, domain) == []
+
+
+def test_exchange_of_an_item_already_in_after_sales(domain: dict[str, Any]) -> None:
+    form, tracker, _ = exchange_tracker()
+    dispatcher, result = validate(form, "order_id", DEMO_ORDERS["return_in_progress"], tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_already_requested"]
+    assert result["flow_blocked"] is True
 
 
 def test_submit_exchange_reserves_once(domain: dict[str, Any]) -> None:
