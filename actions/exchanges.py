@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
-from actions.items import find_item, received_order_item
+from actions.items import explain_refusal, find_item, received_order_item
 from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
 from actions.satisfaction import offer_rating
-from actions.wording import label, when
+from actions.wording import label
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.exchanges import quote_exchange, request_exchange
@@ -46,16 +46,6 @@ def difference_text(quote_: ExchangeQuote, domain: DomainDict) -> str:
         return label(domain, "exchange_diff", "none")
     kind = "pay" if diff > 0 else "refund"
     return label(domain, "exchange_diff", kind).replace("{amount}", f"{abs(diff):.2f}")
-
-
-REFUSALS_EXPLAINED = ("not_delivered", "window_expired", "category_not_returnable", "already_requested")
-
-
-def explain_refusal(quote_: ExchangeQuote, dispatcher: CollectingDispatcher) -> None:
-    """Why this item cannot be exchanged, in the shopper's terms (codes stay out of the reply)."""
-    response = f"utter_exchange_{quote_.code}" if quote_.code in REFUSALS_EXPLAINED else "utter_exchange_not_eligible"
-    deadline = when(quote_.deadline) if quote_.deadline else ""
-    dispatcher.utter_message(response=response, code=quote_.code, item=quote_.item.title, deadline=deadline)
 
 
 class ValidateExchangeForm(OrderFormValidation):
@@ -112,7 +102,7 @@ class ValidateExchangeForm(OrderFormValidation):
                 return {}  # nothing chosen yet: the question comes next
             dispatcher.utter_message(response=f"utter_exchange_{quote_.code}", target=_target(tracker, quote_))
             return {"size": None, "color": None}
-        explain_refusal(quote_, dispatcher)
+        explain_refusal("exchange", quote_, dispatcher)
         return {"flow_blocked": True}
 
 

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.order_forms import load_order
-from shop.services.views import ItemView, OrderDetail
+from actions.wording import when
+from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
 
 
 def item_button_title(item: ItemView) -> str:
@@ -20,6 +21,17 @@ def item_button_title(item: ItemView) -> str:
 
 def find_item(order: OrderDetail, item_id: Any) -> ItemView | None:
     return next((item for item in order.items if str(item.item_id) == str(item_id)), None)
+
+
+# Eligibility codes (shop.rules.check_line) with a reply of their own in each flow: utter_<flow>_<code>.
+EXPLAINED_REFUSALS = ("not_delivered", "window_expired", "category_not_returnable", "already_requested")
+
+
+def explain_refusal(flow: str, quote_: ReturnQuote | ExchangeQuote, dispatcher: CollectingDispatcher) -> None:
+    """Why the item cannot be returned or exchanged, in the shopper's terms (codes stay out of the reply)."""
+    response = f"utter_{flow}_{quote_.code}" if quote_.code in EXPLAINED_REFUSALS else f"utter_{flow}_not_eligible"
+    deadline = when(quote_.deadline) if quote_.deadline else ""
+    dispatcher.utter_message(response=response, code=quote_.code, item=quote_.item.title, deadline=deadline)
 
 
 class ActionAskItemId(Action):

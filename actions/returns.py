@@ -11,10 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
-from actions.items import find_item, received_order_item
+from actions.items import explain_refusal, find_item, received_order_item
 from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
 from actions.satisfaction import offer_rating
-from actions.wording import label, money, when
+from actions.wording import label, money
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.returns import quote_return, request_return
@@ -45,17 +45,6 @@ def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ReturnQuote | N
             reason_kind=reason_kind(tracker.get_slot("reason")),
             clock=system_clock,
         ),
-    )
-
-
-def explain_refusal(quote_: ReturnQuote, dispatcher: CollectingDispatcher) -> None:
-    known = {"not_delivered", "window_expired", "category_not_returnable", "already_requested"}
-    response = f"utter_return_{quote_.code}" if quote_.code in known else "utter_return_not_eligible"
-    dispatcher.utter_message(
-        response=response,
-        code=quote_.code,
-        item=quote_.item.title,
-        deadline=when(quote_.deadline) if quote_.deadline else "",
     )
 
 
@@ -101,7 +90,7 @@ class ValidateReturnForm(OrderFormValidation):
         if quote_ is None:
             return {"flow_blocked": True}
         if not quote_.eligible:
-            explain_refusal(quote_, dispatcher)
+            explain_refusal("return", quote_, dispatcher)
             return {"flow_blocked": True}
         return {}
 
