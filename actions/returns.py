@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
-from actions.items import explain_refusal, find_item, received_order_item
-from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
+from actions.items import explain_refusal, item_choice, received_order_item
+from actions.order_forms import OrderFormValidation, confirmed_customer, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, money
 from shop.clock import system_clock
@@ -64,13 +64,10 @@ class ValidateReturnForm(OrderFormValidation):
     def validate_item_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        order = load_order(tracker, dispatcher)
-        if order is None:
-            return {"item_id": None, "flow_blocked": True}
-        if find_item(order, value) is None:
-            dispatcher.utter_message(response="utter_item_not_in_order")
-            return {"item_id": None}
-        return {"item_id": str(value), **self._check_reason(tracker, dispatcher, item_id=str(value))}
+        item_id, refusal = item_choice(value, tracker, dispatcher)
+        if item_id is None:
+            return refusal
+        return {"item_id": item_id, **self._check_reason(tracker, dispatcher, item_id=item_id)}
 
     def validate_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

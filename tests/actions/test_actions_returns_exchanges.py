@@ -77,11 +77,39 @@ def test_multi_item_order_asks_which_item(domain: dict[str, Any]) -> None:
     ids = item_ids(order_no)
     assert [b["payload"] for b in buttons] == [f'/inform{{"item_id": "{i}"}}' for i in ids]
     assert buttons[0]["title"] == "纯棉圆领T恤 黑色/L"
-    dispatcher, result = validate(form, "item_id", item_ids(IN_WINDOW)[0], tracker, domain)
-    assert names(dispatcher) == ["utter_item_not_in_order"]
+    dispatcher, result = validate(form, "item_id", tap_item(tracker, item_ids(IN_WINDOW)[0]), tracker, domain)
+    assert names(dispatcher) == ["utter_item_not_in_order"]  # a button of another order
     assert result == {"item_id": None}
-    dispatcher, result = validate(form, "item_id", ids[1], tracker, domain)
+    dispatcher, result = validate(form, "item_id", tap_item(tracker, ids[1]), tracker, domain)
     assert dispatcher.messages == [] and result == {"item_id": ids[1]}
+
+
+def tap_item(tracker: Tracker, item_id: str) -> str:
+    """The shopper taps an item's button: its payload carries the id as an entity."""
+    tracker.latest_message = {"text": f'/inform{{"item_id": "{item_id}"}}', "intent": {"name": "inform"},
+                              "entities": [{"entity": "item_id", "value": item_id}]}
+    return item_id
+
+
+def type_text(tracker: Tracker, text: str) -> str:
+    tracker.latest_message = {"text": text, "intent": {"name": "nlu_fallback"}, "entities": []}
+    return text
+
+
+@pytest.mark.parametrize(("typed", "index"), [
+    ("保温杯", 2), ("要退的是那个洗面奶", 1), ("黑色那件", 0), ("T恤", 0), ("第二个", 1), ("2", 1), ("第3件", 2),
+    ("最后那个", 2), ("就要第一个吧", 0), ("手机壳", None), ("第五个", None), ("那个", None),
+])
+def test_an_item_can_be_named_instead_of_tapped(domain: dict[str, Any], typed: str, index: int | None) -> None:
+    order_no = DEMO_ORDERS["multi_item"]
+    for form in (ValidateReturnForm(), ValidateExchangeForm()):
+        tracker = form_tracker(form.name().removeprefix("validate_"))
+        validate(form, "order_id", order_no, tracker, domain)
+        dispatcher, result = validate(form, "item_id", type_text(tracker, typed), tracker, domain)
+        if index is None:  # fits no item, or several: asked to tap one, nothing chosen
+            assert names(dispatcher) == ["utter_item_unclear"] and result == {"item_id": None}
+        else:
+            assert result["item_id"] == item_ids(order_no)[index]
 
 
 def test_quality_reason_needs_a_photo(domain: dict[str, Any]) -> None:

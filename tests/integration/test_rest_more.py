@@ -245,6 +245,24 @@ def test_cancel_asked_in_the_middle_of_an_exchange_is_the_cancel_confirmation(ch
     assert db_order_status(shop_db_url, order_no) != "cancelled"
 
 
+
+def test_an_item_typed_instead_of_tapped_is_chosen(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["multi_item"]
+    before = count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no))
+    bot = shopper(chat)
+    assert "请选择要办理的商品" in bot.texts(f"我要退货 订单{order_no}")
+    unclear = bot.texts("手机壳")
+    assert "没能确定" in unclear and "请选择要办理的商品" in unclear
+    assert "退货的原因" in bot.texts("保温杯吧")
+    assert "保温杯" in bot.texts("/inform{\"reason\": \"no_reason\"}")  # the confirmation names it
+    bot.texts("算了")
+    other = shopper(chat)
+    other.say(f"我要退货 订单{order_no}")
+    assert "退货的原因" in other.texts("第二个")  # NLU reads it as a "yes"; the item question takes it
+    other.texts("算了")
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == before
+
+
 def db_order_status(db_url: str, order_no: str) -> str:
     with Session(make_engine(db_url), future=True) as session:
         return str(session.execute(select(Order.status).where(Order.order_no == order_no)).scalar_one())
