@@ -223,12 +223,12 @@ def test_a_stray_yes_inside_a_form_repeats_the_question(chat: Any) -> None:
 # --- another flow asked for in the middle of one ------------------------------------------------
 
 def test_return_asked_while_the_lookup_asks_for_an_order_starts_the_return(chat: Any, shop_db_url: str) -> None:
-    order_no = DEMO_ORDERS["delivered_in_window"]
+    order_no = DEMO_ORDERS["multi_item"]
     before = count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no))
     bot = shopper(chat)
     assert "请选择要办理的订单" in bot.texts("我的快递到哪了")
     switched = bot.texts(f"我要退货 订单{order_no}")
-    assert "退货的原因" in switched and "物流动态" not in switched  # the return's question, not the order shown
+    assert "请选择要办理的商品" in switched and "物流动态" not in switched  # the return's question, not the order
     stopped = bot.texts("算了")
     assert "已取消" in stopped or "不办了" in stopped
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == before
@@ -238,9 +238,9 @@ def test_cancel_asked_in_the_middle_of_an_exchange_is_the_cancel_confirmation(ch
     order_no = DEMO_ORDERS["packing_today"]
     bot = shopper(chat)
     bot.say("我要换货")
-    assert "换成什么" in bot.texts(DEMO_ORDERS["delivered_in_window"])
+    assert "请选择要办理的商品" in bot.texts(DEMO_ORDERS["multi_item"])
     switched = bot.texts(f"我想取消订单 {order_no}")
-    assert "确认取消吗" in switched and order_no in switched and "换成什么" not in switched
+    assert "确认取消吗" in switched and order_no in switched and "请选择要办理的商品" not in switched
     bot.texts("再想想")
     assert db_order_status(shop_db_url, order_no) != "cancelled"
 
