@@ -17,7 +17,7 @@ from actions.satisfaction import offer_rating
 from actions.wording import label, money
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.returns import quote_return, request_return
+from shop.services.returns import quote_return, refusal_for_every_reason, request_return
 from shop.services.views import ReturnQuote
 
 URL = re.compile(r"https?://[^\s，。！]+")
@@ -59,7 +59,10 @@ class ValidateReturnForm(OrderFormValidation):
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return received_order_item(order_no, tracker, dispatcher)
+        slots = received_order_item(order_no, tracker, dispatcher)
+        if slots.get("item_id"):
+            slots.update(self._check_reason(tracker, dispatcher, item_id=slots["item_id"]))
+        return slots
 
     def validate_item_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -78,16 +81,37 @@ class ValidateReturnForm(OrderFormValidation):
     def _check_reason(
         self, tracker: Tracker, dispatcher: CollectingDispatcher, item_id: str | None = None
     ) -> dict[str, Any]:
-        """Once item and reason are known, ask the backend before asking anything more."""
+        """Once the item is known, ask the backend before asking anything more: whether any reason
+        could be accepted (so nobody is asked why for nothing), then, with the reason, for the quote."""
         if item_id:
             tracker.slots["item_id"] = item_id
-        if not tracker.get_slot("item_id") or not tracker.get_slot("reason"):
+        if not tracker.get_slot("item_id"):
             return {}
+        if not tracker.get_slot("reason"):
+            return self._refuse_before_reason(tracker, dispatcher)
         quote_ = quote(tracker, dispatcher)
         if quote_ is None:
             return {"flow_blocked": True}
         if not quote_.eligible:
             explain_refusal("return", quote_, dispatcher)
+            return {"flow_blocked": True}
+        return {}
+
+    @staticmethod
+    def _refuse_before_reason(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """Nobody is asked why for nothing: a refusal no reason could change is told now."""
+        asked = ask_for_shopper(
+            tracker,
+            dispatcher,
+            lambda session, customer_id: (refusal_for_every_reason(
+                session, customer_id, tracker.get_slot("order_id"), item_id=int(tracker.get_slot("item_id")),
+                clock=system_clock,
+            ),),  # a 1-tuple: None inside is "no such refusal", None outside "could not ask"
+        )
+        if asked is None:
+            return {"flow_blocked": True}
+        if asked[0] is not None:
+            explain_refusal("return", asked[0], dispatcher)
             return {"flow_blocked": True}
         return {}
 

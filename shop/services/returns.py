@@ -115,6 +115,20 @@ def quote_return(
     return _quote(session, order, _lines(order, item_id), reason_kind, clock())
 
 
+
+def refusal_for_every_reason(
+    session: Session, customer_id: int, order_no: str, *, item_id: int, clock: Clock
+) -> ReturnQuote | None:
+    """A return of this line that no reason could make acceptable (not delivered, already in
+    after-sales, past the longest window): the refusal to explain, before the shopper is asked why.
+    None when some reason could still be accepted."""
+    quotes = [quote_return(session, customer_id, order_no, item_id=item_id, reason_kind=kind, clock=clock)
+              for kind in rules.REASON_KINDS]
+    if any(q.eligible for q in quotes):
+        return None
+    return max(quotes, key=lambda q: (q.deadline is not None, q.deadline))  # the latest deadline, if any
+
+
 def request_return(
     session: Session,
     customer_id: int,

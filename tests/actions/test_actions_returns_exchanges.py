@@ -174,13 +174,13 @@ def test_unmapped_reason_counts_as_no_reason(reason: str, domain: dict[str, Any]
     assert message(dispatcher, "utter_confirm_return")["refund_amount"] == "69.00"
 
 
-def test_return_already_in_progress(domain: dict[str, Any]) -> None:
+def test_return_already_in_progress_is_refused_before_the_reason_is_asked(domain: dict[str, Any]) -> None:
     form = ValidateReturnForm()
     tracker = form_tracker("return_form")
-    validate(form, "order_id", DEMO_ORDERS["return_in_progress"], tracker, domain)
-    dispatcher, result = validate(form, "reason", "no_reason", tracker, domain)
+    dispatcher, result = validate(form, "order_id", DEMO_ORDERS["return_in_progress"], tracker, domain)
     assert names(dispatcher) == ["utter_return_already_requested"]
     assert result["flow_blocked"] is True
+    assert required_slots(form, tracker, domain) == []  # no reason asked for nothing
 
 
 @pytest.mark.parametrize("order_key", ["in_transit", "packing"])
