@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 
+from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, f1_score
 
 Entity = tuple[str, str]
@@ -26,7 +28,36 @@ def intent_metrics(gold: Sequence[str], pred: Sequence[str], top_confusions: int
         "support": dict(Counter(gold)),
         "confusions": [[g, p, n] for (g, p), n in confusions.most_common(top_confusions)],
         "fallback_rate": sum(p == "nlu_fallback" for p in pred) / len(pred) if pred else 0.0,
+        "accuracy_ci95": list(wilson_interval(sum(g == p for g, p in zip(gold, pred, strict=True)), len(gold))),
+        # per message, in file order: lets the report compare two models on the same messages
+        "correct": [int(g == p) for g, p in zip(gold, pred, strict=True)],
     }
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % interval of a proportion (Wilson score): how far a file of n messages pins accuracy down."""
+    if n == 0:
+        return 0.0, 1.0
+    share = successes / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def paired_accuracy_difference(ours: Sequence[int], base: Sequence[int], z: float = 1.96) -> dict[str, float]:
+    """Accuracy of ours minus the baseline's on the same messages: the difference, its 95 % interval
+    (normal approximation over per-message differences) and McNemar's exact p-value (the messages
+    only one of the two got right decide it)."""
+    n = len(ours)
+    diffs = [a - b for a, b in zip(ours, base, strict=True)]
+    mean = sum(diffs) / n
+    spread = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0
+    half = z * spread / math.sqrt(n) if n else 0.0
+    only_ours, only_base = diffs.count(1), diffs.count(-1)
+    discordant = only_ours + only_base
+    p_value = binomtest(only_ours, discordant, 0.5).pvalue if discordant else 1.0
+    return {"difference": mean, "low": mean - half, "high": mean + half, "only_ours": only_ours,
+            "only_baseline": only_base, "mcnemar_p": float(p_value)}
 
 
 def entity_f1(gold: Sequence[Sequence[Entity]], pred: Sequence[Sequence[Entity]]) -> dict[str, float]:

@@ -16,8 +16,9 @@ from bench.quality import evaluate
 
 
 def print_report(name: str, metrics: dict[str, object]) -> None:
-    print(f"== {name}: n={metrics['n']} accuracy={metrics['accuracy']:.3f} macro-F1={metrics['macro_f1']:.3f} "
-          f"fallback={metrics['fallback_rate']:.3f}")
+    low, high = metrics["accuracy_ci95"]
+    print(f"== {name}: n={metrics['n']} accuracy={metrics['accuracy']:.3f} (95 % interval {low:.3f}–{high:.3f}) "
+          f"macro-F1={metrics['macro_f1']:.3f} fallback={metrics['fallback_rate']:.3f}")
     support = metrics["support"]
     for intent, f1 in sorted(metrics["per_intent_f1"].items(), key=lambda item: item[1]):
         print(f"   {intent:<18} F1 {f1:.3f}  (n={support[intent]})")

@@ -1,8 +1,8 @@
 """The benchmark's own arithmetic (fast, no Rasa)."""
 
 from bench.common import percentile
-from bench.metrics import entity_f1, intent_metrics
-from bench.report import _ratio
+from bench.metrics import entity_f1, intent_metrics, paired_accuracy_difference, wilson_interval
+from bench.report import _ratio, uncertainty_rows
 
 
 def test_intent_metrics_counts_fallback_as_wrong_and_ranks_confusions() -> None:
@@ -48,3 +48,20 @@ def test_servers_run_the_code_snapshot_not_the_checkout(tmp_path) -> None:  # ty
         assert printed and all(line.startswith(str(snapshot)) for line in printed)
     finally:
         servers._code_path.clear()
+
+
+def test_accuracy_intervals_and_the_paired_comparison() -> None:
+    low, high = wilson_interval(8, 10)
+    assert (round(low, 3), round(high, 3)) == (0.490, 0.943)  # textbook value for 8 of 10
+    low, high = wilson_interval(476, 597)
+    assert 0.76 < low < 0.77 and 0.82 < high < 0.83  # ±3 points for a file of 597 messages
+    ours, base = [1] * 60 + [0] * 40, [1] * 50 + [0] * 50  # ours right on 10 more messages, never worse
+    d = paired_accuracy_difference(ours, base)
+    assert round(d["difference"], 2) == 0.10 and d["only_ours"] == 10 and d["only_baseline"] == 0
+    assert d["low"] > 0 and d["mcnemar_p"] < 0.01
+    even = paired_accuracy_difference([1, 0] * 50, [0, 1] * 50)  # same accuracy, different messages
+    assert even["difference"] == 0 and even["low"] < 0 < even["high"] and even["mcnemar_p"] == 1.0
+    metrics = {name: {"quality": {"external": intent_metrics(["a", "b", "a", "b"], pred)}}
+               for name, pred in (("ours", ["a", "b", "a", "a"]), ("baseline", ["a", "a", "a", "a"]))}
+    rows = uncertainty_rows(metrics)
+    assert len(rows) == 2 and "+0.250" in rows[1] and "only ours right: 1, only baseline: 0" in rows[1]
