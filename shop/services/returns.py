@@ -115,7 +115,6 @@ def quote_return(
     return _quote(session, order, _lines(order, item_id), reason_kind, clock())
 
 
-
 def refusal_for_every_reason(
     session: Session, customer_id: int, order_no: str, *, item_id: int, clock: Clock
 ) -> ReturnQuote | None:
