@@ -318,6 +318,51 @@ def test_unique_entity_mapping_answers_are_rasas(which: str) -> None:
         assert any(answers) and not all(answers)
 
 
+IGNORING_FORM_DOMAIN = """
+version: "3.1"
+intents: [inform, chitchat, stop, book]
+entities: [city]
+slots:
+  city:
+    type: text
+    mappings:
+      - {type: from_entity, entity: city, not_intent: [stop]}
+      - {type: from_text, intent: [inform, book], conditions: [{active_loop: trip_form, requested_slot: city}]}
+      - {type: from_entity, entity: city, intent: book, conditions: [{active_loop: other_form}]}
+forms:
+  trip_form: {ignored_intents: [chitchat], required_slots: [city]}
+  other_form: {required_slots: [city]}
+"""
+
+
+@pytest.mark.parametrize("which", ["domain.yml", "ignored intents"])
+def test_mapping_intent_answers_are_rasas(which: str) -> None:
+    """Every slot mapping, with each form active (or none) and each intent (or none, or one not in the domain)."""
+    from rasa.shared.core import events as ev
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / which)) if which == "domain.yml" else Domain.from_yaml(IGNORING_FORM_DOMAIN)
+    answers = []
+    for form in [None, *domain.form_names]:
+        for intent in [None, "not_an_intent", *domain.intents]:
+            events = [ev.ActiveLoop(form)] if form else []
+            if intent:
+                events.append(ev.UserUttered("…", {"name": intent, "confidence": 1.0}))
+            tracker = DialogueStateTracker.from_events("shopper", events, domain.slots)
+            for slot in domain.slots:
+                for mapping in slot.mappings:
+                    ours = runtime._intent_is_desired_remembered(mapping, tracker, domain)
+                    again = runtime._intent_is_desired_remembered(mapping, tracker, domain)
+                    assert ours == again == runtime._original_intent_is_desired(mapping, tracker, domain)
+                    answers.append(ours)
+    assert any(answers) and not all(answers)
+    if which == "ignored intents":  # chitchat is ignored by trip_form's mappings only
+        chitchat = ev.UserUttered("…", {"name": "chitchat", "confidence": 1.0})
+        for form, wanted in (("trip_form", False), ("other_form", True)):
+            tracker = DialogueStateTracker.from_events("shopper", [ev.ActiveLoop(form), chitchat], domain.slots)
+            first = domain.slots[0].mappings[0]
+            assert runtime._intent_is_desired_remembered(first, tracker, domain) is wanted
+
 def test_past_states_are_rasas_and_each_caller_gets_its_own_copy() -> None:
     from rasa.shared.core import events as ev
 
