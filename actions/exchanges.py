@@ -48,6 +48,12 @@ def difference_text(quote_: ExchangeQuote, domain: DomainDict) -> str:
     return label(domain, "exchange_diff", kind).replace("{amount}", f"{abs(diff):.2f}")
 
 
+# Scratch key (never a slot): the item and target already checked while handling this message, and the
+# verdict. "订单X想换大一码" starts the form with order and size known: both are validated, one check
+# (and one "sold out") is enough.
+TARGET_CHECKED = "_target_checked"
+
+
 class ValidateExchangeForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_exchange_form"
@@ -88,6 +94,16 @@ class ValidateExchangeForm(OrderFormValidation):
         tracker.slots.update(new)
         if not tracker.get_slot("item_id"):
             return {}
+        asked = (tracker.get_slot("item_id"), tracker.get_slot("size"), tracker.get_slot("color"))
+        checked = tracker.slots.get(TARGET_CHECKED)
+        if checked is not None and checked[0] == asked:
+            return checked[1]  # told already: validate_order_id checked this message's target too
+        verdict = self._verdict(tracker, dispatcher)
+        tracker.slots[TARGET_CHECKED] = (asked, verdict)
+        return verdict
+
+    @staticmethod
+    def _verdict(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         quote_ = quote(tracker, dispatcher)
         if quote_ is None:
             return {"flow_blocked": True}

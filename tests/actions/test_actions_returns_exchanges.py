@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -17,10 +18,13 @@ from actions_testkit import (
     names,
     required_slots,
     run_action,
+    slot_sets,
     token_for,
+    user_event,
     validate,
 )
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, update
 
 from actions.confirm import ActionAskConfirmed
@@ -331,6 +335,18 @@ def test_exchange_out_of_stock_clears_target(domain: dict[str, Any]) -> None:
     dispatcher, result = validate(form, "size", "44", tracker, domain)
     assert dispatcher.messages == [] and result == {"size": "44"}
 
+
+def test_exchange_starting_with_order_and_a_sold_out_size_says_so_once(domain: dict[str, Any]) -> None:
+    """"订单X想换大一码": the form starts with order and size known, and the SDK validates both."""
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]
+    events = [user_event(f"订单{order_no}想换大一码", "exchange_goods", token=token_for(1)),
+              {"event": "slot", "name": "order_id", "value": order_no},
+              {"event": "slot", "name": "size", "value": "+1"}]
+    tracker = make_tracker({"order_id": order_no, "size": "+1"}, events=events, active_loop="exchange_form")
+    dispatcher = CollectingDispatcher()
+    slot_events = asyncio.run(ValidateExchangeForm().get_validation_events(dispatcher, tracker, domain))
+    assert names(dispatcher) == ["utter_exchange_out_of_stock"]
+    assert slot_sets(slot_events)["size"] is None and slot_sets(slot_events)["item_id"] == item_ids(order_no)[0]
 
 def test_exchange_unknown_and_same_size(domain: dict[str, Any]) -> None:
     form, tracker, _ = exchange_tracker()

@@ -263,6 +263,16 @@ def test_an_item_typed_instead_of_tapped_is_chosen(chat: Any, shop_db_url: str) 
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == before
 
 
+
+def test_exchange_asked_with_a_sold_out_size_says_so_once(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]
+    bot = shopper(chat)
+    reply = bot.texts(f"订单{order_no}想换大一码")
+    assert reply.count("缺货") == 1 and "换成什么" in reply  # once, then what instead
+    bot.texts("算了")
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == 0
+
+
 def db_order_status(db_url: str, order_no: str) -> str:
     with Session(make_engine(db_url), future=True) as session:
         return str(session.execute(select(Order.status).where(Order.order_no == order_no)).scalar_one())
