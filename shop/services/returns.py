@@ -43,6 +43,10 @@ _ERROR_FOR_CODE = {
 }
 
 
+# Codes that do not depend on the reason given.
+REFUSED_FOR_ANY_REASON = ("not_delivered", "already_requested")
+
+
 @dataclass(frozen=True)
 class _Check:
     code: str
@@ -121,10 +125,16 @@ def refusal_for_every_reason(
     """A return of this line that no reason could make acceptable (not delivered, already in
     after-sales, past the longest window): the refusal to explain, before the shopper is asked why.
     None when some reason could still be accepted."""
-    quotes = [quote_return(session, customer_id, order_no, item_id=item_id, reason_kind=kind, clock=clock)
-              for kind in rules.REASON_KINDS]
-    if any(q.eligible for q in quotes):
-        return None
+    order = get_owned_order(session, customer_id, order_no)
+    lines, now = _lines(order, item_id), clock()
+    quotes = []
+    for kind in rules.REASON_KINDS:  # no_reason first: usually it is accepted and one check is enough
+        quote = _quote(session, order, lines, kind, now)
+        if quote.eligible:
+            return None
+        if quote.code in REFUSED_FOR_ANY_REASON:
+            return quote
+        quotes.append(quote)
     return max(quotes, key=lambda q: (q.deadline is not None, q.deadline))  # the latest deadline, if any
 
 
