@@ -66,7 +66,7 @@ class ValidateExchangeForm(OrderFormValidation):
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        found = received_order_item(order_no, tracker, dispatcher)
+        found = received_order_item("exchange", order_no, tracker, dispatcher)
         if "item_id" not in found:
             return found
         return {**found, **self._check(tracker, dispatcher, {"item_id": found["item_id"]})}

@@ -118,8 +118,10 @@ def single_item_id(order: OrderDetail) -> str | None:
     return str(order.items[0].item_id) if len(order.items) == 1 else None
 
 
-def received_order_item(order_no: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-    """Returns and exchanges need a received order; an order of one item needs no item question.
+def received_order_item(
+    flow: str, order_no: str, tracker: Tracker, dispatcher: CollectingDispatcher
+) -> dict[str, Any]:
+    """Returns and exchanges (`flow`) need a received order; an order of one item needs no item question.
 
     Slots to set: `flow_blocked` (the shopper was told why) or the single `item_id`, or nothing.
     """
@@ -128,7 +130,8 @@ def received_order_item(order_no: str, tracker: Tracker, dispatcher: CollectingD
     if order is None:
         return {"flow_blocked": True}
     if order.status not in ("delivered", "completed"):
-        dispatcher.utter_message(response="utter_return_not_delivered")
+        why = "order_cancelled" if order.status == "cancelled" else "not_delivered"
+        dispatcher.utter_message(response=f"utter_{flow}_{why}")
         return {"flow_blocked": True}
     item_id = single_item_id(order)
     return {"item_id": item_id} if item_id else {}

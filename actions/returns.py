@@ -48,6 +48,11 @@ def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ReturnQuote | N
     )
 
 
+# Scratch key (never a slot): the order, item and reason already checked while handling this message,
+# and the verdict (a form that starts with order and reason known validates both).
+RETURN_CHECKED = "_return_checked"
+
+
 class ValidateReturnForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_return_form"
@@ -59,7 +64,7 @@ class ValidateReturnForm(OrderFormValidation):
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        slots = received_order_item(order_no, tracker, dispatcher)
+        slots = received_order_item("return", order_no, tracker, dispatcher)
         if slots.get("item_id"):
             slots.update(self._check_reason(tracker, dispatcher, item_id=slots["item_id"]))
         return slots
@@ -87,6 +92,15 @@ class ValidateReturnForm(OrderFormValidation):
             tracker.slots["item_id"] = item_id
         if not tracker.get_slot("item_id"):
             return {}
+        asked = (tracker.get_slot("order_id"), tracker.get_slot("item_id"), tracker.get_slot("reason"))
+        checked = tracker.slots.get(RETURN_CHECKED)
+        if checked is not None and checked[0] == asked:
+            return checked[1]  # told already: "退货 订单X 不想要了" validates order and reason, one check
+        verdict = self._verdict(tracker, dispatcher)
+        tracker.slots[RETURN_CHECKED] = (asked, verdict)
+        return verdict
+
+    def _verdict(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         if not tracker.get_slot("reason"):
             return self._refuse_before_reason(tracker, dispatcher)
         quote_ = quote(tracker, dispatcher)

@@ -187,11 +187,28 @@ def test_return_already_in_progress_is_refused_before_the_reason_is_asked(domain
     assert required_slots(form, tracker, domain) == []  # no reason asked for nothing
 
 
-@pytest.mark.parametrize("order_key", ["in_transit", "packing"])
-def test_return_before_delivery(order_key: str, domain: dict[str, Any]) -> None:
-    tracker = form_tracker("return_form")
-    dispatcher, result = validate(ValidateReturnForm(), "order_id", DEMO_ORDERS[order_key], tracker, domain)
-    assert names(dispatcher) == ["utter_return_not_delivered"]
+def test_return_starting_with_order_and_reason_is_refused_once(domain: dict[str, Any]) -> None:
+    """"退货 订单X 不想要了": the form starts with order and reason known, and the SDK validates both."""
+    order_no = DEMO_ORDERS["fresh_food"]
+    events = [user_event(f"退货 {order_no} 不想要了", "return_goods", token=token_for(1)),
+              {"event": "slot", "name": "order_id", "value": order_no},
+              {"event": "slot", "name": "reason", "value": "no_reason"}]
+    tracker = make_tracker({"order_id": order_no, "reason": "no_reason"}, events=events, active_loop="return_form")
+    dispatcher = CollectingDispatcher()
+    slot_events = asyncio.run(ValidateReturnForm().get_validation_events(dispatcher, tracker, domain))
+    assert names(dispatcher) == ["utter_return_category_not_returnable"]
+    assert slot_sets(slot_events)["flow_blocked"] is True
+
+@pytest.mark.parametrize(("order_key", "why"), [("in_transit", "not_delivered"), ("packing", "not_delivered"),
+                                              ("cancelled", "order_cancelled")])
+@pytest.mark.parametrize("flow", ["return", "exchange"])
+def test_return_or_exchange_before_delivery_or_of_a_cancelled_order(
+    flow: str, order_key: str, why: str, domain: dict[str, Any]
+) -> None:
+    form = ValidateReturnForm() if flow == "return" else ValidateExchangeForm()
+    tracker = form_tracker(f"{flow}_form")
+    dispatcher, result = validate(form, "order_id", DEMO_ORDERS[order_key], tracker, domain)
+    assert names(dispatcher) == [f"utter_{flow}_{why}"]  # in the flow's own words
     assert result == {"order_id": DEMO_ORDERS[order_key], "flow_blocked": True}
 
 

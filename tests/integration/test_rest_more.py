@@ -273,6 +273,12 @@ def test_exchange_asked_with_a_sold_out_size_says_so_once(chat: Any, shop_db_url
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == 0
 
 
+
+def test_return_asked_with_order_and_reason_is_refused_once(chat: Any) -> None:
+    reply = shopper(chat).texts(f"退货 {DEMO_ORDERS['fresh_food']} 不想要了")
+    assert reply.count("不支持七天无理由") == 1
+
+
 def db_order_status(db_url: str, order_no: str) -> str:
     with Session(make_engine(db_url), future=True) as session:
         return str(session.execute(select(Order.status).where(Order.order_no == order_no)).scalar_one())
