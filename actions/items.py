@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from difflib import SequenceMatcher
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.choices import ORDINAL, named, pick
 from actions.order_forms import load_order
 from actions.wording import when
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
@@ -25,46 +24,16 @@ def find_item(order: OrderDetail, item_id: Any) -> ItemView | None:
     return next((item for item in order.items if str(item.item_id) == str(item_id)), None)
 
 
-CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-# Its place in the list: "第二个", "就要第2件吧", a bare "2", "最后那个".
-ORDINAL = re.compile(r"第\s*([1-9一二两三四五六七八九])\s*[个件款样]|^\s*([1-9])\s*$|(最后)[一1那]?[个件款样]")
-# Words around a named item that name nothing: "要退的是那个保温杯吧" -> "保温杯".
-FILLER = re.compile(r"[的那这个件款是要我想退换货就吧呢啊哦呀嗯一下把给～~，,。.!！?？:：\s]")
-
-
 def chosen_item(order: OrderDetail, said: Any, by_button: bool) -> ItemView | None:
     """The item the shopper chose: a button (its item id), or their own words when they type instead:
-    its place in the list (第二个, 2, 最后一个) or part of its title or spec (保温杯, 黑色那件).
+    its place in the list (第二个, 2, 最后一个), its id, or part of its title or spec (保温杯, 黑色那件).
     None when no item, or more than one, fits."""
     text = str(said or "").strip()
     if by_button:
         return find_item(order, text)
-    place = ORDINAL.search(text)
-    if place:
-        index = len(order.items) if place.group(3) else _ordinal(place.group(1) or place.group(2))
-        return order.items[index - 1] if 1 <= index <= len(order.items) else None
-    by_id = find_item(order, text)
-    if by_id is not None:
-        return by_id
-    return _named_item(order, FILLER.sub("", text).lower())
-
-
-def _ordinal(token: str) -> int:
-    return int(token) if token.isdigit() else CHINESE_ORDINALS[token]
-
-
-def _named_item(order: OrderDetail, words: str) -> ItemView | None:
-    """The one item whose title or spec shares the longest run of characters (at least 2) with the words."""
-    if not words:
-        return None
-    scores = [(_longest_common_run(words, item_button_title(item).lower()), item) for item in order.items]
-    best = max(score for score, _ in scores)
-    matches = [item for score, item in scores if score == best]
-    return matches[0] if best >= 2 and len(matches) == 1 else None
-
-
-def _longest_common_run(a: str, b: str) -> int:
-    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+    if ORDINAL.search(text):
+        return pick(order.items, text, item_button_title)
+    return find_item(order, text) or named(order.items, text, item_button_title)
 
 
 def item_choice(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> tuple[str | None, dict[str, Any]]:

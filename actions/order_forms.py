@@ -11,13 +11,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
+from actions.choices import pick
 from actions.identity import MAX_VERIFY_FAILURES, current_customer, token_customer, verification_locked
+from actions.wording import label
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.orders import check_order_owner, get_order_detail, verify_order_owner
-from shop.services.views import OrderDetail
+from shop.services.orders import check_order_owner, get_order_detail, list_orders, verify_order_owner
+from shop.services.views import OrderDetail, OrderSummary
 
 ORDER_NO = re.compile(r"^\d{12,19}$")
 LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -28,6 +31,49 @@ FLOW_SLOTS = (
     "new_address", "payment_case", "invoice_kind", "invoice_title", "tax_no", "email",
     "logistics_problem", "remedy", "interrupted_form",
 )
+
+
+# Which orders a flow can act on, so the buttons offer only sensible choices.
+STATUSES_FOR_FORM: dict[str, tuple[str, ...]] = {
+    "urge_form": ("paid",),
+    "return_form": ("delivered", "completed"),
+    "exchange_form": ("delivered", "completed"),
+    "cancel_form": ("pending_payment", "paid"),
+    "address_form": ("pending_payment", "paid"),
+    "invoice_form": ("paid", "shipped", "delivered", "completed"),
+    "logistics_form": ("shipped", "delivered", "completed"),
+}
+OFFERED_ORDERS = 5
+# The request each form serves. With another flow's request, typed words never choose this form's order
+# (the other flow starts instead), nor do a refusal, a complaint, a product question or small talk.
+FORM_INTENTS = {
+    "order_form": "query_order", "urge_form": "urge_shipment", "return_form": "return_goods",
+    "exchange_form": "exchange_goods", "cancel_form": "cancel_order", "address_form": "change_address",
+    "payment_form": "payment_issue", "invoice_form": "request_invoice", "logistics_form": "logistics_issue",
+    "refund_form": "query_refund",
+}
+NOT_A_CHOICE = frozenset({"deny", "human_handoff", "complain", "product_inquiry", "greet", "goodbye", "thank",
+                          "out_of_scope"})
+
+
+def offered_orders(session: Session, customer_id: int, form: str | None) -> list[OrderSummary]:
+    """The recent orders a flow offers as buttons when it asks which order."""
+    return list_orders(session, customer_id, statuses=STATUSES_FOR_FORM.get(form or "", ()), limit=OFFERED_ORDERS)
+
+
+def describe_order(order: OrderSummary, domain: DomainDict) -> str:
+    return f"{'、'.join(order.item_titles)} {label(domain, 'status', order.status)}"
+
+
+def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
+    """Words typed at the order question that may name one of the offered orders."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    if tracker.get_slot("requested_slot") != "order_id" or intent in NOT_A_CHOICE:
+        return False
+    if intent in FORM_INTENTS.values() and intent != FORM_INTENTS.get(form):
+        return False
+    return not any(entity.get("entity") == "order_id" for entity in message.get("entities", []))
 
 
 # Scratch key (never a slot): the phone digits already checked while handling this message, and the
@@ -91,6 +137,22 @@ class OrderFormValidation(FormValidationAction):
         if token_customer(tracker) is None:
             slots.append("phone_last4")
         return slots + self.flow_required_slots(tracker)
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """"第一个", "大闸蟹那单": one of the orders offered as buttons, typed instead of tapped.
+        Nothing when the words choose none (the message then goes where it would have gone)."""
+        customer_id = token_customer(tracker)
+        if customer_id is None or not _is_a_typed_choice(tracker, self.form_name()):
+            return {}
+        try:
+            with shop_session(dispatcher) as session:
+                orders = offered_orders(session, customer_id, self.form_name())
+        except BackendUnavailable:
+            return {}
+        chosen = pick(orders, str(tracker.latest_message.get("text") or ""), lambda o: describe_order(o, domain))
+        return {"order_id": chosen.order_no} if chosen else {}
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -12,22 +12,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import token_customer
-from actions.order_forms import OrderFormValidation, load_order, reset_flow_events
+from actions.order_forms import OrderFormValidation, describe_order, load_order, offered_orders, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, money, when
-from shop.services.orders import list_orders
 from shop.services.views import ItemView, OrderDetail, TrackingInfo
 
-# Which orders a flow can act on, so the buttons offer only sensible choices.
-STATUSES_FOR_FORM: dict[str, tuple[str, ...]] = {
-    "urge_form": ("paid",),
-    "return_form": ("delivered", "completed"),
-    "exchange_form": ("delivered", "completed"),
-    "cancel_form": ("pending_payment", "paid"),
-    "address_form": ("pending_payment", "paid"),
-    "invoice_form": ("paid", "shipped", "delivered", "completed"),
-    "logistics_form": ("shipped", "delivered", "completed"),
-}
 MAX_TIMELINE_EVENTS = 5
 
 
@@ -53,10 +42,9 @@ class ActionAskOrderId(Action):
         if customer_id is None:
             dispatcher.utter_message(response="utter_ask_order_id")
             return []
-        statuses = STATUSES_FOR_FORM.get(tracker.active_loop_name or "", ())
         try:
             with shop_session(dispatcher) as session:
-                orders = list_orders(session, customer_id, statuses=statuses, limit=5)
+                orders = offered_orders(session, customer_id, tracker.active_loop_name)
         except BackendUnavailable:
             return []
         if not orders:
@@ -65,7 +53,7 @@ class ActionAskOrderId(Action):
             return []
         buttons = [
             {
-                "title": f"{order.order_no} {'、'.join(order.item_titles)} {label(domain, 'status', order.status)}",
+                "title": f"{order.order_no} {describe_order(order, domain)}",
                 "payload": f'/inform{{"order_id": "{order.order_no}"}}',
             }
             for order in orders

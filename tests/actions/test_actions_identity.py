@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from actions_testkit import (
     validate,
 )
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import current_customer, token_customer
 from actions.orders import ActionAskOrderId, ActionRouteInform, ActionShowOrder, ValidateOrderForm
@@ -279,6 +281,50 @@ def test_ask_order_id_for_return_form_offers_delivered_orders(domain: dict[str, 
                                               "return_in_progress", "custom_made")}
     assert {b["title"].split()[0] for b in buttons} <= delivered
 
+
+def offered(form: str, domain: dict[str, Any]) -> list[str]:
+    dispatcher, _ = run_action(ActionAskOrderId(), make_tracker(token=token_for(1), active_loop=form), domain)
+    return [b["title"].split()[0] for b in message(dispatcher, "utter_choose_order")["buttons"]]
+
+
+def typed_at_order_question(text: str, intent: str, form: str = "return_form", token: str | None = None) -> Any:
+    """A tracker of a form asking which order, with the shopper's typed answer."""
+    token = token_for(1) if token is None else token or None
+    return make_tracker({"requested_slot": "order_id"}, events=[user_event(text, intent, token=token)],
+                        active_loop=form)
+
+
+@pytest.mark.parametrize(("text", "intent", "index"), [
+    ("第一个", "affirm", 0), ("就第二单吧", "inform", 1), ("最后那个", "inform", -1), ("2", "inform", 1),
+])
+def test_an_offered_order_can_be_chosen_by_its_place_in_the_list(
+    text: str, intent: str, index: int, domain: dict[str, Any]
+) -> None:
+    orders = offered("return_form", domain)
+    extracted = asyncio.run(ValidateReturnForm().extract_order_id(
+        CollectingDispatcher(), typed_at_order_question(text, intent), domain))
+    assert extracted == {"order_id": orders[index]}
+
+
+def test_an_offered_order_can_be_chosen_by_what_was_bought(domain: dict[str, Any]) -> None:
+    assert DEMO_ORDERS["fresh_food"] in offered("return_form", domain)
+    extracted = asyncio.run(ValidateReturnForm().extract_order_id(
+        CollectingDispatcher(), typed_at_order_question("大闸蟹那单", "inform"), domain))
+    assert extracted == {"order_id": DEMO_ORDERS["fresh_food"]}
+
+
+@pytest.mark.parametrize(("text", "intent", "token"), [
+    ("手机壳那个", "inform", None),  # fits no offered order
+    ("算了 第一个都不要", "deny", None),
+    ("我要换货 第一个", "exchange_goods", None),  # another flow's request: that flow starts instead
+    ("第一个", "affirm", ""),  # anonymous: no list was offered
+])
+def test_words_that_choose_no_offered_order_extract_nothing(
+    text: str, intent: str, token: str | None, domain: dict[str, Any]
+) -> None:
+    extracted = asyncio.run(ValidateReturnForm().extract_order_id(
+        CollectingDispatcher(), typed_at_order_question(text, intent, token=token), domain))
+    assert extracted == {}
 
 def test_ask_order_id_for_urge_form_offers_paid_orders(domain: dict[str, Any]) -> None:
     tracker = make_tracker(token=token_for(2), active_loop="urge_form")

@@ -6,6 +6,8 @@ The shop is shared with the other REST tests for the session: writes here use or
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from typing import Any
 
 from sqlalchemy import func, select
@@ -277,6 +279,20 @@ def test_exchange_asked_with_a_sold_out_size_says_so_once(chat: Any, shop_db_url
 def test_return_asked_with_order_and_reason_is_refused_once(chat: Any) -> None:
     reply = shopper(chat).texts(f"退货 {DEMO_ORDERS['fresh_food']} 不想要了")
     assert reply.count("不支持七天无理由") == 1
+
+
+
+def test_an_order_typed_instead_of_tapped_is_chosen(chat: Any, shop_db_url: str, rasa_server: str) -> None:
+    bot = shopper(chat)
+    offered = payloads(bot.say("我要换货"))
+    assert len(offered) >= 2
+    second = offered[1].split('"')[3]  # /inform{"order_id": "…"}
+    chosen = bot.texts("第二个")  # NLU reads it as a "yes": the order question takes it
+    assert "好的～" not in chosen and "请选择要办理的订单" not in chosen
+    with urllib.request.urlopen(f"{rasa_server}/conversations/{bot.sender}/tracker") as response:
+        assert json.load(response)["slots"]["order_id"] == second
+    bot.texts("算了")
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, second)) == 0
 
 
 def db_order_status(db_url: str, order_no: str) -> str:

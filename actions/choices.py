@@ -1,0 +1,44 @@
+"""A choice from a list the bot showed as buttons, typed instead of tapped: "第二个", "保温杯", "最后那个"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
+from typing import TypeVar
+
+Option = TypeVar("Option")
+
+CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# Its place in the list: "第二个", "就要第2件吧", "第一单", a bare "2", "最后那个".
+ORDINAL = re.compile(r"第\s*([1-9一二两三四五六七八九])\s*[个件款样单]|^\s*([1-9])\s*$|(最后)[一1那]?[个件款样单]")
+# Words around a named option that name nothing: "要退的是那个保温杯吧" -> "保温杯".
+FILLER = re.compile(r"[的那这个件款单是要我想退换货就吧呢啊哦呀嗯一下把给～~，,。.!！?？:：\s]")
+
+
+def pick(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> Option | None:
+    """The option the words choose: by its place in the list, else the one option whose description
+    shares the longest run of characters (at least 2) with them. None when none or several fit."""
+    place = ORDINAL.search(said)
+    if place:
+        index = len(options) if place.group(3) else _ordinal(place.group(1) or place.group(2))
+        return options[index - 1] if 1 <= index <= len(options) else None
+    return named(options, said, describe)
+
+
+def named(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> Option | None:
+    words = FILLER.sub("", said).lower()
+    if not words or not options:
+        return None
+    scores = [(_longest_common_run(words, describe(option).lower()), option) for option in options]
+    best = max(score for score, _ in scores)
+    matches = [option for score, option in scores if score == best]
+    return matches[0] if best >= 2 and len(matches) == 1 else None
+
+
+def _ordinal(token: str) -> int:
+    return int(token) if token.isdigit() else CHINESE_ORDINALS[token]
+
+
+def _longest_common_run(a: str, b: str) -> int:
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
