@@ -143,8 +143,10 @@ class OrderFormValidation(FormValidationAction):
     ) -> dict[str, Any]:
         """"第一个", "大闸蟹那单": one of the orders offered as buttons, typed instead of tapped.
         Nothing when the words choose none (the message then goes where it would have gone)."""
+        if not _is_a_typed_choice(tracker, self.form_name()):
+            return {}
         customer_id = token_customer(tracker)
-        if customer_id is None or not _is_a_typed_choice(tracker, self.form_name()):
+        if customer_id is None:
             return {}
         try:
             with shop_session(dispatcher) as session:
