@@ -187,17 +187,24 @@ def test_return_already_in_progress_is_refused_before_the_reason_is_asked(domain
     assert required_slots(form, tracker, domain) == []  # no reason asked for nothing
 
 
-def test_return_starting_with_order_and_reason_is_refused_once(domain: dict[str, Any]) -> None:
-    """"退货 订单X 不想要了": the form starts with order and reason known, and the SDK validates both."""
-    order_no = DEMO_ORDERS["fresh_food"]
-    events = [user_event(f"退货 {order_no} 不想要了", "return_goods", token=token_for(1)),
-              {"event": "slot", "name": "order_id", "value": order_no},
-              {"event": "slot", "name": "reason", "value": "no_reason"}]
-    tracker = make_tracker({"order_id": order_no, "reason": "no_reason"}, events=events, active_loop="return_form")
+def validate_form_opened_with(
+    form: Any, text: str, intent: str, slots: dict[str, Any], domain: dict[str, Any]
+) -> tuple[CollectingDispatcher, dict[str, Any]]:
+    """A form that starts with several slots known from its first message: the SDK validates each."""
+    events = [user_event(text, intent, token=token_for(1)),
+              *({"event": "slot", "name": name, "value": value} for name, value in slots.items())]
+    tracker = make_tracker(slots, events=events, active_loop=form.form_name())
     dispatcher = CollectingDispatcher()
-    slot_events = asyncio.run(ValidateReturnForm().get_validation_events(dispatcher, tracker, domain))
+    return dispatcher, slot_sets(asyncio.run(form.get_validation_events(dispatcher, tracker, domain)))
+
+
+def test_return_starting_with_order_and_reason_is_refused_once(domain: dict[str, Any]) -> None:
+    order_no = DEMO_ORDERS["fresh_food"]
+    dispatcher, slots = validate_form_opened_with(ValidateReturnForm(), f"退货 {order_no} 不想要了", "return_goods",
+                                                  {"order_id": order_no, "reason": "no_reason"}, domain)
     assert names(dispatcher) == ["utter_return_category_not_returnable"]
-    assert slot_sets(slot_events)["flow_blocked"] is True
+    assert slots["flow_blocked"] is True
+
 
 @pytest.mark.parametrize(("order_key", "why"), [("in_transit", "not_delivered"), ("packing", "not_delivered"),
                                               ("cancelled", "order_cancelled")])
@@ -354,16 +361,12 @@ def test_exchange_out_of_stock_clears_target(domain: dict[str, Any]) -> None:
 
 
 def test_exchange_starting_with_order_and_a_sold_out_size_says_so_once(domain: dict[str, Any]) -> None:
-    """"订单X想换大一码": the form starts with order and size known, and the SDK validates both."""
     order_no = DEMO_ORDERS["exchange_out_of_stock"]
-    events = [user_event(f"订单{order_no}想换大一码", "exchange_goods", token=token_for(1)),
-              {"event": "slot", "name": "order_id", "value": order_no},
-              {"event": "slot", "name": "size", "value": "+1"}]
-    tracker = make_tracker({"order_id": order_no, "size": "+1"}, events=events, active_loop="exchange_form")
-    dispatcher = CollectingDispatcher()
-    slot_events = asyncio.run(ValidateExchangeForm().get_validation_events(dispatcher, tracker, domain))
+    dispatcher, slots = validate_form_opened_with(ValidateExchangeForm(), f"订单{order_no}想换大一码", "exchange_goods",
+                                                  {"order_id": order_no, "size": "+1"}, domain)
     assert names(dispatcher) == ["utter_exchange_out_of_stock"]
-    assert slot_sets(slot_events)["size"] is None and slot_sets(slot_events)["item_id"] == item_ids(order_no)[0]
+    assert slots["size"] is None and slots["item_id"] == item_ids(order_no)[0]
+
 
 def test_exchange_unknown_and_same_size(domain: dict[str, Any]) -> None:
     form, tracker, _ = exchange_tracker()
