@@ -31,7 +31,7 @@ def chosen_item(order: OrderDetail, said: Any, by_button: bool) -> ItemView | No
     text = str(said or "").strip()
     if by_button:
         return find_item(order, text)
-    if ORDINAL.search(text):
+    if ORDINAL.search(text):  # a bare "2" is a place in the list before it is an item id
         return pick(order.items, text, item_button_title)
     return find_item(order, text) or named(order.items, text, item_button_title)
 
