@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from difflib import SequenceMatcher
 from typing import TypeVar
 
 Option = TypeVar("Option")
@@ -27,18 +26,20 @@ def pick(options: Sequence[Option], said: str, describe: Callable[[Option], str]
 
 
 def named(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> Option | None:
+    """The option whose description holds the most of the words' characters (at least 2: 跑鞋 names
+    轻量跑步鞋), when every other option's share is part of it (白色T恤 among a white and a black T恤).
+    None when the words name two options (T恤和保温杯) or none."""
     words = FILLER.sub("", said).lower()
-    if not words or not options:
+    shares = [({i for i, char in enumerate(words) if char in describe(option).lower()}, option) for option in options]
+    candidates = [(share, option) for share, option in shares if len(share) >= 2]
+    if not candidates:
         return None
-    scores = [(_longest_common_run(words, describe(option).lower()), option) for option in options]
-    best = max(score for score, _ in scores)
-    matches = [option for score, option in scores if score == best]
-    return matches[0] if best >= 2 and len(matches) == 1 else None
+    best_share, best = max(candidates, key=lambda candidate: len(candidate[0]))
+    others = [share for share, option in candidates if option is not best]
+    if any(len(share) == len(best_share) or not share <= best_share for share in others):
+        return None
+    return best
 
 
 def _ordinal(token: str) -> int:
     return int(token) if token.isdigit() else CHINESE_ORDINALS[token]
-
-
-def _longest_common_run(a: str, b: str) -> int:
-    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size

@@ -103,6 +103,7 @@ def type_text(tracker: Tracker, text: str) -> str:
 @pytest.mark.parametrize(("typed", "index"), [
     ("保温杯", 2), ("要退的是那个洗面奶", 1), ("黑色那件", 0), ("T恤", 0), ("第二个", 1), ("2", 1), ("第3件", 2),
     ("最后那个", 2), ("就要第一个吧", 0), ("手机壳", None), ("第五个", None), ("那个", None),
+    ("T恤和保温杯", None),
 ])
 def test_an_item_can_be_named_instead_of_tapped(domain: dict[str, Any], typed: str, index: int | None) -> None:
     order_no = DEMO_ORDERS["multi_item"]

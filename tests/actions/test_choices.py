@@ -1,0 +1,22 @@
+"""Choosing from a list by typed words (actions/choices.py): pure, no Rasa, no DB."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.choices import pick
+
+TEES = ["纯棉圆领T恤 白色/M", "纯棉圆领T恤 黑色/L", "不锈钢保温杯 银色"]
+ORDERS = ["轻量跑步鞋 已签收", "修身牛仔裤 已签收", "阳澄湖大闸蟹礼盒 已签收"]
+
+
+@pytest.mark.parametrize(("options", "said", "chosen"), [
+    (TEES, "第二个", TEES[1]), (TEES, "2", TEES[1]), (TEES, "最后那件", TEES[2]), (TEES, "第五个", None),
+    (TEES, "白色T恤", TEES[0]), (TEES, "黑色那件", TEES[1]), (TEES, "保温杯吧", TEES[2]),
+    (TEES, "T恤", None),  # two T恤: which one?
+    (TEES, "T恤和保温杯", None),  # two items named at once
+    (TEES, "手机壳", None), (TEES, "那个", None),
+    (ORDERS, "跑鞋那单", ORDERS[0]), (ORDERS, "大闸蟹", ORDERS[2]), (ORDERS, "已签收的", None),
+])
+def test_pick_by_place_or_by_the_words_of_one_option(options: list[str], said: str, chosen: str | None) -> None:
+    assert pick(options, said, str) == chosen
