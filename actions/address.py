@@ -80,6 +80,22 @@ def parse_address(text: str) -> AddressInput | None:
     return AddressInput(province, city, district, street, recipient, phone)
 
 
+# Where an address starts in a message that also carries the request and the order number
+# ("8800000100000004 改地址 浙江省杭州市…"): at its province.
+REGIONS = ("北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建",
+           "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
+           "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门")
+ADDRESS_START = re.compile("|".join(REGIONS))
+
+
+def address_text_in(text: str) -> str | None:
+    """The part of a message that is a whole address (from its province on), if there is one."""
+    start = ADDRESS_START.search(text)
+    if start is None or parse_address(text[start.start():]) is None:
+        return None
+    return text[start.start():]
+
+
 def slot_value(address: AddressInput) -> str:
     return json.dumps(asdict(address), ensure_ascii=False)
 
@@ -153,9 +169,21 @@ class ValidateAddressForm(OrderFormValidation):
             return {"flow_blocked": True}
         return {}
 
+    async def extract_new_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The new address given along with the request ("订单X 改地址 浙江省… 王小明 139…"): not asked
+        for again. Once asked for, the from_text mapping takes the whole answer."""
+        if tracker.get_slot("new_address") or tracker.get_slot("requested_slot") == "new_address":
+            return {}
+        text = address_text_in(str((tracker.latest_message or {}).get("text") or ""))
+        return {"new_address": text} if text else {}
+
     def validate_new_address(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if tracker.get_slot("flow_blocked"):
+            return {"new_address": None}  # the order was refused just now: nothing more to say
         address = parse_address(str(value or ""))
         if address is None:
             dispatcher.utter_message(response="utter_address_unparsed")

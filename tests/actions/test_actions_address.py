@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from actions_testkit import (
     all_text,
     assert_flow_reset,
+    check_messages,
     count_rows,
     db_session,
     make_tracker,
@@ -21,9 +23,10 @@ from actions_testkit import (
 )
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.address import ActionSubmitAddress, ValidateAddressForm, from_slot, parse_address
+from actions.address import ActionSubmitAddress, ValidateAddressForm, address_text_in, from_slot, parse_address
 from actions.confirm import ActionAskConfirmed
 from shop.models import AddressChange, Order
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
@@ -167,6 +170,42 @@ def test_address_change_refused(order_key: str, response: str, domain: dict[str,
     assert result == {"order_id": order_no, "flow_blocked": True}
     assert required_slots(form, tracker, domain) == []
 
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("8800000100000004 改地址 浙江省杭州市西湖区文三路100号 王小明 13912345678",
+     "浙江省杭州市西湖区文三路100号 王小明 13912345678"),
+    ("帮我把地址改成 上海市浦东新区张江路88号 李雷 13912345678", "上海市浦东新区张江路88号 李雷 13912345678"),
+    ("我要改地址", None), ("改到浙江", None),
+])
+def test_the_address_part_of_a_request(text: str, address: str | None) -> None:
+    assert address_text_in(text) == address
+
+
+def form_opened_with(text: str, order_no: str, domain: dict[str, Any]) -> tuple[CollectingDispatcher, dict]:
+    """The address form's first validation, for a request that carried order and address."""
+    events = [user_event(text, "change_address", token=token_for(1)),
+              {"event": "slot", "name": "order_id", "value": order_no}]
+    tracker = make_tracker({"order_id": order_no}, events=events, active_loop="address_form")
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ValidateAddressForm().run(dispatcher, tracker, domain))
+    check_messages(dispatcher, domain)
+    return dispatcher, {e["name"]: e["value"] for e in result if e.get("event") == "slot"}
+
+
+@pytestmark_db
+def test_address_given_with_the_request_is_not_asked_for_again(domain: dict[str, Any]) -> None:
+    dispatcher, slots = form_opened_with(f"订单{PACKING} 改地址 {NEW}", PACKING, domain)
+    assert dispatcher.messages == []
+    assert from_slot(slots["new_address"]) == NEW_INPUT and slots["requested_slot"] == "confirmed"
+
+
+@pytestmark_db
+def test_address_given_with_a_shipped_order_hears_only_why_not(domain: dict[str, Any]) -> None:
+    order_no = DEMO_ORDERS["in_transit"]
+    dispatcher, slots = form_opened_with(f"订单{order_no} 地址改成 浙江省杭州市西湖区文三路100号 王小明 12345678901",
+                                         order_no, domain)
+    assert names(dispatcher) == ["utter_address_already_shipped"]  # not also "the phone is wrong"
+    assert slots["flow_blocked"] is True and not slots.get("new_address")
 
 @pytestmark_db
 def test_backend_refuses_a_shipped_order_too(domain: dict[str, Any]) -> None:

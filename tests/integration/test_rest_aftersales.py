@@ -112,6 +112,16 @@ def test_address_with_a_bad_phone_is_asked_again_then_stopped(chat: Any, shop_db
     assert db_order(shop_db_url, order_no).phone == "13800001234"
 
 
+def test_address_given_with_the_request_goes_straight_to_the_confirmation(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["awaiting_payment"]  # pending: the address may change
+    bot = shopper(chat)
+    question = bot.texts(f"订单{order_no} 改地址 浙江省杭州市西湖区文三路100号 王小明 13912345678")
+    assert "确认修改吗" in question and "139****5678" in question and "省 市 区" not in question
+    reply = bot.texts("算了")
+    assert "已取消" in reply or "不办了" in reply
+    order = db_order(shop_db_url, order_no)
+    assert count(shop_db_url, AddressChange, AddressChange.order_id == order.id) == 0
+
 def test_address_change_after_shipment_is_refused(chat: Any, shop_db_url: str) -> None:
     order_no = DEMO_ORDERS["in_transit_delayed"]
     reply = shopper(chat).texts(f"订单{order_no}收货地址写错了，帮我改一下")
