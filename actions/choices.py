@@ -29,9 +29,7 @@ def named(options: Sequence[Option], said: str, describe: Callable[[Option], str
     """The option whose description holds the most of the words' characters (at least 2: 跑鞋 names
     轻量跑步鞋), when every other option's share is part of it (白色T恤 among a white and a black T恤).
     None when the words name two options (T恤和保温杯) or none."""
-    words = FILLER.sub("", said).lower()
-    shares = [({i for i, char in enumerate(words) if char in describe(option).lower()}, option) for option in options]
-    candidates = [(share, option) for share, option in shares if len(share) >= 2]
+    candidates = _shares(options, said, describe)
     if not candidates:
         return None
     best_share, best = max(candidates, key=lambda candidate: len(candidate[0]))
@@ -39,6 +37,19 @@ def named(options: Sequence[Option], said: str, describe: Callable[[Option], str
     if any(len(share) == len(best_share) or not share <= best_share for share in others):
         return None
     return best
+
+
+def names_several(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> bool:
+    """Whether the words name two options or more, each by words of its own (T恤和保温杯)."""
+    shares = [share for share, _ in _shares(options, said, describe)]
+    return any(not (a <= b or b <= a) for i, a in enumerate(shares) for b in shares[i + 1:])
+
+
+def _shares(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> list[tuple[set[int], Option]]:
+    """Each option that holds at least 2 of the words' characters, with the positions it holds."""
+    words = FILLER.sub("", said).lower()
+    shares = [({i for i, char in enumerate(words) if char in describe(option).lower()}, option) for option in options]
+    return [(share, option) for share, option in shares if len(share) >= 2]
 
 
 def _ordinal(token: str) -> int:

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.choices import ORDINAL, named, pick
+from actions.choices import ORDINAL, named, names_several, pick
 from actions.order_forms import load_order
 from actions.wording import when
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
@@ -45,10 +45,17 @@ def item_choice(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher) 
     by_button = any(entity.get("entity") == "item_id" for entity in tracker.latest_message.get("entities", []))
     item = chosen_item(order, value, by_button)
     if item is None:
-        # a button of another order (an old message) vs. words that fit no item or several
-        dispatcher.utter_message(response="utter_item_not_in_order" if by_button else "utter_item_unclear")
+        dispatcher.utter_message(response=_why_no_item(order, str(value or ""), by_button))
         return None, {"item_id": None}
     return str(item.item_id), {}
+
+
+def _why_no_item(order: OrderDetail, said: str, by_button: bool) -> str:
+    if by_button:
+        return "utter_item_not_in_order"  # a button of another order (an old message)
+    if names_several(order.items, said, item_button_title):
+        return "utter_item_one_at_a_time"
+    return "utter_item_unclear"
 
 
 # Eligibility codes (shop.rules.check_line) with a reply of their own in each flow: utter_<flow>_<code>.

@@ -103,15 +103,17 @@ def type_text(tracker: Tracker, text: str) -> str:
 @pytest.mark.parametrize(("typed", "index"), [
     ("保温杯", 2), ("要退的是那个洗面奶", 1), ("黑色那件", 0), ("T恤", 0), ("第二个", 1), ("2", 1), ("第3件", 2),
     ("最后那个", 2), ("就要第一个吧", 0), ("手机壳", None), ("第五个", None), ("那个", None),
-    ("T恤和保温杯", None),
+    ("T恤和保温杯", "several"),
 ])
-def test_an_item_can_be_named_instead_of_tapped(domain: dict[str, Any], typed: str, index: int | None) -> None:
+def test_an_item_can_be_named_instead_of_tapped(domain: dict[str, Any], typed: str, index: int | str | None) -> None:
     order_no = DEMO_ORDERS["multi_item"]
     for form in (ValidateReturnForm(), ValidateExchangeForm()):
         tracker = form_tracker(form.name().removeprefix("validate_"))
         validate(form, "order_id", order_no, tracker, domain)
         dispatcher, result = validate(form, "item_id", type_text(tracker, typed), tracker, domain)
-        if index is None:  # fits no item, or several: asked to tap one, nothing chosen
+        if index == "several":  # two items named: one at a time
+            assert names(dispatcher) == ["utter_item_one_at_a_time"] and result == {"item_id": None}
+        elif index is None:  # fits no item: asked to tap one, nothing chosen
             assert names(dispatcher) == ["utter_item_unclear"] and result == {"item_id": None}
         else:
             assert result["item_id"] == item_ids(order_no)[index]

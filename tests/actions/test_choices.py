@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.choices import pick
+from actions.choices import names_several, pick
 
 TEES = ["纯棉圆领T恤 白色/M", "纯棉圆领T恤 黑色/L", "不锈钢保温杯 银色"]
 ORDERS = ["轻量跑步鞋 已签收", "修身牛仔裤 已签收", "阳澄湖大闸蟹礼盒 已签收"]
@@ -20,3 +20,10 @@ ORDERS = ["轻量跑步鞋 已签收", "修身牛仔裤 已签收", "阳澄湖�
 ])
 def test_pick_by_place_or_by_the_words_of_one_option(options: list[str], said: str, chosen: str | None) -> None:
     assert pick(options, said, str) == chosen
+
+
+@pytest.mark.parametrize(("said", "several"), [
+    ("T恤和保温杯", True), ("白色T恤", False), ("T恤", False), ("保温杯", False), ("手机壳", False),
+])
+def test_words_that_name_several_options(said: str, several: bool) -> None:
+    assert names_several(TEES, said, str) is several
