@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.items import explain_refusal, item_choice, received_order_item
-from actions.order_forms import OrderFormValidation, confirmed_customer, reset_flow_events
+from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label
 from shop.clock import system_clock
@@ -46,12 +46,6 @@ def difference_text(quote_: ExchangeQuote, domain: DomainDict) -> str:
         return label(domain, "exchange_diff", "none")
     kind = "pay" if diff > 0 else "refund"
     return label(domain, "exchange_diff", kind).replace("{amount}", f"{abs(diff):.2f}")
-
-
-# Scratch key (never a slot): the item and target already checked while handling this message, and the
-# verdict. "订单X想换大一码" starts the form with order and size known: both are validated, one check
-# (and one "sold out") is enough.
-TARGET_CHECKED = "_target_checked"
 
 
 class ValidateExchangeForm(OrderFormValidation):
@@ -95,12 +89,7 @@ class ValidateExchangeForm(OrderFormValidation):
         if not tracker.get_slot("item_id"):
             return {}
         asked = (tracker.get_slot("item_id"), tracker.get_slot("size"), tracker.get_slot("color"))
-        checked = tracker.slots.get(TARGET_CHECKED)
-        if checked is not None and checked[0] == asked:
-            return checked[1]  # told already: validate_order_id checked this message's target too
-        verdict = self._verdict(tracker, dispatcher)
-        tracker.slots[TARGET_CHECKED] = (asked, verdict)
-        return verdict
+        return checked_once(tracker, "_exchange_checked", asked, lambda: self._verdict(tracker, dispatcher))
 
     @staticmethod
     def _verdict(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:

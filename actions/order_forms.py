@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -74,6 +75,18 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     if intent in FORM_INTENTS.values() and intent != FORM_INTENTS.get(form):
         return False
     return not any(entity.get("entity") == "order_id" for entity in message.get("entities", []))
+
+
+def checked_once(tracker: Tracker, key: str, asked: tuple, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A form that starts with several slots known validates each, and each may run the same check
+    ("订单X想换大一码": order and size). The first verdict for `asked` is kept on the tracker under the
+    scratch `key` (never a slot) for the rest of the message: one check, one reply."""
+    checked = tracker.slots.get(key)
+    if checked is not None and checked[0] == asked:
+        return checked[1]
+    verdict = check()
+    tracker.slots[key] = (asked, verdict)
+    return verdict
 
 
 # Scratch key (never a slot): the phone digits already checked while handling this message, and the

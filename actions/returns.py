@@ -12,12 +12,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.items import explain_refusal, item_choice, received_order_item
-from actions.order_forms import OrderFormValidation, confirmed_customer, reset_flow_events
+from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, money
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.returns import quote_return, refusal_for_every_reason, request_return
+from shop.services.returns import quote_for_any_reason, quote_return, request_return
 from shop.services.views import ReturnQuote
 
 URL = re.compile(r"https?://[^\s，。！]+")
@@ -33,24 +33,15 @@ def reason_kind(reason: str | None) -> str:
 
 
 def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ReturnQuote | None:
-    """The backend's answer for the slots so far (None if it could not be asked)."""
-    return ask_for_shopper(
-        tracker,
-        dispatcher,
-        lambda session, customer_id: quote_return(
-            session,
-            customer_id,
-            tracker.get_slot("order_id"),
-            item_id=int(tracker.get_slot("item_id")),
-            reason_kind=reason_kind(tracker.get_slot("reason")),
-            clock=system_clock,
-        ),
-    )
-
-
-# Scratch key (never a slot): the order, item and reason already checked while handling this message,
-# and the verdict (a form that starts with order and reason known validates both).
-RETURN_CHECKED = "_return_checked"
+    """The backend's answer for the slots so far (None if it could not be asked). Before the reason
+    is known: whether any reason could be accepted, so nobody is asked why for nothing."""
+    order_no, item_id = tracker.get_slot("order_id"), int(tracker.get_slot("item_id"))
+    reason = tracker.get_slot("reason")
+    if not reason:
+        return ask_for_shopper(tracker, dispatcher, lambda session, customer_id: quote_for_any_reason(
+            session, customer_id, order_no, item_id=item_id, clock=system_clock))
+    return ask_for_shopper(tracker, dispatcher, lambda session, customer_id: quote_return(
+        session, customer_id, order_no, item_id=item_id, reason_kind=reason_kind(reason), clock=system_clock))
 
 
 class ValidateReturnForm(OrderFormValidation):
@@ -93,39 +84,15 @@ class ValidateReturnForm(OrderFormValidation):
         if not tracker.get_slot("item_id"):
             return {}
         asked = (tracker.get_slot("order_id"), tracker.get_slot("item_id"), tracker.get_slot("reason"))
-        checked = tracker.slots.get(RETURN_CHECKED)
-        if checked is not None and checked[0] == asked:
-            return checked[1]  # told already: "退货 订单X 不想要了" validates order and reason, one check
-        verdict = self._verdict(tracker, dispatcher)
-        tracker.slots[RETURN_CHECKED] = (asked, verdict)
-        return verdict
+        return checked_once(tracker, "_return_checked", asked, lambda: self._verdict(tracker, dispatcher))
 
-    def _verdict(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        if not tracker.get_slot("reason"):
-            return self._refuse_before_reason(tracker, dispatcher)
+    @staticmethod
+    def _verdict(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         quote_ = quote(tracker, dispatcher)
         if quote_ is None:
             return {"flow_blocked": True}
         if not quote_.eligible:
             explain_refusal("return", quote_, dispatcher)
-            return {"flow_blocked": True}
-        return {}
-
-    @staticmethod
-    def _refuse_before_reason(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        """Nobody is asked why for nothing: a refusal no reason could change is told now."""
-        asked = ask_for_shopper(
-            tracker,
-            dispatcher,
-            lambda session, customer_id: (refusal_for_every_reason(
-                session, customer_id, tracker.get_slot("order_id"), item_id=int(tracker.get_slot("item_id")),
-                clock=system_clock,
-            ),),  # a 1-tuple: None inside is "no such refusal", None outside "could not ask"
-        )
-        if asked is None:
-            return {"flow_blocked": True}
-        if asked[0] is not None:
-            explain_refusal("return", asked[0], dispatcher)
             return {"flow_blocked": True}
         return {}
 

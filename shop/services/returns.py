@@ -119,23 +119,21 @@ def quote_return(
     return _quote(session, order, _lines(order, item_id), reason_kind, clock())
 
 
-def refusal_for_every_reason(
+def quote_for_any_reason(
     session: Session, customer_id: int, order_no: str, *, item_id: int, clock: Clock
-) -> ReturnQuote | None:
-    """A return of this line that no reason could make acceptable (not delivered, already in
-    after-sales, past the longest window): the refusal to explain, before the shopper is asked why.
-    None when some reason could still be accepted."""
+) -> ReturnQuote:
+    """The line's quote before the shopper says why: an eligible one when some reason could be
+    accepted, else the refusal no reason changes (not delivered, already in after-sales, past the
+    longest window: the latest deadline)."""
     order = get_owned_order(session, customer_id, order_no)
     lines, now = _lines(order, item_id), clock()
     quotes = []
     for kind in rules.REASON_KINDS:  # no_reason first: usually it is accepted and one check is enough
         quote = _quote(session, order, lines, kind, now)
-        if quote.eligible:
-            return None
-        if quote.code in REFUSED_FOR_ANY_REASON:
+        if quote.eligible or quote.code in REFUSED_FOR_ANY_REASON:
             return quote
         quotes.append(quote)
-    return max(quotes, key=lambda q: (q.deadline is not None, q.deadline))  # the latest deadline, if any
+    return max(quotes, key=lambda q: (q.deadline is not None, q.deadline))
 
 
 def request_return(

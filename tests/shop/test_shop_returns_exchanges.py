@@ -14,7 +14,7 @@ from shop.errors import DomainError
 from shop.models import AfterSaleRequest, Sku
 from shop.services.exchanges import quote_exchange, request_exchange, resolve_size
 from shop.services.refunds import refund_progress
-from shop.services.returns import quote_return, refusal_for_every_reason, request_return
+from shop.services.returns import quote_for_any_reason, quote_return, request_return
 from shop.states import transition
 
 DELIVERED = datetime(2024, 6, 1, 15, 30)  # day 0
@@ -129,20 +129,20 @@ def test_request_return_idempotent_and_already_requested(world: dict) -> None:
 
 
 
-def test_refusal_for_every_reason_is_known_before_the_reason(world: dict) -> None:
+def test_quote_for_any_reason_is_known_before_the_reason(world: dict) -> None:
     s, me, tee = world["s"], world["me"], world["tee"]
 
     def refusal(o: object, day: int) -> str | None:
-        quote = refusal_for_every_reason(s, me.id, o.order_no, item_id=_item(o), clock=on_day(day))  # type: ignore[attr-defined]
-        return None if quote is None else quote.code
+        quote = quote_for_any_reason(s, me.id, o.order_no, item_id=_item(o), clock=on_day(day))  # type: ignore[attr-defined]
+        return None if quote.eligible else quote.code
 
     crab = order(s, me, [(world["skus"]["CRAB"], 1)], delivered_at=DELIVERED)
     shipped = order(s, me, [(world["skus"]["CUP"], 1)], status="shipped")
     # some reason could still do: a no-reason return within 7 days, a quality one within 15, fresh food only for a fault
     assert (refusal(tee, 3), refusal(tee, 12), refusal(crab, 3)) == (None, None, None)
     assert refusal(shipped, 3) == "not_delivered"
-    late = refusal_for_every_reason(s, me.id, tee.order_no, item_id=_item(tee), clock=on_day(16))
-    assert late is not None and late.code == "window_expired" and late.deadline == datetime(2024, 6, 16).date()
+    late = quote_for_any_reason(s, me.id, tee.order_no, item_id=_item(tee), clock=on_day(16))
+    assert not late.eligible and late.code == "window_expired" and late.deadline == datetime(2024, 6, 16).date()
     request_return(s, me.id, tee.order_no, item_id=_item(tee), reason_kind="no_reason", clock=on_day(2))
     assert refusal(tee, 3) == "already_requested"
     assert _count(s) == 1  # asking wrote nothing
