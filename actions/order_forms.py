@@ -198,7 +198,7 @@ class OrderFormValidation(FormValidationAction):
             return {"phone_last4": None, "flow_blocked": True}
         digits = re.sub(r"\D", "", str(value or ""))
         if len(digits) < 4:
-            dispatcher.utter_message(response="utter_ask_phone_last4")
+            dispatcher.utter_message(response="utter_phone_last4_invalid")  # the form asks again after it
             return {"phone_last4": None}
         checked = tracker.slots.get(PAIR_CHECKED)
         if checked is not None and checked[0] == digits[-4:] and "order_id" in tracker.slots_to_validate():

@@ -50,6 +50,12 @@ def test_without_token_the_phone_digits_are_checked(chat: Any) -> None:
     assert IN_TRANSIT in reply and "运单号" in reply
 
 
+def test_nonsense_at_the_phone_question_says_what_is_needed_and_asks_once(chat: Any) -> None:
+    shopper = chat()
+    shopper.texts(f"我要退货 订单{IN_TRANSIT}")
+    reply = shopper.texts("asdfgh")
+    assert "最后 4 位数字" in reply and reply.count("请告诉我下单手机号的后 4 位") == 1
+
 def test_tampered_token_is_treated_as_anonymous(chat: Any) -> None:
     token = mint_token(DEMO_CUSTOMER_ID)
     shopper = chat(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
