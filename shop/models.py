@@ -296,6 +296,24 @@ class Invoice(Base):
     issued_at = Column(DateTime)
 
 
+class InvoiceChange(Base):
+    """A correction of an issued invoice (换开): staff void it (红冲) and issue one with these details.
+
+    A table of its own, not columns on ``invoices``: ``python -m shop init`` adds it to an existing DB.
+    """
+
+    __tablename__ = "invoice_changes"
+
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(ForeignKey("invoices.id"), nullable=False, index=True)
+    kind = Column(String(10), nullable=False)
+    title = Column(String(100), nullable=False)
+    tax_no = Column(String(18))
+    email = Column(String(120), nullable=False)
+    status = Column(String(10), nullable=False, default="pending")  # pending / done
+    requested_at = Column(DateTime, nullable=False)
+
+
 class AddressChange(Base):
     """Audit trail of shipping-address changes (old and new as JSON snapshots)."""
 

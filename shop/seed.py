@@ -23,6 +23,7 @@ from shop.models import (
     AfterSaleItem,
     AfterSaleRequest,
     Customer,
+    Invoice,
     Order,
     OrderItem,
     Payment,
@@ -315,6 +316,14 @@ def _demo_orders(ctx: _Ctx, customer: Customer) -> None:
     built = {spec.number: _build(ctx, customer, spec) for spec in specs}
     ctx.session.flush()
     _return_in_progress(ctx, built[DEMO_ORDERS["return_in_progress"]])
+    _issued_invoice(ctx, built[DEMO_ORDERS["delivered_in_window"]])
+
+
+def _issued_invoice(ctx: _Ctx, order: Order) -> None:
+    """A personal invoice issued the day after payment (the 换开 demo)."""
+    paid = order.paid_at or order.created_at
+    ctx.session.add(Invoice(order_id=order.id, kind="personal", title=order.customer.name, email="demo@example.com",
+                            status="issued", requested_at=paid, issued_at=paid + timedelta(days=1)))
 
 
 def _return_in_progress(ctx: _Ctx, order: Order) -> None:

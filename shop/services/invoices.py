@@ -1,4 +1,4 @@
-"""Invoice (发票) requests: one per paid order."""
+"""Invoice (发票) requests: one per paid order, and corrections of it (换开)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from shop.clock import Clock
 from shop.errors import DomainError
-from shop.models import Invoice, Order
+from shop.models import Invoice, InvoiceChange, Order
 from shop.services._common import PAID_STATES, get_owned_order
-from shop.services.views import InvoiceView
+from shop.services.views import InvoiceChangeView, InvoiceView
 
 KINDS = ("personal", "company")
 # 统一社会信用代码 (GB 32100-2015): 18 chars; letters exclude I, O, S, V, Z.
@@ -63,17 +63,76 @@ def request_invoice(
     return _view(order, invoice, created=True)
 
 
+def change_invoice(
+    session: Session,
+    customer_id: int,
+    order_no: str,
+    *,
+    kind: str,
+    title: str,
+    tax_no: str | None = None,
+    email: str,
+    clock: Clock,
+) -> InvoiceChangeView:
+    """Correct the order's invoice (wrong title, tax number, e-mail).
+
+    Not issued yet: the request itself is corrected. Issued: a re-issue is requested (staff void the old
+    one); while one is pending, asking again corrects that one, so there is never more than one.
+    Details equal to what will be issued change nothing (``outcome="unchanged"``).
+    """
+    order = get_owned_order(session, customer_id, order_no, lock=True)
+    invoice = _invoice(session, order)
+    if invoice is None:
+        raise DomainError("no_invoice", "the order has no invoice to change")
+    details = _validate(kind, title, tax_no, email)
+    if invoice.status == "requested":
+        return _correct(order, invoice, kind, details, outcome="corrected")
+    pending = _pending_change(session, invoice)
+    if pending is not None:
+        return _correct(order, pending, kind, details, outcome="reissue_corrected")
+    if (kind, *details) == _details(invoice):
+        return _change_view(order, invoice, outcome="unchanged")
+    change = InvoiceChange(invoice_id=invoice.id, kind=kind, title=details[0], tax_no=details[1],
+                           email=details[2], status="pending", requested_at=clock())
+    session.add(change)
+    session.flush()
+    return _change_view(order, change, outcome="reissue_requested")
+
+
 def invoice_status(session: Session, customer_id: int, order_no: str) -> InvoiceView | None:
     """The order's invoice, or None if none was requested."""
     order = get_owned_order(session, customer_id, order_no)
     invoice = _invoice(session, order)
-    return _view(order, invoice, created=False) if invoice else None
+    return _view(order, invoice, created=False, session=session) if invoice else None
 
 
 def _invoice(session: Session, order: Order) -> Invoice | None:
     return session.execute(select(Invoice).where(Invoice.order_id == order.id)).scalar_one_or_none()
 
 
-def _view(order: Order, invoice: Invoice, *, created: bool) -> InvoiceView:
+def _pending_change(session: Session, invoice: Invoice) -> InvoiceChange | None:
+    stmt = select(InvoiceChange).where(InvoiceChange.invoice_id == invoice.id, InvoiceChange.status == "pending")
+    return session.execute(stmt).scalars().first()
+
+
+def _details(row: Invoice | InvoiceChange) -> tuple[str, str, str | None, str]:
+    return row.kind, row.title, row.tax_no, row.email
+
+
+def _correct(
+    order: Order, row: Invoice | InvoiceChange, kind: str, details: tuple[str, str | None, str], *, outcome: str
+) -> InvoiceChangeView:
+    if (kind, *details) == _details(row):
+        return _change_view(order, row, outcome="unchanged")
+    row.kind, (row.title, row.tax_no, row.email) = kind, details
+    return _change_view(order, row, outcome=outcome)
+
+
+def _change_view(order: Order, row: Invoice | InvoiceChange, *, outcome: str) -> InvoiceChangeView:
+    return InvoiceChangeView(order.order_no, *_details(row), outcome)
+
+
+def _view(order: Order, invoice: Invoice, *, created: bool, session: Session | None = None) -> InvoiceView:
+    change_pending = session is not None and _pending_change(session, invoice) is not None
     return InvoiceView(order.order_no, invoice.kind, invoice.title, invoice.tax_no, invoice.email,
-                       invoice.status, invoice.requested_at, invoice.issued_at, created)
+                       invoice.status, invoice.requested_at, invoice.issued_at, created, change_pending)

@@ -233,6 +233,20 @@ class InvoiceView:
     requested_at: datetime
     issued_at: datetime | None
     created: bool
+    change_pending: bool = False  # a correction (换开) is waiting for staff
+
+
+@dataclass(frozen=True)
+class InvoiceChangeView:
+    """What a correction of an invoice did: ``corrected`` (not issued yet, so the request was corrected),
+    ``reissue_requested``, ``reissue_corrected`` (the pending re-issue was corrected) or ``unchanged``."""
+
+    order_no: str
+    kind: str
+    title: str
+    tax_no: str | None
+    email: str
+    outcome: str
 
 
 @dataclass(frozen=True)

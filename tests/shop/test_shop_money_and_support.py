@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.errors import DomainError
-from shop.models import AfterSaleRequest, Invoice, SatisfactionRating, Ticket
+from shop.models import AfterSaleRequest, Invoice, InvoiceChange, SatisfactionRating, Ticket
 from shop.services.catalogue import find_skus
-from shop.services.invoices import invoice_status, request_invoice
+from shop.services.invoices import change_invoice, invoice_status, request_invoice
 from shop.services.payments import payment_report, refund_duplicate_charge
 from shop.services.refunds import refund_progress
 from shop.services.satisfaction import record_rating
@@ -152,6 +152,65 @@ def test_invoice_needs_payment_and_valid_email(world: dict) -> None:
         s, me.id, paid.order_no, kind="personal", title="张三", tax_no=TAX_NO, email="a@b.cn", clock=clock
     )
     assert personal.tax_no is None
+
+
+def _invoiced(world: dict, *, issued: bool) -> str:
+    s, me = world["s"], world["me"]
+    row = order(s, me, [(world["skus"]["CUP"], 1)], status="delivered")
+    request_invoice(s, me.id, row.order_no, kind="personal", title="张三", email="a@b.cn", clock=clock)
+    if issued:
+        invoice = s.execute(select(Invoice)).scalar_one()
+        invoice.status, invoice.issued_at = "issued", clock()
+    return row.order_no
+
+
+def test_invoice_not_issued_yet_is_corrected_in_place(world: dict) -> None:
+    s, me = world["s"], world["me"]
+    order_no = _invoiced(world, issued=False)
+    changed = change_invoice(s, me.id, order_no, kind="company", title="某某科技有限公司", tax_no=TAX_NO,
+                             email="fin@example.com", clock=clock)
+    assert (changed.outcome, changed.kind, changed.tax_no) == ("corrected", "company", TAX_NO)
+    again = change_invoice(s, me.id, order_no, kind="company", title="某某科技有限公司", tax_no=TAX_NO,
+                           email="fin@example.com", clock=clock)
+    assert again.outcome == "unchanged"
+    status = invoice_status(s, me.id, order_no)
+    assert (status.title, status.status, status.change_pending) == ("某某科技有限公司", "requested", False)
+    assert _count(s, Invoice) == 1 and _count(s, InvoiceChange) == 0
+
+
+def test_issued_invoice_gets_one_reissue_request(world: dict) -> None:
+    s, me = world["s"], world["me"]
+    order_no = _invoiced(world, issued=True)
+    first = change_invoice(s, me.id, order_no, kind="personal", title="张三丰", email="a@b.cn", clock=clock)
+    twice = change_invoice(s, me.id, order_no, kind="personal", title="张三丰", email="a@b.cn", clock=clock)
+    corrected = change_invoice(s, me.id, order_no, kind="personal", title="张三丰", email="z@b.cn", clock=clock)
+    assert [first.outcome, twice.outcome, corrected.outcome] == [
+        "reissue_requested", "unchanged", "reissue_corrected"]
+    assert _count(s, InvoiceChange) == 1 and s.execute(select(InvoiceChange.email)).scalar_one() == "z@b.cn"
+    status = invoice_status(s, me.id, order_no)
+    assert (status.title, status.status, status.change_pending) == ("张三", "issued", True)
+
+
+def test_invoice_change_that_changes_nothing_or_is_invalid_writes_nothing(world: dict) -> None:
+    s, me = world["s"], world["me"]
+    order_no = _invoiced(world, issued=True)
+    same = change_invoice(s, me.id, order_no, kind="personal", title=" 张三 ", email="a@b.cn", clock=clock)
+    assert same.outcome == "unchanged"
+    with pytest.raises(DomainError) as err:
+        change_invoice(s, me.id, order_no, kind="company", title="某某公司", tax_no="123", email="a@b.cn",
+                       clock=clock)
+    assert err.value.details["field"] == "tax_no" and _count(s, InvoiceChange) == 0
+
+
+def test_invoice_change_needs_an_invoice_of_ones_own(world: dict) -> None:
+    s, me, other = world["s"], world["me"], world["other"]
+    never = order(s, me, [(world["skus"]["CUP"], 1)], status="paid")
+    with pytest.raises(DomainError, match="no_invoice"):
+        change_invoice(s, me.id, never.order_no, kind="personal", title="张三", email="a@b.cn", clock=clock)
+    order_no = _invoiced(world, issued=True)
+    with pytest.raises(DomainError, match="not_found"):
+        change_invoice(s, other.id, order_no, kind="personal", title="李四", email="l@b.cn", clock=clock)
+    assert _count(s, InvoiceChange) == 0
 
 
 # --- tickets ---------------------------------------------------------------------------
