@@ -13,11 +13,14 @@ CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, 
 ORDINAL = re.compile(r"第\s*([1-9一二两三四五六七八九])\s*[个件款样单]|^\s*([1-9])\s*$|(最后)[一1那]?[个件款样单]")
 # Words around a named option that name nothing: "要退的是那个保温杯吧" -> "保温杯".
 FILLER = re.compile(r"[的那这个件款单是要我想退换货就吧呢啊哦呀嗯一下把给～~，,。.!！?？:：\s]")
+# A one-character noun said with its suffix ("杯子", "裤子"): that character alone names an option
+# (保温杯, 牛仔裤); any other single character is too little to go on ("好" of "好的").
+SUFFIXED_NOUN = re.compile(r"^(\w)子$")
 
 
 def pick(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> Option | None:
     """The option the words choose: by its place in the list, else the one option whose description
-    shares the longest run of characters (at least 2) with them. None when none or several fit."""
+    shares the most characters with them (see `named`). None when none or several fit."""
     place = ORDINAL.search(said)
     if place:
         index = len(options) if place.group(3) else _ordinal(place.group(1) or place.group(2))
@@ -27,8 +30,8 @@ def pick(options: Sequence[Option], said: str, describe: Callable[[Option], str]
 
 def named(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> Option | None:
     """The option whose description holds the most of the words' characters (at least 2: 跑鞋 names
-    轻量跑步鞋), when every other option's share is part of it (白色T恤 among a white and a black T恤).
-    None when the words name two options (T恤和保温杯) or none."""
+    轻量跑步鞋; 杯子 names 保温杯), when every other option's share is part of it (白色T恤 among a white
+    and a black T恤). None when the words name two options (T恤和保温杯) or none."""
     candidates = _shares(options, said, describe)
     if not candidates:
         return None
@@ -46,10 +49,13 @@ def names_several(options: Sequence[Option], said: str, describe: Callable[[Opti
 
 
 def _shares(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> list[tuple[set[int], Option]]:
-    """Each option that holds at least 2 of the words' characters, with the positions it holds."""
+    """Each option that holds at least 2 of the words' characters (1 of a suffixed noun: 杯子), with the
+    positions it holds."""
     words = FILLER.sub("", said).lower()
+    noun = SUFFIXED_NOUN.match(words)
+    words, least = (noun.group(1), 1) if noun else (words, 2)
     shares = [({i for i, char in enumerate(words) if char in describe(option).lower()}, option) for option in options]
-    return [(share, option) for share, option in shares if len(share) >= 2]
+    return [(share, option) for share, option in shares if len(share) >= least]
 
 
 def _ordinal(token: str) -> int:
