@@ -1,4 +1,5 @@
-"""开发票: one invoice per paid order; an existing one is shown (with its status) instead of asking again."""
+"""开发票: one invoice per paid order; an existing one is shown (with its status) instead of asking again,
+unless the shopper asked to correct it (换开: the invoice_change entity), which asks for the new details."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from actions.satisfaction import offer_rating
 from actions.wording import label, when
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.invoices import EMAIL_RE, TAX_NO_RE, invoice_status, request_invoice
-from shop.services.views import InvoiceView
+from shop.services.invoices import EMAIL_RE, TAX_NO_RE, change_invoice, invoice_status, request_invoice
+from shop.services.views import InvoiceChangeView, InvoiceView
 
 PAID_STATES = ("paid", "shipped", "delivered", "completed")
 # Typed answers to "个人还是企业?" (the buttons send the codes themselves).
@@ -55,12 +56,17 @@ def invoice_params(invoice: InvoiceView, domain: DomainDict) -> dict[str, Any]:
     }
 
 
+def wants_change(tracker: Tracker) -> bool:
+    return bool(tracker.get_slot("invoice_change"))
+
+
 def show_status(invoice: InvoiceView, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
     issued = ""
     if invoice.issued_at:
         issued = label(domain, "invoice", "issued").replace("{issued_at}", when(invoice.issued_at))
+    change = label(domain, "invoice_change", "pending") if invoice.change_pending else ""
     dispatcher.utter_message(response="utter_invoice_status", requested_at=when(invoice.requested_at),
-                             issued=issued, **invoice_params(invoice, domain))
+                             issued=issued, change=change, **invoice_params(invoice, domain))
 
 
 def confirm_invoice(tracker: Tracker, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
@@ -69,8 +75,9 @@ def confirm_invoice(tracker: Tracker, dispatcher: CollectingDispatcher, domain: 
     tax_part = ""
     if kind == "company":
         tax_part = label(domain, "invoice", "tax_no").replace("{tax_no}", str(tracker.get_slot("tax_no")))
+    response = "utter_confirm_invoice_change" if wants_change(tracker) else "utter_confirm_invoice"
     dispatcher.utter_message(
-        response="utter_confirm_invoice", order_no=tracker.get_slot("order_id"),
+        response=response, order_no=tracker.get_slot("order_id"),
         kind=label(domain, "invoice_kind", kind), title=tracker.get_slot("invoice_title"),
         tax_part=tax_part, email=tracker.get_slot("email"),
     )
@@ -111,9 +118,16 @@ class ValidateInvoiceForm(OrderFormValidation):
             return {"flow_blocked": True}
         except BackendUnavailable:
             return {"flow_blocked": True}
+        if invoice is not None and wants_change(tracker):
+            issued = invoice.status != "requested"
+            response = "utter_invoice_change_reissue" if issued else "utter_invoice_change_before_issue"
+            dispatcher.utter_message(response=response, order_no=order_no)
+            return {}
         if invoice is not None:
             show_status(invoice, dispatcher, domain)
             return {"flow_blocked": True}
+        if wants_change(tracker):
+            dispatcher.utter_message(response="utter_invoice_change_none", order_no=order_no)
         tracker.slots["order_id"] = order_no
         order = load_order(tracker, dispatcher)
         if order is None:
@@ -121,7 +135,8 @@ class ValidateInvoiceForm(OrderFormValidation):
         if order.status not in PAID_STATES:
             dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
             return {"flow_blocked": True}
-        return {}
+        # No invoice yet: a first request, whatever the words were.
+        return {"invoice_change": None} if wants_change(tracker) else {}
 
     def validate_invoice_kind(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -172,13 +187,13 @@ class ActionSubmitInvoice(Action):
         if customer_id is None:
             return reset_flow_events()
         kind = tracker.get_slot("invoice_kind")
+        details = {"kind": kind, "title": tracker.get_slot("invoice_title"),
+                   "tax_no": tracker.get_slot("tax_no") if kind == "company" else None,
+                   "email": tracker.get_slot("email")}
+        submit = change_invoice if wants_change(tracker) else request_invoice
         try:
             with shop_session(dispatcher) as session:
-                invoice = request_invoice(
-                    session, customer_id, order_no, kind=kind, title=tracker.get_slot("invoice_title"),
-                    tax_no=tracker.get_slot("tax_no") if kind == "company" else None,
-                    email=tracker.get_slot("email"), clock=system_clock,
-                )
+                result = submit(session, customer_id, order_no, **details, clock=system_clock)
         except DomainError as error:
             if error.code == "not_paid":
                 dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
@@ -193,9 +208,20 @@ class ActionSubmitInvoice(Action):
             return reset_flow_events()
         except BackendUnavailable:
             return reset_flow_events()
-        params = invoice_params(invoice, domain)
-        if invoice.created:
-            dispatcher.utter_message(response="utter_invoice_created", **{**params, "email": invoice.email})
+        if isinstance(result, InvoiceChangeView):
+            return self._changed(result, dispatcher, tracker, domain)
+        params = invoice_params(result, domain)
+        if result.created:
+            dispatcher.utter_message(response="utter_invoice_created", **{**params, "email": result.email})
         else:
             dispatcher.utter_message(response="utter_invoice_exists", **params)
-        return reset_flow_events() + (offer_rating(tracker) if invoice.created else [])
+        return reset_flow_events() + (offer_rating(tracker) if result.created else [])
+
+    @staticmethod
+    def _changed(
+        change: InvoiceChangeView, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        response = "utter_invoice_change_same" if change.outcome == "unchanged" else f"utter_invoice_{change.outcome}"
+        dispatcher.utter_message(response=response, order_no=change.order_no, title=change.title,
+                                 kind=label(domain, "invoice_kind", change.kind), email=change.email)
+        return reset_flow_events() + ([] if change.outcome == "unchanged" else offer_rating(tracker))

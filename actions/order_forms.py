@@ -29,7 +29,7 @@ LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 # Slots of one flow, cleared when it ends; the order and the identity carry over.
 FLOW_SLOTS = (
     "item_id", "reason", "evidence_url", "size", "color", "confirmed", "flow_blocked",
-    "new_address", "payment_case", "invoice_kind", "invoice_title", "tax_no", "email",
+    "new_address", "payment_case", "invoice_kind", "invoice_change", "invoice_title", "tax_no", "email",
     "logistics_problem", "remedy", "interrupted_form",
 )
 

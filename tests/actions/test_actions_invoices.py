@@ -1,4 +1,4 @@
-"""开发票: personal/company forms, tax number and e-mail checks, one invoice per order, its status."""
+"""开发票: personal/company forms, tax number and e-mail checks, one invoice per order, its status, 换开."""
 
 from __future__ import annotations
 
@@ -19,18 +19,19 @@ from actions_testkit import (
     validate,
 )
 from rasa_sdk import Tracker
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from actions.confirm import ActionAskConfirmed
 from actions.invoices import ActionAskInvoiceFormOrderId, ActionSubmitInvoice, ValidateInvoiceForm
 from shop.clock import system_clock
 from shop.db import make_engine, session_scope
-from shop.models import Invoice
+from shop.models import Invoice, InvoiceChange, Order
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 
 pytestmark = pytest.mark.usefixtures("shop_db")
 
 COMPLETED = DEMO_ORDERS["completed"]
+ISSUED = DEMO_ORDERS["delivered_in_window"]  # seeded with an issued personal invoice
 TAX_NO = "91110108MA01ABCD2X"
 
 
@@ -39,7 +40,8 @@ def form_tracker(**slots: Any) -> Tracker:
 
 
 def invoices() -> int:
-    return count_rows(Invoice)
+    """Invoices requested by the tests (the seed's issued one on ISSUED left out)."""
+    return count_rows(Invoice, Invoice.order_id != select(Order.id).where(Order.order_no == ISSUED).scalar_subquery())
 
 
 def filled(kind: str = "personal", **extra: Any) -> Tracker:
@@ -195,3 +197,69 @@ def test_identified_shopper_gets_order_buttons_after_the_policy(domain: dict[str
     tracker = make_tracker(events=[event], active_loop="invoice_form")
     dispatcher, _ = run_action(ActionAskInvoiceFormOrderId(), tracker, domain)
     assert names(dispatcher) == ["utter_invoice_intro", "utter_choose_order"]
+
+
+# --- 换开: "发票开错了 要重开" corrects the order's invoice ------------------------------------------
+
+def invoice_changes() -> int:
+    return count_rows(InvoiceChange)
+
+
+def test_issued_invoice_is_reissued_once(domain: dict[str, Any]) -> None:
+    form = ValidateInvoiceForm()
+    tracker = form_tracker(invoice_change="重开")
+    dispatcher, result = validate(form, "order_id", ISSUED, tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_change_reissue"] and result == {"order_id": ISSUED}
+    assert required_slots(form, tracker, domain)[1:] == ["invoice_kind", "invoice_title", "email", "confirmed"]
+    tracker = filled("company", order_id=ISSUED, invoice_change="重开")
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    reply = message(dispatcher, "utter_confirm_invoice_change")
+    assert (reply["title"], reply["tax_part"]) == ("北京小二科技有限公司", f"，税号 {TAX_NO}")
+    tracker.slots["confirmed"] = True
+    dispatcher, events = run_action(ActionSubmitInvoice(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_reissue_requested"]
+    assert message(dispatcher, "utter_invoice_reissue_requested")["kind"] == "企业"
+    assert_flow_reset(events)
+    dispatcher, _ = run_action(ActionSubmitInvoice(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_change_same"]
+    assert invoice_changes() == 1 and invoices() == 0
+    dispatcher, _ = validate(form, "order_id", ISSUED, form_tracker(), domain)
+    reply = message(dispatcher, "utter_invoice_status")
+    assert (reply["title"], reply["status"], reply["change"]) == ("张三", "已开具", "；换开申请处理中")
+
+
+def test_invoice_not_issued_yet_is_corrected(domain: dict[str, Any]) -> None:
+    run_action(ActionSubmitInvoice(), filled(confirmed=True), domain)
+    dispatcher, result = validate(ValidateInvoiceForm(), "order_id", COMPLETED,
+                                  form_tracker(invoice_change="开错"), domain)
+    assert names(dispatcher) == ["utter_invoice_change_before_issue"] and result == {"order_id": COMPLETED}
+    tracker = filled("company", invoice_change="开错", confirmed=True)
+    dispatcher, _ = run_action(ActionSubmitInvoice(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_corrected"]
+    with session_scope(make_engine()) as session:
+        order_id = select(Order.id).where(Order.order_no == COMPLETED).scalar_subquery()
+        invoice = session.execute(select(Invoice).where(Invoice.order_id == order_id)).scalar_one()
+        assert (invoice.kind, invoice.tax_no, invoice.status) == ("company", TAX_NO, "requested")
+    assert invoices() == 1 and invoice_changes() == 0
+
+
+def test_change_words_without_an_invoice_make_a_first_request(domain: dict[str, Any]) -> None:
+    dispatcher, result = validate(ValidateInvoiceForm(), "order_id", COMPLETED,
+                                  form_tracker(invoice_change="换开"), domain)
+    assert names(dispatcher) == ["utter_invoice_change_none"]
+    assert result == {"order_id": COMPLETED, "invoice_change": None}
+
+
+def test_issued_invoice_status_offers_the_change(domain: dict[str, Any]) -> None:
+    dispatcher, result = validate(ValidateInvoiceForm(), "order_id", ISSUED, form_tracker(), domain)
+    reply = message(dispatcher, "utter_invoice_status")
+    assert (reply["status"], reply["change"]) == ("已开具", "") and result["flow_blocked"] is True
+    assert invoice_changes() == 0
+
+
+@pytest.mark.parametrize("extra", [{"confirmed": False}, {"confirmed": True, "tax_no": "123"}])
+def test_invoice_change_not_confirmed_or_invalid_writes_nothing(extra: dict[str, Any], domain: dict[str, Any]) -> None:
+    tracker = filled("company", order_id=ISSUED, invoice_change="重开", **extra)
+    dispatcher, _ = run_action(ActionSubmitInvoice(), tracker, domain)
+    assert names(dispatcher) == ([] if not extra["confirmed"] else ["utter_tax_no_invalid"])
+    assert invoice_changes() == 0

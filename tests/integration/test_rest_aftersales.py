@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.db import make_engine
-from shop.models import AddressChange, AfterSaleRequest, Invoice, Order, Payment
+from shop.models import AddressChange, AfterSaleRequest, Invoice, InvoiceChange, Order, Payment
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 from shop.tokens import mint_token
 
@@ -178,6 +178,29 @@ def test_company_invoice_once_then_its_status(chat: Any, shop_db_url: str) -> No
     assert "开具中" in status and "fi***@xiaoer.com" in status and "税号" not in status
     order = db_order(shop_db_url, order_no)
     assert count(shop_db_url, Invoice, Invoice.order_id == order.id) == 1
+
+
+def test_issued_invoice_reissued_once_from_its_status_or_typed(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["delivered_in_window"]  # seeded with an issued personal invoice
+    bot = shopper(chat)
+    messages = bot.say(f"订单{order_no}的发票开好了吗")
+    assert "已开具" in " ".join(message.get("text") or "" for message in messages)
+    change = next(payload for payload in buttons(messages) if "invoice_change" in payload)
+    assert "原发票作废" in bot.texts(change)
+    assert "抬头" in bot.texts('/inform{"invoice_kind": "personal"}')
+    assert "邮箱" in bot.texts("抬头：张三丰")
+    question = bot.texts("邮箱 zsf@163.com")
+    assert "新的发票信息" in question and "张三丰" in question
+    assert "换开申请已提交" in bot.texts("确认")
+    # Typed, a second time: the pending re-issue is corrected, not doubled.
+    assert "原发票作废" in bot.texts(f"订单{order_no}的发票抬头写错了 要重开")
+    bot.texts('/inform{"invoice_kind": "personal"}')
+    bot.texts("抬头：张三丰")
+    bot.texts("邮箱 zsf@qq.com")
+    assert "已更新换开申请" in bot.texts("确认")
+    invoice_id = select(Invoice.id).where(Invoice.order_id == db_order(shop_db_url, order_no).id).scalar_subquery()
+    assert count(shop_db_url, InvoiceChange, InvoiceChange.invoice_id == invoice_id) == 1
+    assert "换开申请处理中" in bot.texts(f"订单{order_no}的发票开好了吗")
 
 
 def test_invoice_for_an_unpaid_order_is_refused(chat: Any, shop_db_url: str) -> None:
