@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,8 +12,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.choices import ORDINAL, named, names_several, pick
 from actions.order_forms import load_order
+from actions.products import answer_product_question
 from actions.wording import when
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
+
+# A question rather than a choice: question marks and particles, 能不能/是不是 and the like.
+QUESTION = re.compile(r"[吗嘛么?？]|能不能|可不可以|会不会|是不是|有没有|多少|几[个天号次]")
 
 
 def item_button_title(item: ItemView) -> str:
@@ -36,9 +41,20 @@ def chosen_item(order: OrderDetail, said: Any, by_button: bool) -> ItemView | No
     return find_item(order, text) or named(order.items, text, item_button_title)
 
 
+def is_product_question(tracker: Tracker) -> bool:
+    """"这个保温杯能装开水吗" at the item question names an item, but asks about it rather than choosing it."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    return intent == "product_inquiry" and bool(QUESTION.search(str(message.get("text") or "")))
+
+
 def item_choice(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> tuple[str | None, dict[str, Any]]:
     """Validates the `item_id` slot of returns and exchanges: (the item id, {}) when the shopper's choice
-    is one item of the order, else (None, slots to set) after telling them why."""
+    is one item of the order, else (None, slots to set) after telling them why. A product question is
+    answered instead, and the form asks for the item again."""
+    if is_product_question(tracker):
+        answer_product_question(tracker, dispatcher)
+        return None, {"item_id": None}
     order = load_order(tracker, dispatcher)
     if order is None:
         return None, {"item_id": None, "flow_blocked": True}

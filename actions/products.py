@@ -57,13 +57,17 @@ class ActionAnswerProductQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        # Every topic the selector can pick has a response (addons/linear_classifiers.py learns no others).
-        topic = faq_topic(tracker) or STOCK_TOPIC
-        if topic == STOCK_TOPIC and latest_entity(tracker, "product"):
-            answer_stock(tracker, dispatcher)
-        else:
-            dispatcher.utter_message(response=f"utter_{topic}")
+        answer_product_question(tracker, dispatcher)
         return []
+
+
+def answer_product_question(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
+    # Every topic the selector can pick has a response (addons/linear_classifiers.py learns no others).
+    topic = faq_topic(tracker) or STOCK_TOPIC
+    if topic == STOCK_TOPIC and latest_entity(tracker, "product"):
+        answer_stock(tracker, dispatcher)
+    else:
+        dispatcher.utter_message(response=f"utter_{topic}")
 
 
 def answer_stock(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:

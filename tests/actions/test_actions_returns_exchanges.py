@@ -119,6 +119,26 @@ def test_an_item_can_be_named_instead_of_tapped(domain: dict[str, Any], typed: s
             assert result["item_id"] == item_ids(order_no)[index]
 
 
+@pytest.mark.parametrize(("typed", "asks"), [
+    ("这个保温杯能装开水吗", True), ("保温杯？", True), ("保温杯", False), ("保温杯吧", False),
+])
+def test_a_product_question_at_the_item_question_is_answered_not_taken(
+    domain: dict[str, Any], typed: str, asks: bool
+) -> None:
+    order_no = DEMO_ORDERS["multi_item"]
+    for form in (ValidateReturnForm(), ValidateExchangeForm()):
+        tracker = form_tracker(form.name().removeprefix("validate_"))
+        validate(form, "order_id", order_no, tracker, domain)
+        tracker.latest_message = {"text": typed, "intent": {"name": "product_inquiry"}, "entities": [],
+                                  "response_selector": {"product_inquiry": {"response": {
+                                      "intent_response_key": "product_inquiry/specs"}}}}
+        dispatcher, result = validate(form, "item_id", typed, tracker, domain)
+        if asks:
+            assert names(dispatcher) == ["utter_product_inquiry/specs"] and result == {"item_id": None}
+        else:
+            assert result["item_id"] == item_ids(order_no)[2]
+
+
 def test_quality_reason_needs_a_photo(domain: dict[str, Any]) -> None:
     form = ValidateReturnForm()
     tracker = form_tracker("return_form")

@@ -255,6 +255,8 @@ def test_an_item_typed_instead_of_tapped_is_chosen(chat: Any, shop_db_url: str) 
     assert "请选择要办理的商品" in bot.texts(f"我要退货 订单{order_no}")
     unclear = bot.texts("手机壳")
     assert "没能确定" in unclear and "请选择要办理的商品" in unclear
+    asked = bot.texts("这个保温杯能装开水吗")  # a question about it: answered, and the item asked again
+    assert "退货的原因" not in asked and "请选择要办理的商品" in asked and "没能确定" not in asked
     assert "退货的原因" in bot.texts("保温杯吧")
     assert "保温杯" in bot.texts("/inform{\"reason\": \"no_reason\"}")  # the confirmation names it
     bot.texts("算了")
@@ -262,6 +264,11 @@ def test_an_item_typed_instead_of_tapped_is_chosen(chat: Any, shop_db_url: str) 
     other.say(f"我要退货 订单{order_no}")
     assert "退货的原因" in other.texts("第二个")  # NLU reads it as a "yes"; the item question takes it
     other.texts("算了")
+    third = shopper(chat)
+    third.say(f"我要退货 订单{order_no}")
+    assert "退货的原因" in third.texts("杯子")
+    assert "保温杯" in third.texts("/inform{\"reason\": \"no_reason\"}")
+    third.texts("算了")
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == before
 
 
