@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS
 from shop.tokens import mint_token
 from tests.integration.conftest import post_json
@@ -55,6 +57,13 @@ def test_nonsense_at_the_phone_question_says_what_is_needed_and_asks_once(chat: 
     shopper.texts(f"我要退货 订单{IN_TRANSIT}")
     reply = shopper.texts("asdfgh")
     assert "最后 4 位数字" in reply and reply.count("请告诉我下单手机号的后 4 位") == 1
+
+@pytest.mark.parametrize("mash", ["asdfgh", "qwerty"])
+def test_a_keyboard_mash_gets_the_menu(chat: Any, mash: str) -> None:
+    messages = chat().say(mash)
+    assert "没太明白" in " ".join(message.get("text") or "" for message in messages)
+    assert any(message.get("buttons") for message in messages)
+
 
 def test_tampered_token_is_treated_as_anonymous(chat: Any) -> None:
     token = mint_token(DEMO_CUSTOMER_ID)

@@ -1,0 +1,94 @@
+"""Keyboard mashes in Latin letters ("qwerty", "zxcv") fall back instead of getting a confident intent.
+
+The intent model scores a message by its character n-grams, so a mash that shares a few letters
+with an English training example ("qwerty" with "thanks") can win an intent at a confidence above
+the fallback threshold. A message made only of Latin letters (and spaces or punctuation) none of whose
+words the training data knows is answered by the fallback instead. A word is known when it is a word
+of the training texts or holds one of 3 letters or more ("byebye" holds "bye"). Chinese text,
+digits, and any known word leave the message as the classifier had it. Written as
+``nlu_fallback`` the way FallbackClassifier writes it (place this after it), so rules and forms see
+no difference.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+WORDS_FILE = "latin_words.json"
+LATIN_WORD = re.compile(r"[a-z]+")
+# Latin letters with spaces and punctuation only: no digits (order numbers, sizes), no Chinese.
+_MARKS = r"\s!-/:-@\[-`{-~，。！？、～…"
+ONLY_LATIN = re.compile(rf"[a-z{_MARKS}]*[a-z][a-z{_MARKS}]*")
+MIN_HELD_WORD = 3
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class UnknownLatinWordsFallback(GraphComponent):
+    """Place after the intent classifier; sets `intent` to nlu_fallback for mashes (see module doc)."""
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource, words: frozenset[str] = frozenset()) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self.words = words
+        self._held = sorted(word for word in words if len(word) >= MIN_HELD_WORD)
+
+    @classmethod
+    def create(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> UnknownLatinWordsFallback:
+        return cls(model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        words = {word for example in training_data.training_examples
+                 for word in LATIN_WORD.findall(str(example.get(TEXT) or "").lower())}
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / WORDS_FILE).write_text(json.dumps(sorted(words)), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext, **kwargs: Any,
+    ) -> UnknownLatinWordsFallback:
+        try:
+            with model_storage.read_from(resource) as directory:
+                words = json.loads((directory / WORDS_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            logger.debug("%s: no word list in resource '%s'", cls.__name__, resource.name)
+            words = []
+        return cls(model_storage, resource, frozenset(words))
+
+    def is_unknown(self, text: str) -> bool:
+        """Latin letters only, and not one word the training data knows."""
+        text = text.strip().lower()
+        if not self.words or not ONLY_LATIN.fullmatch(text):
+            return False
+        return not any(self._known(word) for word in LATIN_WORD.findall(text))
+
+    def _known(self, word: str) -> bool:
+        return word in self.words or any(held in word for held in self._held if len(held) <= len(word))
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if intent in (None, DEFAULT_NLU_FALLBACK_INTENT_NAME) or not self.is_unknown(str(message.get(TEXT) or "")):
+                continue
+            fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, fallback, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [fallback, *(message.get(INTENT_RANKING_KEY) or [])], add_to_output=True)
+        return messages
