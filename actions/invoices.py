@@ -10,16 +10,23 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
-from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
+from actions.order_forms import (
+    OrderFormValidation,
+    confirmed_customer,
+    load_order,
+    offered_orders,
+    reset_flow_events,
+)
 from actions.orders import ActionAskOrderId
 from actions.satisfaction import offer_rating
 from actions.wording import label, when
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.invoices import EMAIL_RE, TAX_NO_RE, change_invoice, invoice_status, request_invoice
-from shop.services.views import InvoiceChangeView, InvoiceView
+from shop.services.views import InvoiceChangeView, InvoiceView, OrderSummary
 
 PAID_STATES = ("paid", "shipped", "delivered", "completed")
 # Typed answers to "个人还是企业?" (the buttons send the codes themselves).
@@ -83,9 +90,19 @@ def confirm_invoice(tracker: Tracker, dispatcher: CollectingDispatcher, domain: 
     )
 
 
-class ActionAskInvoiceFormOrderId(Action):
+def invoice_form_orders(session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+    """The orders offered: to correct an invoice, those that have one (if any); else the paid ones."""
+    if wants_change(tracker):
+        invoiced = offered_orders(session, customer_id, "invoice_form", invoiced=True)
+        if invoiced:
+            return invoiced
+    return offered_orders(session, customer_id, "invoice_form")
+
+
+class ActionAskInvoiceFormOrderId(ActionAskOrderId):
     """Which order to invoice. A shopper who just asked "能开发票吗" first hears that invoices are issued
-    (personal or company title), then is asked for the order as every other form asks (buttons with a token)."""
+    (personal or company title), then is asked for the order as every other form asks (buttons with a token).
+    One who asked to correct an invoice is offered the orders that have one."""
 
     def name(self) -> str:
         return "action_ask_invoice_form_order_id"
@@ -93,14 +110,21 @@ class ActionAskInvoiceFormOrderId(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if (tracker.latest_message.get("intent") or {}).get("name") == "request_invoice":
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "request_invoice" and not wants_change(tracker):
             dispatcher.utter_message(response="utter_invoice_intro")
-        return await ActionAskOrderId().run(dispatcher, tracker, domain)
+        return await super().run(dispatcher, tracker, domain)
+
+    def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+        return invoice_form_orders(session, customer_id, tracker)
 
 
 class ValidateInvoiceForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_invoice_form"
+
+    def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+        return invoice_form_orders(session, customer_id, tracker)
 
     def flow_required_slots(self, tracker: Tracker) -> list[str]:
         tax_no = ["tax_no"] if tracker.get_slot("invoice_kind") == "company" else []

@@ -57,9 +57,12 @@ NOT_A_CHOICE = frozenset({"deny", "human_handoff", "complain", "product_inquiry"
                           "out_of_scope"})
 
 
-def offered_orders(session: Session, customer_id: int, form: str | None) -> list[OrderSummary]:
+def offered_orders(
+    session: Session, customer_id: int, form: str | None, *, invoiced: bool = False
+) -> list[OrderSummary]:
     """The recent orders a flow offers as buttons when it asks which order."""
-    return list_orders(session, customer_id, statuses=STATUSES_FOR_FORM.get(form or "", ()), limit=OFFERED_ORDERS)
+    statuses = STATUSES_FOR_FORM.get(form or "", ())
+    return list_orders(session, customer_id, statuses=statuses, limit=OFFERED_ORDERS, invoiced=invoiced)
 
 
 def describe_order(order: OrderSummary, domain: DomainDict) -> str:
@@ -163,11 +166,15 @@ class OrderFormValidation(FormValidationAction):
             return {}
         try:
             with shop_session(dispatcher) as session:
-                orders = offered_orders(session, customer_id, self.form_name())
+                orders = self.offered(session, customer_id, tracker)
         except BackendUnavailable:
             return {}
         chosen = pick(orders, str(tracker.latest_message.get("text") or ""), lambda o: describe_order(o, domain))
         return {"order_id": chosen.order_no} if chosen else {}
+
+    def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+        """The orders this form offered as buttons (action_ask_order_id), in the same order."""
+        return offered_orders(session, customer_id, self.form_name())
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

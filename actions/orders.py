@@ -9,13 +9,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import token_customer
 from actions.order_forms import OrderFormValidation, describe_order, load_order, offered_orders, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, money, when
-from shop.services.views import ItemView, OrderDetail, TrackingInfo
+from shop.services.views import ItemView, OrderDetail, OrderSummary, TrackingInfo
 
 MAX_TIMELINE_EVENTS = 5
 
@@ -44,7 +45,7 @@ class ActionAskOrderId(Action):
             return []
         try:
             with shop_session(dispatcher) as session:
-                orders = offered_orders(session, customer_id, tracker.active_loop_name)
+                orders = self.offered(session, customer_id, tracker)
         except BackendUnavailable:
             return []
         if not orders:
@@ -60,6 +61,9 @@ class ActionAskOrderId(Action):
         ]
         dispatcher.utter_message(response="utter_choose_order", buttons=buttons)
         return []
+
+    def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+        return offered_orders(session, customer_id, tracker.active_loop_name)
 
 
 class ValidateOrderForm(OrderFormValidation):

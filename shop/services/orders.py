@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shop.clock import Clock
 from shop.errors import DomainError, not_found
-from shop.models import Customer, Order, OrderItem, Product, Sku
+from shop.models import Customer, Invoice, Order, OrderItem, Product, Sku
 from shop.services._common import address_view, get_owned_order, item_view
 from shop.services.tracking import tracking_for
 from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
@@ -25,9 +25,13 @@ def list_orders(
     status: str | None = None,
     statuses: Collection[str] = (),
     limit: int = 5,
+    invoiced: bool = False,
 ) -> list[OrderSummary]:
-    """The customer's most recent orders first, optionally only one status or any of `statuses`."""
+    """The customer's most recent orders first, optionally only one status or any of `statuses`, or only
+    orders with an invoice."""
     recent = select(Order.id).where(Order.customer_id == customer_id)
+    if invoiced:
+        recent = recent.where(select(Invoice.id).where(Invoice.order_id == Order.id).exists())
     if status is not None:
         recent = recent.where(Order.status == status)
     if statuses:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from actions_testkit import (
     validate,
 )
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, update
 
 from actions.confirm import ActionAskConfirmed
@@ -263,3 +265,21 @@ def test_invoice_change_not_confirmed_or_invalid_writes_nothing(extra: dict[str,
     dispatcher, _ = run_action(ActionSubmitInvoice(), tracker, domain)
     assert names(dispatcher) == ([] if not extra["confirmed"] else ["utter_tax_no_invalid"])
     assert invoice_changes() == 0
+
+
+def test_to_correct_an_invoice_the_invoiced_orders_are_offered(domain: dict[str, Any]) -> None:
+    token = token_for(1)
+    event = user_event("发票开错了要重开", "request_invoice", token=token)
+    tracker = make_tracker({"invoice_change": "开错"}, events=[event], active_loop="invoice_form")
+    dispatcher, _ = run_action(ActionAskInvoiceFormOrderId(), tracker, domain)
+    assert names(dispatcher) == ["utter_choose_order"]  # no "invoices can be issued" first
+    assert [button["payload"] for button in dispatcher.messages[0]["buttons"]] == [
+        f'/inform{{"order_id": "{ISSUED}"}}']
+    typed = make_tracker({"invoice_change": "开错", "requested_slot": "order_id"},
+                         events=[user_event("第一个", "inform", token=token)], active_loop="invoice_form")
+    assert asyncio.run(ValidateInvoiceForm().extract_order_id(CollectingDispatcher(), typed, domain)) == {
+        "order_id": ISSUED}
+    tracker.slots["invoice_change"] = None  # a plain request: the paid orders, after the intro
+    dispatcher, _ = run_action(ActionAskInvoiceFormOrderId(), tracker, domain)
+    assert names(dispatcher) == ["utter_invoice_intro", "utter_choose_order"]
+    assert len(dispatcher.messages[1]["buttons"]) > 1

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from shop.errors import DomainError
 from shop.models import Claim
+from shop.services.invoices import request_invoice
 from shop.services.orders import check_order_owner, get_order_detail, list_orders, verify_order_owner
 from shop.services.tracking import file_delivery_claim, get_tracking
 
@@ -40,6 +41,9 @@ def test_list_orders_recent_first_with_filter_and_limit(world: dict) -> None:
     assert [o.order_no for o in list_orders(s, me.id, status="completed")] == [old.order_no]
     # The limit counts orders, not order lines: the newest order keeps both its titles.
     assert [o.item_titles for o in list_orders(s, me.id, limit=1)] == [["纯棉T恤", "保温杯"]]
+    assert list_orders(s, me.id, invoiced=True) == []
+    request_invoice(s, me.id, old.order_no, kind="personal", title="张三", email="a@b.cn", clock=clock)
+    assert [o.order_no for o in list_orders(s, me.id, invoiced=True)] == [old.order_no]
 
 
 def test_other_customers_order_is_indistinguishable_from_missing(world: dict) -> None:
