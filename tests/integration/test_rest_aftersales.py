@@ -213,7 +213,8 @@ def test_invoice_nonsense_then_stop(chat: Any, shop_db_url: str) -> None:
     order_no = DEMO_ORDERS["delivered_out_of_window"]
     bot = shopper(chat)
     bot.texts(f"订单{order_no}开发票")
-    assert "个人" in bot.texts("随便吧")  # asked again, with the buttons
+    asked = bot.texts("随便吧")  # what was wrong, then the question once more (with its buttons)
+    assert "没看懂" in asked and asked.count("个人还是企业") == 1
     reply = bot.texts("不开了")
     assert "已取消" in reply or "不办了" in reply
     assert count(shop_db_url, Invoice, Invoice.order_id == db_order(shop_db_url, order_no).id) == 0
