@@ -150,8 +150,6 @@ class ValidateInvoiceForm(OrderFormValidation):
         if invoice is not None:
             show_status(invoice, dispatcher, domain)
             return {"flow_blocked": True}
-        if wants_change(tracker):
-            dispatcher.utter_message(response="utter_invoice_change_none", order_no=order_no)
         tracker.slots["order_id"] = order_no
         order = load_order(tracker, dispatcher)
         if order is None:
@@ -159,8 +157,11 @@ class ValidateInvoiceForm(OrderFormValidation):
         if order.status not in PAID_STATES:
             dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
             return {"flow_blocked": True}
+        if not wants_change(tracker):
+            return {}
         # No invoice yet: a first request, whatever the words were.
-        return {"invoice_change": None} if wants_change(tracker) else {}
+        dispatcher.utter_message(response="utter_invoice_change_none", order_no=order_no)
+        return {"invoice_change": None}
 
     def validate_invoice_kind(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

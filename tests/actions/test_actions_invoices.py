@@ -250,6 +250,9 @@ def test_change_words_without_an_invoice_make_a_first_request(domain: dict[str, 
                                   form_tracker(invoice_change="换开"), domain)
     assert names(dispatcher) == ["utter_invoice_change_none"]
     assert result == {"order_id": COMPLETED, "invoice_change": None}
+    unpaid = DEMO_ORDERS["awaiting_payment"]  # nothing to invoice: only that, no "apply afresh" first
+    dispatcher, _ = validate(ValidateInvoiceForm(), "order_id", unpaid, form_tracker(invoice_change="换开"), domain)
+    assert names(dispatcher) == ["utter_invoice_not_paid"]
 
 
 def test_issued_invoice_status_offers_the_change(domain: dict[str, Any]) -> None:
