@@ -103,7 +103,9 @@ def invoice_status(session: Session, customer_id: int, order_no: str) -> Invoice
     """The order's invoice, or None if none was requested."""
     order = get_owned_order(session, customer_id, order_no)
     invoice = _invoice(session, order)
-    return _view(order, invoice, created=False, session=session) if invoice else None
+    if invoice is None:
+        return None
+    return _view(order, invoice, created=False, change_pending=_pending_change(session, invoice) is not None)
 
 
 def _invoice(session: Session, order: Order) -> Invoice | None:
@@ -132,7 +134,6 @@ def _change_view(order: Order, row: Invoice | InvoiceChange, *, outcome: str) ->
     return InvoiceChangeView(order.order_no, *_details(row), outcome)
 
 
-def _view(order: Order, invoice: Invoice, *, created: bool, session: Session | None = None) -> InvoiceView:
-    change_pending = session is not None and _pending_change(session, invoice) is not None
+def _view(order: Order, invoice: Invoice, *, created: bool, change_pending: bool = False) -> InvoiceView:
     return InvoiceView(order.order_no, invoice.kind, invoice.title, invoice.tax_no, invoice.email,
                        invoice.status, invoice.requested_at, invoice.issued_at, created, change_pending)
