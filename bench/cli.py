@@ -71,6 +71,9 @@ def do_quality(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> 
 
 def do_speed(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> None:
     models = {v: v.model for v in select_variants(args.variants)}
+    missing = [str(model) for model in models.values() if not model.exists()]
+    if missing:  # `rasa run` would start without a model and never answer /status
+        raise SystemExit(f"no model at {', '.join(missing)}: run `python -m bench train` first")
     for name, summary in speed.run_speed(models, OUT_DIR / "speed", plan_from(args)).items():
         save_part(results, name, "speed", summary)
 

@@ -110,7 +110,7 @@ def _guarded(run: Callable[..., dict[str, object]], *args: Any) -> dict[str, obj
     try:
         return run(*args)
     except (OSError, RuntimeError, TimeoutError) as exc:
-        print(f"[speed] multi-worker run failed: {exc}", flush=True)
+        print(f"[speed] run failed: {exc}", flush=True)
         return {"failed": str(exc)}
 
 

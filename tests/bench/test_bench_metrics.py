@@ -65,3 +65,14 @@ def test_accuracy_intervals_and_the_paired_comparison() -> None:
                for name, pred in (("ours", ["a", "b", "a", "a"]), ("baseline", ["a", "a", "a", "a"]))}
     rows = uncertainty_rows(metrics)
     assert len(rows) == 2 and "+0.250" in rows[1] and "only ours right: 1, only baseline: 0" in rows[1]
+
+
+def test_speed_without_a_trained_model_stops_at_once(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from bench import cli, common, speed
+
+    monkeypatch.setattr(common, "MODELS_DIR", tmp_path)  # no model there
+    monkeypatch.setattr(speed, "run_speed", lambda *args: pytest.fail("servers started without a model"))
+    with pytest.raises(SystemExit, match="no model at .*ours.tar.gz"):
+        cli.main(["speed", "--variants", "ours", "--no-doc"])
