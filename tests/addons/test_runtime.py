@@ -556,3 +556,22 @@ def test_forms_temporary_trackers_are_rasas(events: str) -> None:
         rasas = runtime._original_temporary_tracker(form, tracker, added, domain)
         assert _comparable(ours, 2 + len(added)) == _comparable(rasas, 2 + len(added)), f"after {end} events"
         assert ours.slots["reason"] is not tracker.slots["reason"] and tracker.slots["reason"].value != "quality"
+
+
+def test_loaded_objects_are_frozen_once_and_the_young_generation_collected_less_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    thresholds = gc.get_threshold()
+    monkeypatch.setattr(runtime, "_frozen", [])
+    try:
+        runtime._freeze_loaded_objects()
+        assert gc.get_threshold() == (runtime.YOUNG_GENERATION_THRESHOLD, *thresholds[1:])
+        assert gc.get_freeze_count() > 0
+        gc.set_threshold(*thresholds)
+        runtime._freeze_loaded_objects()  # once only
+        assert gc.get_threshold() == thresholds
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
