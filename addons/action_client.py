@@ -138,6 +138,12 @@ def _pool(host: str, port: int) -> _HostPool:
     return pool
 
 
+def close_idle_connections() -> None:
+    """Closes the running event loop's idle connections (for a client that is done with its loop)."""
+    for pool in _pools.pop(asyncio.get_running_loop(), {}).values():
+        pool.close()
+
+
 async def _exchange(connection: _Connection, request: bytes, reused: bool) -> tuple[Reply, bool]:
     """Writes one request and reads its reply; returns it and whether the connection may be kept."""
     connection.writer.write(request)

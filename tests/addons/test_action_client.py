@@ -230,3 +230,16 @@ def test_calls_beyond_the_connection_limit_wait_for_a_connection(monkeypatch: py
             assert server.peak_open == 2 and server.connections == 2
 
     asyncio.run(scenario())
+
+
+def test_closing_idle_connections_closes_them_and_the_next_call_opens_a_new_one() -> None:
+    async def scenario() -> None:
+        async with Server(_json_reply) as server:
+            await _post(server.url, {"n": 1})
+            action_client.close_idle_connections()
+            await asyncio.sleep(0.05)  # the server sees the hang-up
+            assert server.open == 0
+            await _post(server.url, {"n": 2})
+            assert server.connections == 2
+
+    asyncio.run(scenario())
