@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from shop.clock import Clock
 from shop.errors import DomainError, not_found
@@ -29,25 +31,13 @@ def list_orders(
 ) -> list[OrderSummary]:
     """The customer's most recent orders first, optionally only one status or any of `statuses`, or only
     orders with an invoice."""
-    recent = select(Order.id).where(Order.customer_id == customer_id)
-    if invoiced:
-        recent = recent.where(select(Invoice.id).where(Invoice.order_id == Order.id).exists())
+    params: dict[str, object] = {"customer_id": customer_id, "limit": max(1, min(limit, MAX_LIMIT))}
     if status is not None:
-        recent = recent.where(Order.status == status)
+        params["status"] = status
     if statuses:
-        recent = recent.where(Order.status.in_(tuple(statuses)))
-    newest_first = (Order.created_at.desc(), Order.id.desc())
-    recent = recent.order_by(*newest_first).limit(max(1, min(limit, MAX_LIMIT))).subquery()
-    # One query for the orders and their product titles: plain rows, no ORM objects (this runs
-    # every time the bot asks "which order?", and building objects cost more than the SQL).
-    rows = session.execute(
-        select(Order.id, Order.order_no, Order.status, Order.created_at, Order.total_amount, Product.title)
-        .join(recent, recent.c.id == Order.id)
-        .join(OrderItem, OrderItem.order_id == Order.id)
-        .join(Sku, Sku.id == OrderItem.sku_id)
-        .join(Product, Product.id == Sku.product_id)
-        .order_by(*newest_first, OrderItem.id)
-    ).all()
+        params["statuses"] = list(statuses)
+    statement = _listing(invoiced=invoiced, by_status=status is not None, by_statuses=bool(statuses))
+    rows = session.execute(statement, params).all()
     summaries: dict[int, OrderSummary] = {}
     for order_id, order_no, order_status, created_at, total, title in rows:
         if order_id not in summaries:
@@ -56,11 +46,38 @@ def list_orders(
     return list(summaries.values())
 
 
+@cache
+def _listing(*, invoiced: bool, by_status: bool, by_statuses: bool) -> Select:
+    """The listing query for one combination of filters, built once (see shop.services._common): the
+    orders and their product titles as plain rows, no ORM objects (this runs every time the bot asks
+    "which order?", and building objects cost more than the SQL)."""
+    recent = select(Order.id).where(Order.customer_id == bindparam("customer_id"))
+    if invoiced:
+        recent = recent.where(select(Invoice.id).where(Invoice.order_id == Order.id).exists())
+    if by_status:
+        recent = recent.where(Order.status == bindparam("status"))
+    if by_statuses:
+        recent = recent.where(Order.status.in_(bindparam("statuses", expanding=True)))
+    newest_first = (Order.created_at.desc(), Order.id.desc())
+    recent_ids = recent.order_by(*newest_first).limit(bindparam("limit")).subquery()
+    return (
+        select(Order.id, Order.order_no, Order.status, Order.created_at, Order.total_amount, Product.title)
+        .join(recent_ids, recent_ids.c.id == Order.id)
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .join(Sku, Sku.id == OrderItem.sku_id)
+        .join(Product, Product.id == Sku.product_id)
+        .order_by(*newest_first, OrderItem.id)
+    )
+
+
+_ORDER_OF_CUSTOMER = select(Order.id).where(
+    Order.order_no == bindparam("order_no"), Order.customer_id == bindparam("customer_id"))
+
+
 def check_order_owner(session: Session, customer_id: int, order_no: str) -> None:
     """Raise ``not_found`` unless ``order_no`` is this customer's (one query, nothing loaded)."""
-    owned = session.execute(
-        select(Order.id).where(Order.order_no == str(order_no or "").strip(), Order.customer_id == customer_id)
-    ).first()
+    params = {"order_no": str(order_no or "").strip(), "customer_id": customer_id}
+    owned = session.execute(_ORDER_OF_CUSTOMER, params).first()
     if owned is None:
         raise not_found()
 
