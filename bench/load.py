@@ -65,8 +65,8 @@ async def send(url: str, sender: str, turn: Turn, token: str, stats: Stats, keep
     """One REST message; records latency, errors (transport/HTTP) and empty replies.
 
     Sent with the keep-alive client Rasa uses for action calls (addons/action_client.py), not
-    aiohttp: the load generator shares the 2 cores with the servers it measures, and aiohttp spent
-    about twice its CPU a message."""
+    aiohttp: the load generator shares the 2 cores with the servers it measures, and with aiohttp it
+    spent 0.54-0.94 instead of 0.39-0.54 ms of CPU a message (docs/benchmarks.md, decision 25)."""
     body = ujson.dumps({"sender": sender, "message": turn.text, "metadata": {"customer_token": token}},
                        ensure_ascii=False).encode("utf-8")
     started = time.perf_counter()
