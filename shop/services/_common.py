@@ -18,9 +18,9 @@ PAID_STATES = frozenset({"paid", "shipped", "delivered", "completed"})
 # The statements the bot runs for nearly every message are built once, with parameters: building
 # a SQLAlchemy statement costs more than running it (an owned order: 410 us built per call, 215 us
 # prebuilt; listing orders: 900 vs 240 us).
-_OWNED_ORDER = select(Order).where(
+OWNED_ORDER = select(Order).where(
     Order.order_no == bindparam("order_no"), Order.customer_id == bindparam("customer_id"))
-_OWNED_ORDER_LOCKED = _OWNED_ORDER.with_for_update()  # serialise concurrent writes on PostgreSQL
+OWNED_ORDER_LOCKED = OWNED_ORDER.with_for_update()  # serialise concurrent writes on PostgreSQL
 _ACTIVE_REQUEST_FOR_ITEM = (
     select(AfterSaleRequest)
     .join(AfterSaleItem, AfterSaleItem.request_id == AfterSaleRequest.id)
@@ -31,7 +31,7 @@ _ACTIVE_REQUEST_FOR_ITEM = (
 
 def get_owned_order(session: Session, customer_id: int, order_no: str, *, lock: bool = False) -> Order:
     """Load the customer's order or raise ``not_found`` -- same error if it is someone else's."""
-    stmt = _OWNED_ORDER_LOCKED if lock else _OWNED_ORDER
+    stmt = OWNED_ORDER_LOCKED if lock else OWNED_ORDER
     params = {"order_no": str(order_no or "").strip(), "customer_id": customer_id}
     order = session.execute(stmt, params).scalar_one_or_none()
     if order is None:

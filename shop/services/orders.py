@@ -13,7 +13,7 @@ from sqlalchemy.sql import Select
 from shop.clock import Clock
 from shop.errors import DomainError, not_found
 from shop.models import Customer, Invoice, Order, OrderItem, Product, Sku
-from shop.services._common import address_view, get_owned_order, item_view
+from shop.services._common import OWNED_ORDER, address_view, get_owned_order, item_view
 from shop.services.tracking import tracking_for
 from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
 
@@ -70,8 +70,7 @@ def _listing(*, invoiced: bool, by_status: bool, by_statuses: bool) -> Select:
     )
 
 
-_ORDER_OF_CUSTOMER = select(Order.id).where(
-    Order.order_no == bindparam("order_no"), Order.customer_id == bindparam("customer_id"))
+_ORDER_OF_CUSTOMER = OWNED_ORDER.with_only_columns(Order.id)  # the same check, nothing loaded
 
 
 def check_order_owner(session: Session, customer_id: int, order_no: str) -> None:
