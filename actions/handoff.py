@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
 from actions.order_forms import reset_flow_events
+from actions.orders import names_a_reason
 from actions.satisfaction import FORM as SATISFACTION_FORM
 from actions.satisfaction import reset_rating_events
 from shop.clock import system_clock
@@ -161,6 +162,9 @@ class ActionFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if names_a_reason(tracker.latest_message):  # "我买的杯子漏水": the problem is clear enough
+            dispatcher.utter_message(response="utter_reason_without_flow")
+            return []
         if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_HANDOFF:
             return hand_off(tracker, dispatcher)
         dispatcher.utter_message(response="utter_clarify")
@@ -171,7 +175,8 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     """Misunderstood messages in a row, this one included.
 
     An unclassified message that something else answered (e.g. a form took it as a free-text
-    answer, like a rating comment) was understood after all and ends the run.
+    answer, like a rating comment), or that named a problem with the goods (answered with the
+    after-sales choices), was understood after all and ends the run.
     """
     count = 0
     answered_by: str | None = None  # the first action after the user message being looked at
@@ -181,8 +186,10 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
             answered_by = event.get("name")
         if event.get("event") != "user":
             continue
-        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
-        if intent != "nlu_fallback" or not (latest or answered_by in (None, "action_fallback")):
+        parse_data = event.get("parse_data") or {}
+        intent = parse_data.get("intent", {}).get("name")
+        understood = names_a_reason(parse_data) or not (latest or answered_by in (None, "action_fallback"))
+        if intent != "nlu_fallback" or understood:
             break
         count += 1
         latest, answered_by = False, None

@@ -141,6 +141,11 @@ def _params(params: dict[str, Any], domain: DomainDict) -> dict[str, Any]:
     return shown
 
 
+def names_a_reason(message: dict[str, Any]) -> bool:
+    """The message names a problem with the goods or the parcel ("坏了", "漏水", "发错货"): a `reason`."""
+    return any(entity.get("entity") == "reason" for entity in message.get("entities") or [])
+
+
 class ActionRouteInform(Action):
     """Information without a flow: a problem with the goods ("东西坏了", "发错货了") gets the after-sales
     choices, with the reason (and order number, if given) kept for the flow the shopper picks; an
@@ -152,12 +157,26 @@ class ActionRouteInform(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        entities = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
-        if "reason" in entities:
+        if names_a_reason(tracker.latest_message):
             # Worded by the reason slot (conditional variations in domain.yml), set from this message.
             dispatcher.utter_message(response="utter_reason_without_flow")
             return []
-        if "order_id" in entities:
+        if any(entity.get("entity") == "order_id" for entity in tracker.latest_message.get("entities", [])):
             return [FollowupAction("order_form")]
         dispatcher.utter_message(response="utter_inform_without_context")
+        return []
+
+
+class ActionOutOfScope(Action):
+    """Off-topic, unless the message names a problem with the goods: "东西坏了怎么办" is read as
+    off-topic for its "怎么办", but the shopper needs the after-sales choices, as for "东西坏了"."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reason_named = names_a_reason(tracker.latest_message)
+        dispatcher.utter_message(response="utter_reason_without_flow" if reason_named else "utter_out_of_scope")
         return []

@@ -23,7 +23,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from sqlalchemy import select
 
 from actions.handoff import ActionComplain, ActionFallback, ActionHandoff, ActionResetFlow
-from actions.orders import ActionAskOrderId, ActionShowOrder, ValidateOrderForm
+from actions.orders import ActionAskOrderId, ActionOutOfScope, ActionShowOrder, ValidateOrderForm
 from actions.returns import ActionSubmitReturn
 from actions.shipping import ActionUrgeShipment
 from shop.clock import system_clock
@@ -221,6 +221,33 @@ def test_fallback_count_restarts_after_an_understood_message(domain: dict[str, A
     dispatcher, result = run_action(ActionFallback(), make_tracker(events=events), domain)
     assert names(dispatcher) == ["utter_clarify"]
     assert result == []
+
+
+FAULT = [{"entity": "reason", "value": "quality"}]
+
+
+def test_fallback_that_names_a_fault_offers_after_sales(domain: dict[str, Any]) -> None:
+    """"我买的杯子漏水" not classified, but its reason entity says what the shopper needs; it is no
+    misunderstanding either, so the next one is the first of a run, not a hand-off."""
+    events = [user_event("阿巴阿巴", "nlu_fallback"), user_event("我买的杯子漏水", "nlu_fallback", FAULT)]
+    dispatcher, result = run_action(ActionFallback(), make_tracker({"reason": "quality"}, events=events), domain)
+    assert names(dispatcher) == ["utter_reason_without_flow"]
+    assert result == [] and tickets() == []
+    events.append(user_event("巴拉巴拉", "nlu_fallback"))
+    dispatcher, result = run_action(ActionFallback(), make_tracker(events=events), domain)
+    assert names(dispatcher) == ["utter_clarify"]
+    assert result == [] and tickets() == []
+
+
+def test_out_of_scope_unless_it_names_a_fault(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(events=[user_event("今天天气怎么样", "out_of_scope")])
+    dispatcher, events = run_action(ActionOutOfScope(), tracker, domain)
+    assert names(dispatcher) == ["utter_out_of_scope"]
+    assert events == []
+    tracker = make_tracker({"reason": "quality"}, events=[user_event("东西坏了怎么办", "out_of_scope", FAULT)])
+    dispatcher, events = run_action(ActionOutOfScope(), tracker, domain)
+    assert names(dispatcher) == ["utter_reason_without_flow"]
+    assert events == []
 
 
 def test_reset_flow(domain: dict[str, Any]) -> None:

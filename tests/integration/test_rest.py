@@ -65,6 +65,15 @@ def test_a_keyboard_mash_gets_the_menu(chat: Any, mash: str) -> None:
     assert any(message.get("buttons") for message in messages)
 
 
+@pytest.mark.parametrize("report", ["我买的杯子漏水", "这个手环充不进电", "东西坏了怎么办啊"])
+def test_a_fault_report_gets_the_after_sales_choices(chat: Any, report: str) -> None:
+    """However NLU reads it (a detail, not understood, off-topic), a fault gets 退货/换货/转人工."""
+    messages = chat(mint_token(DEMO_CUSTOMER_ID)).say(report)
+    assert "商品有问题" in " ".join(message.get("text") or "" for message in messages)
+    titles = {button["title"] for message in messages for button in message.get("buttons") or []}
+    assert {"退货退款", "换货", "转人工"} <= titles
+
+
 def test_tampered_token_is_treated_as_anonymous(chat: Any) -> None:
     token = mint_token(DEMO_CUSTOMER_ID)
     shopper = chat(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
