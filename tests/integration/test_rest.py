@@ -74,6 +74,13 @@ def test_a_fault_report_gets_the_after_sales_choices(chat: Any, report: str) -> 
     assert {"退货退款", "换货", "转人工"} <= titles
 
 
+def test_a_feeling_is_not_a_fault(chat: Any) -> None:
+    """"气坏了" is anger, not broken goods: the return asks for the reason instead of photos."""
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    reply = shopper.texts(f"气坏了 我要退货 订单{DEMO_ORDERS['delivered_in_window']}")
+    assert "退货的原因" in reply and "照片" not in reply
+
+
 def test_tampered_token_is_treated_as_anonymous(chat: Any) -> None:
     token = mint_token(DEMO_CUSTOMER_ID)
     shopper = chat(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
