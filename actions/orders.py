@@ -141,9 +141,13 @@ def _params(params: dict[str, Any], domain: DomainDict) -> dict[str, Any]:
     return shown
 
 
+def has_entity(message: dict[str, Any], name: str) -> bool:
+    return any(entity.get("entity") == name for entity in message.get("entities") or [])
+
+
 def names_a_reason(message: dict[str, Any]) -> bool:
     """The message names a problem with the goods or the parcel ("坏了", "漏水", "发错货"): a `reason`."""
-    return any(entity.get("entity") == "reason" for entity in message.get("entities") or [])
+    return has_entity(message, "reason")
 
 
 class ActionRouteInform(Action):
@@ -161,7 +165,7 @@ class ActionRouteInform(Action):
             # Worded by the reason slot (conditional variations in domain.yml), set from this message.
             dispatcher.utter_message(response="utter_reason_without_flow")
             return []
-        if any(entity.get("entity") == "order_id" for entity in tracker.latest_message.get("entities", [])):
+        if has_entity(tracker.latest_message, "order_id"):
             return [FollowupAction("order_form")]
         dispatcher.utter_message(response="utter_inform_without_context")
         return []
