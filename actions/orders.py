@@ -141,13 +141,14 @@ def _params(params: dict[str, Any], domain: DomainDict) -> dict[str, Any]:
     return shown
 
 
-def has_entity(message: dict[str, Any], name: str) -> bool:
-    return any(entity.get("entity") == name for entity in message.get("entities") or [])
+def entity_value(message: dict[str, Any], name: str) -> Any:
+    """The value of the message's first `name` entity, or None (a message: latest_message or parse_data)."""
+    return next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
 
 
 def names_a_reason(message: dict[str, Any]) -> bool:
     """The message names a problem with the goods or the parcel ("坏了", "漏水", "发错货"): a `reason`."""
-    return has_entity(message, "reason")
+    return entity_value(message, "reason") is not None
 
 
 class ActionRouteInform(Action):
@@ -165,7 +166,7 @@ class ActionRouteInform(Action):
             # Worded by the reason slot (conditional variations in domain.yml), set from this message.
             dispatcher.utter_message(response="utter_reason_without_flow")
             return []
-        if has_entity(tracker.latest_message, "order_id"):
+        if entity_value(tracker.latest_message, "order_id") is not None:
             return [FollowupAction("order_form")]
         dispatcher.utter_message(response="utter_inform_without_context")
         return []

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
+from actions.orders import entity_value
 from actions.wording import money
 from shop.services.catalogue import find_skus
 from shop.services.views import SkuView
@@ -24,7 +25,7 @@ MAX_COLOURS = 6
 
 def latest_entity(tracker: Tracker, name: str) -> Any:
     """This message's entity only: a size from an earlier flow must not answer a new question."""
-    return next((e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name), None)
+    return entity_value(tracker.latest_message, name)
 
 
 def spec(sku: SkuView) -> str:
