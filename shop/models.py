@@ -345,7 +345,8 @@ class Claim(Base):
 
 
 class DeliveryIssue(Base):
-    """A delivered parcel the shopper did not get (``not_received``) or got broken (``damaged``).
+    """A delivered parcel the shopper did not get (``not_received``), got broken (``damaged``) or got
+    with items missing (``missing_items``, the lines in ``items``).
 
     One per order. The shopper chose a ``reship`` (补发) or a ``refund``; a refund is tracked by a
     ``refund_only`` after-sale request so refund progress shows it.
@@ -356,7 +357,7 @@ class DeliveryIssue(Base):
     id = Column(Integer, primary_key=True)
     issue_no = Column(String(24), unique=True)  # derived from id right after insert
     order_id = Column(ForeignKey("orders.id"), nullable=False, unique=True)
-    problem = Column(String(20), nullable=False)  # not_received / damaged
+    problem = Column(String(20), nullable=False)  # not_received / damaged / missing_items
     remedy = Column(String(10), nullable=False)  # reship / refund
     evidence_urls = Column(JSON, nullable=False, default=list)
     status = Column(String(20), nullable=False, default="open")
@@ -365,6 +366,24 @@ class DeliveryIssue(Base):
 
     order = relationship("Order")
     refund_request = relationship("AfterSaleRequest")
+    items = relationship("DeliveryIssueItem", back_populates="issue", cascade="all, delete-orphan",
+                         order_by="DeliveryIssueItem.id")
+
+
+class DeliveryIssueItem(Base):
+    """How many of an order line did not arrive (``missing_items`` reports only). A table of its own, not
+    a column, so that ``python -m shop init`` adds it to an existing database."""
+
+    __tablename__ = "delivery_issue_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_missing_quantity"),)
+
+    id = Column(Integer, primary_key=True)
+    issue_id = Column(ForeignKey("delivery_issues.id"), nullable=False, index=True)
+    order_item_id = Column(ForeignKey("order_items.id"), nullable=False)
+    quantity = Column(Integer, nullable=False)
+
+    issue = relationship("DeliveryIssue", back_populates="items")
+    order_item = relationship("OrderItem")
 
 
 class SatisfactionRating(Base):

@@ -295,10 +295,11 @@ class RatingView:
 class DeliveryIssueView:
     issue_no: str
     order_no: str
-    problem: str  # not_received / damaged
+    problem: str  # not_received / damaged / missing_items
     remedy: str  # reship / refund
     status: str
     evidence_urls: list[str]
+    missing: list[tuple[int, int]]  # missing_items only: (order item id, quantity) per line
     refund_amount: Decimal | None  # refund remedy only
     refund_method: str | None
     expected_arrival_days: tuple[int, int] | None
@@ -311,7 +312,7 @@ class DeliveryIssueView:
 class DeliveryIssueQuote:
     eligible: bool
     code: str  # ok / not_delivered / window_expired / already_reported / already_requested
-    refund_amount: Decimal  # what a refund would pay back (the order's paid amount)
+    refund_amount: Decimal  # what a refund would pay back (the order's paid amount, or the missing items' share)
     refund_method: str | None
     expected_arrival_days: tuple[int, int] | None
     deadline: date | None  # last day a problem may be reported

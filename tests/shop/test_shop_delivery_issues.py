@@ -114,3 +114,55 @@ def test_a_line_already_returned_cannot_be_reported(world: dict) -> None:
     err = _err(report_delivery_issue, s, me.id, row.order_no, problem="damaged", remedy="reship",
                evidence_urls=[PHOTO], clock=clock)
     assert err.code == "not_eligible" and err.details["reason"] == "already_requested"
+
+
+def test_missing_items_refund_pays_their_share_once(world: dict) -> None:
+    s, me, skus = world["s"], world["me"], world["skus"]
+    # 2 cups at 89 and a tee at 79, 20 off: each line's paid amount carries its part of the discount.
+    row = order(s, me, [(skus["CUP"], 2), (skus["TEE-M"], 1)], discount="20", method="wechat")
+    cups, tee = row.items
+    one_cup = (cups.paid_amount / 2).quantize(cups.paid_amount)
+    quote = quote_delivery_issue(s, me.id, row.order_no, missing={cups.id: 1}, clock=clock)
+    assert quote.eligible and quote.refund_amount == one_cup < row.paid_amount
+    view = report_delivery_issue(s, me.id, row.order_no, problem="missing_items", remedy="refund",
+                                 evidence_urls=[PHOTO], missing={cups.id: 1}, clock=clock)
+    assert view.created and view.missing == [(cups.id, 1)] and view.refund_amount == one_cup
+    [progress] = refund_progress(s, me.id, order_no=row.order_no)
+    assert progress.reason_kind == "missing_items" and progress.refund_amount == one_cup
+    [refunded] = s.execute(select(AfterSaleRequest)).scalar_one().items
+    assert (refunded.order_item_id, refunded.quantity) == (cups.id, 1)
+    # Asking again (even for the tee) files nothing new.
+    again = report_delivery_issue(s, me.id, row.order_no, problem="missing_items", remedy="refund",
+                                  evidence_urls=[PHOTO], missing={tee.id: 1}, clock=clock)
+    assert not again.created and again.issue_no == view.issue_no and again.missing == [(cups.id, 1)]
+    assert _count(s, DeliveryIssue) == 1 and _count(s, AfterSaleRequest) == 1
+
+
+def test_missing_items_reship_records_the_lines_and_no_refund(world: dict) -> None:
+    s, me, skus = world["s"], world["me"], world["skus"]
+    row = order(s, me, [(skus["CUP"], 2), (skus["TEE-M"], 1)])
+    cups, tee = row.items
+    view = report_delivery_issue(s, me.id, row.order_no, problem="missing_items", remedy="reship",
+                                 evidence_urls=[PHOTO], missing={cups.id: 2, tee.id: 1}, clock=clock)
+    assert view.created and sorted(view.missing) == sorted([(cups.id, 2), (tee.id, 1)])
+    assert view.refund_amount is None and _count(s, AfterSaleRequest) == 0
+    existing = quote_delivery_issue(s, me.id, row.order_no, clock=clock).existing
+    assert existing is not None and (existing.issue_no, existing.missing) == (view.issue_no, view.missing)
+
+
+def test_missing_items_bad_input_writes_nothing(world: dict) -> None:
+    s, me, skus = world["s"], world["me"], world["skus"]
+    row = order(s, me, [(skus["CUP"], 2)])
+    another = order(s, me, [(skus["TEE-M"], 1)])
+    cups = row.items[0]
+    kwargs = {"problem": "missing_items", "remedy": "refund", "evidence_urls": [PHOTO], "clock": clock}
+    for missing in ({}, None, {cups.id: 3}, {cups.id: 0}, {another.items[0].id: 1}):
+        err = _err(report_delivery_issue, s, me.id, row.order_no, **{**kwargs, "missing": missing})
+        assert (err.code, err.details["field"]) == ("invalid_input", "missing"), missing
+    # Lines named for another problem are a mistake too, not silently dropped.
+    err = _err(report_delivery_issue, s, me.id, row.order_no,
+               **{**kwargs, "problem": "damaged", "missing": {cups.id: 1}})
+    assert err.details["field"] == "missing"
+    assert _err(quote_delivery_issue, s, me.id, row.order_no, missing={cups.id: 5}, clock=clock).code == (
+        "invalid_input")
+    assert _count(s, DeliveryIssue) == 0 and _count(s, AfterSaleRequest) == 0
