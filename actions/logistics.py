@@ -4,7 +4,9 @@
   offered and filed on consent (once);
 * not delivered, on time: the tracking and "it is on its way";
 * delivered: "signed for but not received" or "damaged" -> photo link -> reship or refund ->
-  confirmation -> one report per order.
+  confirmation -> one report per order;
+* delivered with items missing (少件): which item and how many -> photo link -> reship of those
+  or a refund of their share -> confirmation -> one report per order.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.cancel import refund_words
+from actions.choices import CHINESE_ORDINALS
 from actions.identity import current_customer
-from actions.order_forms import OrderFormValidation, confirmed_customer, reset_flow_events
+from actions.items import find_item, item_button_title, item_choice, single_item_id
+from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
 from actions.orders import show_tracking
 from actions.returns import URL
 from actions.satisfaction import offer_rating
@@ -30,18 +34,28 @@ from shop.errors import DomainError
 from shop.services.delivery_issues import quote_delivery_issue, report_delivery_issue
 from shop.services.orders import get_order_detail
 from shop.services.tracking import file_delivery_claim, get_tracking
-from shop.services.views import DeliveryIssueQuote, DeliveryIssueView, TrackingInfo
+from shop.services.views import DeliveryIssueQuote, DeliveryIssueView, ItemView, TrackingInfo
 
-DELIVERED_PROBLEMS = ("not_received", "damaged")
+DELIVERED_PROBLEMS = ("not_received", "damaged", "missing_items")
 REMEDIES = ("reship", "refund")
-# Words that name the problem when the NLU gave no entity (buttons are the robust way).
+# Words that name the problem when the NLU gave no entity (buttons are the robust way). Missing items
+# first: "有一件没收到" is an item missing from the parcel, not a parcel that never came.
+MISSING_WORDS = re.compile(
+    r"少件|少发|漏发|少寄|漏寄|缺件|没发全|发少了|寄少了|少了\s*[一两二三四五六七八九十\d]*\s*[件个样盒瓶包双条只本支套袋罐]|"
+    r"东西少了|数量不对|数量少了|(?:有|其中|另外)[一两]?[件个样]没(?:有)?收到|只收到(?:了)?\s*[一两二三四五六七八九\d]"
+)
+# How many are missing, typed: "2", "两件", "少了一个".
+QUANTITY = re.compile(r"([1-9]\d?|[一两二三四五六七八九])\s*[件个样盒瓶包双条只本支套袋罐]?")
+MAX_QUANTITY_BUTTONS = 5
 NOT_RECEIVED_WORDS = re.compile(r"没收到|没有收到|未收到|收不到|没拿到|冒领|被别人签收|私自签收|代签|没签收")
 DAMAGED_WORDS = re.compile(r"破损|破了|压坏|摔坏|碎了|坏了|压扁|压烂|磕坏|撞坏|漏了")
 REMEDY_WORDS = {"reship": re.compile(r"补发|重发|再发|重新发"), "refund": re.compile(r"退款|退钱|退货")}
 
 
 def problem_from_text(text: str, reason: str | None = None) -> str | None:
-    """not_received / damaged from the shopper's own words, else None (then we ask)."""
+    """not_received / damaged / missing_items from the shopper's own words, else None (then we ask)."""
+    if reason == "missing_items" or MISSING_WORDS.search(text or ""):
+        return "missing_items"
     if NOT_RECEIVED_WORDS.search(text or ""):
         return "not_received"
     if reason == "damaged" or DAMAGED_WORDS.search(text or ""):
@@ -55,6 +69,38 @@ def remedy_from_text(value: Any) -> str | None:
         return text
     found = [remedy for remedy, words in REMEDY_WORDS.items() if words.search(text)]
     return found[0] if len(found) == 1 else None
+
+
+def quantity_from_text(value: Any) -> int | None:
+    said = QUANTITY.search(str(value or ""))
+    if said is None:
+        return None
+    token = said.group(1)
+    return int(token) if token.isdigit() else CHINESE_ORDINALS[token]
+
+
+def missing_item(tracker: Tracker, dispatcher: CollectingDispatcher) -> ItemView | None:
+    """The order line chosen as missing (None, after saying why, when the order cannot be read)."""
+    order = load_order(tracker, dispatcher)
+    return find_item(order, tracker.get_slot("item_id")) if order is not None else None
+
+
+def order_settled(tracker: Tracker) -> bool:
+    """The order was checked as the shopper's in an earlier message (not one still being validated)."""
+    pending = tracker.slots_to_validate()
+    return (bool(tracker.get_slot("order_id")) and current_customer(tracker) is not None
+            and "order_id" not in pending and "phone_last4" not in pending)
+
+
+def missing_slots(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """What need not be asked about a missing item: the only line of an order, and a quantity of 1."""
+    order = load_order(tracker, dispatcher)
+    if order is None:
+        return {"flow_blocked": True}
+    item_id = single_item_id(order)
+    if item_id is None:
+        return {}
+    return {"item_id": item_id, **({"missing_quantity": "1"} if order.items[0].quantity == 1 else {})}
 
 
 def tracking(tracker: Tracker, dispatcher: CollectingDispatcher) -> TrackingInfo | None:
@@ -76,12 +122,20 @@ def tracking(tracker: Tracker, dispatcher: CollectingDispatcher) -> TrackingInfo
     return None
 
 
+def missing_lines(tracker: Tracker) -> dict[int, int] | None:
+    """{order item id: quantity} of a missing-items report once both are known, else None."""
+    if tracker.get_slot("logistics_problem") != "missing_items":
+        return None
+    item_id, quantity = tracker.get_slot("item_id"), tracker.get_slot("missing_quantity")
+    return {int(item_id): int(quantity)} if item_id and quantity else None
+
+
 def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> DeliveryIssueQuote | None:
     return ask_for_shopper(
         tracker,
         dispatcher,
         lambda session, customer_id: quote_delivery_issue(
-            session, customer_id, tracker.get_slot("order_id"), clock=system_clock
+            session, customer_id, tracker.get_slot("order_id"), missing=missing_lines(tracker), clock=system_clock
         ),
     )
 
@@ -111,8 +165,11 @@ class ValidateLogisticsForm(OrderFormValidation):
         return "validate_logistics_form"
 
     def flow_required_slots(self, tracker: Tracker) -> list[str]:
-        if tracker.get_slot("logistics_problem") == "stuck":
+        problem = tracker.get_slot("logistics_problem")
+        if problem == "stuck":
             return ["confirmed"]
+        if problem == "missing_items":
+            return ["logistics_problem", "item_id", "missing_quantity", "evidence_url", "remedy", "confirmed"]
         return ["logistics_problem", "evidence_url", "remedy", "confirmed"]
 
     def after_order(
@@ -136,11 +193,15 @@ class ValidateLogisticsForm(OrderFormValidation):
             explain_quote(quote_, dispatcher, domain, order_no)
             return {"flow_blocked": True}
         known = tracker.get_slot("logistics_problem")
+        if known == "missing_items":
+            return missing_slots(tracker, dispatcher)
         if known in DELIVERED_PROBLEMS:
             return {}
         reason = next((e.get("value") for e in tracker.latest_message.get("entities", [])
                        if e.get("entity") == "reason"), None)
         problem = self._problem_in_conversation(tracker, reason)
+        if problem == "missing_items":
+            return {"logistics_problem": problem, **missing_slots(tracker, dispatcher)}
         return {"logistics_problem": problem} if problem else {"logistics_problem": None}
 
     @staticmethod
@@ -164,7 +225,34 @@ class ValidateLogisticsForm(OrderFormValidation):
         if problem is None:
             dispatcher.utter_message(response="utter_logistics_problem_invalid")
             return {"logistics_problem": None}
-        return {"logistics_problem": problem}
+        if problem == "missing_items" and order_settled(tracker):
+            return {"logistics_problem": problem, **missing_slots(tracker, dispatcher)}
+        return {"logistics_problem": problem}  # with the order still to come, after_order looks at it
+
+    def validate_item_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The missing item; one of a kind needs no count."""
+        item_id, refusal = item_choice(value, tracker, dispatcher)
+        if item_id is None:
+            return refusal
+        tracker.slots["item_id"] = item_id
+        item = missing_item(tracker, dispatcher)
+        if item is None:
+            return {"item_id": None, "flow_blocked": True}
+        return {"item_id": item_id, **({"missing_quantity": "1"} if item.quantity == 1 else {})}
+
+    def validate_missing_quantity(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        item = missing_item(tracker, dispatcher)
+        if item is None:
+            return {"missing_quantity": None, "flow_blocked": True}
+        quantity = quantity_from_text(value)
+        if quantity is None or not 1 <= quantity <= item.quantity:
+            dispatcher.utter_message(response="utter_missing_quantity_invalid", max=item.quantity)
+            return {"missing_quantity": None}
+        return {"missing_quantity": str(quantity)}
 
     def validate_evidence_url(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -221,6 +309,9 @@ def confirm_delivery_issue(tracker: Tracker, dispatcher: CollectingDispatcher, d
     if quote_ is None:
         return
     order_no = tracker.get_slot("order_id")
+    if tracker.get_slot("logistics_problem") == "missing_items":
+        confirm_missing_items(tracker, dispatcher, domain, quote_)
+        return
     problem = label(domain, "logistics_problem", tracker.get_slot("logistics_problem") or "")
     if tracker.get_slot("remedy") == "refund":
         dispatcher.utter_message(
@@ -230,6 +321,42 @@ def confirm_delivery_issue(tracker: Tracker, dispatcher: CollectingDispatcher, d
         )
     else:
         dispatcher.utter_message(response="utter_confirm_delivery_reship", order_no=order_no, problem=problem)
+
+
+def confirm_missing_items(
+    tracker: Tracker, dispatcher: CollectingDispatcher, domain: DomainDict, quote_: DeliveryIssueQuote
+) -> None:
+    item = missing_item(tracker, dispatcher)
+    if item is None:
+        return
+    said = {"order_no": tracker.get_slot("order_id"), "item": item_button_title(item),
+            "quantity": int(tracker.get_slot("missing_quantity"))}
+    if tracker.get_slot("remedy") == "refund":
+        dispatcher.utter_message(
+            response="utter_confirm_missing_refund", amount=money(quote_.refund_amount), **said,
+            **refund_words(domain, quote_.refund_method, quote_.expected_arrival_days),
+        )
+    else:
+        dispatcher.utter_message(response="utter_confirm_missing_reship", **said)
+
+
+class ActionAskMissingQuantity(Action):
+    """How many of the chosen item are missing: buttons 1..n (typed for larger counts)."""
+
+    def name(self) -> str:
+        return "action_ask_missing_quantity"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        item = missing_item(tracker, dispatcher)
+        if item is None:
+            return []
+        buttons = [{"title": str(n), "payload": f'/inform{{"missing_quantity": "{n}"}}'}
+                   for n in range(1, min(item.quantity, MAX_QUANTITY_BUTTONS) + 1)]
+        dispatcher.utter_message(response="utter_ask_missing_quantity", item=item_button_title(item),
+                                 buttons=buttons)
+        return []
 
 
 class ActionSubmitLogistics(Action):
@@ -255,7 +382,8 @@ class ActionSubmitLogistics(Action):
                     evidence = tracker.get_slot("evidence_url")
                     result = report_delivery_issue(
                         session, customer_id, order_no, problem=problem, remedy=tracker.get_slot("remedy"),
-                        evidence_urls=[evidence] if evidence else [], clock=system_clock,
+                        evidence_urls=[evidence] if evidence else [], missing=missing_lines(tracker),
+                        clock=system_clock,
                     )
         except DomainError as error:
             if error.code == "not_found":
@@ -279,7 +407,16 @@ class ActionSubmitLogistics(Action):
                 request_no=result.request_no, amount=money(result.refund_amount or 0),
                 **refund_words(domain, result.refund_method, result.expected_arrival_days),
             )
+        elif result.missing:
+            say_missing_reship(result, tracker, dispatcher)
         else:
             dispatcher.utter_message(response="utter_delivery_reship_created", order_no=order_no,
                                      issue_no=result.issue_no)
         return reset_flow_events() + (offer_rating(tracker) if result.created else [])
+
+
+def say_missing_reship(issue: DeliveryIssueView, tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
+    item = missing_item(tracker, dispatcher)
+    dispatcher.utter_message(response="utter_missing_reship_created", order_no=issue.order_no,
+                             issue_no=issue.issue_no, item=item_button_title(item) if item else "",
+                             quantity=int(tracker.get_slot("missing_quantity")))

@@ -30,7 +30,7 @@ LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 FLOW_SLOTS = (
     "item_id", "reason", "evidence_url", "size", "color", "confirmed", "flow_blocked",
     "new_address", "payment_case", "invoice_kind", "invoice_change", "invoice_title", "tax_no", "email",
-    "logistics_problem", "remedy", "interrupted_form",
+    "logistics_problem", "missing_quantity", "remedy", "interrupted_form",
 )
 
 
@@ -75,6 +75,8 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     intent = (message.get("intent") or {}).get("name")
     if tracker.get_slot("requested_slot") != "order_id" or intent in NOT_A_CHOICE:
         return False
+    if str(message.get("text") or "").startswith("/"):
+        return False  # a button's payload ("/logistics_issue{...}"), not words naming an order
     if intent in FORM_INTENTS.values() and intent != FORM_INTENTS.get(form):
         return False
     return not any(entity.get("entity") == "order_id" for entity in message.get("entities", []))

@@ -23,7 +23,8 @@ from shop.services.views import ReturnQuote
 URL = re.compile(r"https?://[^\s，。！]+")
 # Reasons the shop treats as the seller's fault: photo evidence, 15-day window, fee compensation.
 SELLER_FAULT = {"quality", "damaged", "wrong_item"}
-NLU_REASON_TO_KIND = {"size_mismatch": "no_reason", "other": "no_reason"}
+# A return asked for items that never arrived (漏发) is the seller's fault, as goods sent wrong are.
+NLU_REASON_TO_KIND = {"size_mismatch": "no_reason", "other": "no_reason", "missing_items": "wrong_item"}
 
 
 def reason_kind(reason: str | None) -> str:
@@ -49,7 +50,7 @@ class ValidateReturnForm(OrderFormValidation):
         return "validate_return_form"
 
     def flow_required_slots(self, tracker: Tracker) -> list[str]:
-        evidence = ["evidence_url"] if tracker.get_slot("reason") in SELLER_FAULT else []
+        evidence = ["evidence_url"] if reason_kind(tracker.get_slot("reason")) in SELLER_FAULT else []
         return ["item_id", "reason", *evidence, "confirmed"]
 
     def after_order(

@@ -144,6 +144,7 @@ def render(response: str, slot: str, value: str | None) -> dict[str, Any]:
     ("size_mismatch", "换一个尺码", ["/exchange_goods", "/return_goods", "/human_handoff"]),
     ("damaged", "破损", ["/logistics_issue", "/return_goods", "/human_handoff"]),
     ("no_reason", "无理由退货", ["/return_goods", "/cancel_order", "/human_handoff"]),
+    ("missing_items", "少件", ['/logistics_issue{"logistics_problem": "missing_items"}', "/human_handoff"]),
     ("quality", "商品有问题", ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]),
     ("wrong_item", "商品有问题", ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]),
 ])

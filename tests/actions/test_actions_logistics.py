@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from actions_testkit import (
     assert_flow_reset,
     count_rows,
+    db_session,
+    item_ids,
     make_tracker,
     message,
     names,
@@ -19,10 +22,19 @@ from actions_testkit import (
     validate,
 )
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.confirm import ActionAskConfirmed
-from actions.logistics import ActionSubmitLogistics, ValidateLogisticsForm, problem_from_text, remedy_from_text
-from shop.models import AfterSaleRequest, Claim, DeliveryIssue, Order
+from actions.items import ActionAskItemId
+from actions.logistics import (
+    ActionAskMissingQuantity,
+    ActionSubmitLogistics,
+    ValidateLogisticsForm,
+    problem_from_text,
+    quantity_from_text,
+    remedy_from_text,
+)
+from shop.models import AfterSaleRequest, Claim, DeliveryIssue, DeliveryIssueItem, Order, OrderItem
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 
 pytestmark = pytest.mark.usefixtures("shop_db")
@@ -55,6 +67,11 @@ def issues(order_no: str) -> int:
         ("箱子压坏了", "damaged", "damaged"),
         ("收到的杯子碎了", None, "damaged"),
         ("物流三天没动", None, None),
+        ("收到的东西少了一件", None, "missing_items"),
+        ("买了两个只收到一个", None, "missing_items"),
+        ("有一件没收到 其他都到了", None, "missing_items"),
+        ("少发了一个杯子", "wrong_item", "missing_items"),
+        ("漏发", None, "missing_items"),
     ],
 )
 def test_problem_from_words(text: str, reason: str | None, expected: str | None) -> None:
@@ -198,3 +215,92 @@ def test_delivery_problem_not_confirmed_writes_nothing(domain: dict[str, Any]) -
 def test_delivered_refusals_say_why(order_key: str, response: str, domain: dict[str, Any]) -> None:
     dispatcher, result = validate(ValidateLogisticsForm(), "order_id", DEMO_ORDERS[order_key], form_tracker(), domain)
     assert names(dispatcher) == [response] and result["flow_blocked"] is True
+
+
+MULTI = DEMO_ORDERS["multi_item"]  # T恤 黑色/L ×2, a second item and a cup, 20 off
+
+
+@pytest.mark.parametrize(("said", "expected"), [("2", 2), ("两件", 2), ("少了一个", 1), ("好多", None)])
+def test_quantity_from_words(said: str, expected: int | None) -> None:
+    assert quantity_from_text(said) == expected
+
+
+def test_missing_item_of_a_multi_item_order_refunds_its_share_once(domain: dict[str, Any]) -> None:
+    form = ValidateLogisticsForm()
+    tracker = form_tracker(f"订单{MULTI} 收到的东西少了一件")
+    dispatcher, result = validate(form, "order_id", MULTI, tracker, domain)
+    assert dispatcher.messages == [] and result["logistics_problem"] == "missing_items" and "item_id" not in result
+    assert required_slots(form, tracker, domain) == ["order_id", "logistics_problem", "item_id", "missing_quantity",
+                                                      "evidence_url", "remedy", "confirmed"]
+    tracker.slots["requested_slot"] = "item_id"
+    dispatcher, _ = run_action(ActionAskItemId(), tracker, domain)
+    assert len(dispatcher.messages[0]["buttons"]) == 3
+    tee, *_ = item_ids(MULTI)
+    dispatcher, result = validate(form, "item_id", tee, tracker, domain)
+    assert result == {"item_id": tee}  # two were bought: the count is asked
+    dispatcher, _ = run_action(ActionAskMissingQuantity(), tracker, domain)
+    ask = message(dispatcher, "utter_ask_missing_quantity")
+    assert "T恤" in ask["item"] and [b["title"] for b in ask["buttons"]] == ["1", "2"]
+    dispatcher, result = validate(form, "missing_quantity", "三件", tracker, domain)
+    assert names(dispatcher) == ["utter_missing_quantity_invalid"] and result["missing_quantity"] is None
+    validate(form, "missing_quantity", "少了一件", tracker, domain)
+    validate(form, "evidence_url", PHOTO, tracker, domain)
+    validate(form, "remedy", "退款", tracker, domain)
+    with db_session() as session:
+        line = session.get(OrderItem, int(tee))
+        half = (line.paid_amount / 2).quantize(line.paid_amount)
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    confirm = message(dispatcher, "utter_confirm_missing_refund")
+    assert (confirm["quantity"], confirm["amount"]) == (1, f"{half:.2f}") and "T恤" in confirm["item"]
+    assert issues(MULTI) == 0
+    tracker.slots["confirmed"] = True
+    dispatcher, events = run_action(ActionSubmitLogistics(), tracker, domain)
+    assert message(dispatcher, "utter_delivery_refund_created")["amount"] == f"{half:.2f}"
+    assert_flow_reset(events)
+    tracker.slots["confirmed"] = True
+    dispatcher, _ = run_action(ActionSubmitLogistics(), tracker, domain)
+    assert message(dispatcher, "utter_delivery_issue_exists")["problem"] == "少件/漏发"
+    assert issues(MULTI) == 1 and count_rows(DeliveryIssueItem) == 1
+    assert count_rows(AfterSaleRequest, AfterSaleRequest.order_id == Order.id, Order.order_no == MULTI) == 1
+
+
+def test_missing_item_of_a_one_item_order_asks_no_item_and_reships(domain: dict[str, Any]) -> None:
+    form = ValidateLogisticsForm()
+    tracker = form_tracker(order_id=DELIVERED)
+    validate(form, "order_id", DELIVERED, tracker, domain)
+    dispatcher, result = validate(form, "logistics_problem", "missing_items", tracker, domain)
+    assert result == {"logistics_problem": "missing_items", "item_id": item_ids(DELIVERED)[0],
+                      "missing_quantity": "1"}
+    validate(form, "evidence_url", PHOTO, tracker, domain)
+    validate(form, "remedy", "reship", tracker, domain)
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    assert message(dispatcher, "utter_confirm_missing_reship")["quantity"] == 1
+    tracker.slots["confirmed"] = True
+    dispatcher, _ = run_action(ActionSubmitLogistics(), tracker, domain)
+    done = message(dispatcher, "utter_missing_reship_created")
+    assert done["issue_no"].startswith("DI") and "T恤" in done["item"] and done["quantity"] == 1
+    assert count_rows(AfterSaleRequest, AfterSaleRequest.order_id == Order.id, Order.order_no == DELIVERED) == 0
+
+
+def test_missing_item_not_confirmed_writes_nothing(domain: dict[str, Any]) -> None:
+    tracker = form_tracker(order_id=MULTI, logistics_problem="missing_items", item_id=item_ids(MULTI)[0],
+                           missing_quantity="2", evidence_url=PHOTO, remedy="refund")
+    dispatcher, events = run_action(ActionSubmitLogistics(), tracker, domain)
+    assert dispatcher.messages == [] and issues(MULTI) == 0
+    assert slot_sets(events)["missing_quantity"] is None
+
+
+def test_the_missing_items_button_before_the_order_asks_for_the_order(domain: dict[str, Any]) -> None:
+    """From the after-sales choices ('登记少件'): the payload is neither an order choice nor a reason to
+    look up an order that is not known yet."""
+    payload = '/logistics_issue{"logistics_problem": "missing_items"}'
+    tracker = form_tracker(payload, requested_slot="order_id")
+    form = ValidateLogisticsForm()
+    assert asyncio.run(form.extract_order_id(CollectingDispatcher(), tracker, domain)) == {}
+    dispatcher, result = validate(form, "logistics_problem", "missing_items", tracker, domain)
+    assert dispatcher.messages == [] and result == {"logistics_problem": "missing_items"}
+    # The order comes next: a one-item order needs no item question.
+    dispatcher, result = validate(form, "order_id", DELIVERED, tracker, domain)
+    assert dispatcher.messages == [] and (result["item_id"], result["missing_quantity"]) == (
+        item_ids(DELIVERED)[0], "1")
+    assert required_slots(form, tracker, domain)[-3:] == ["evidence_url", "remedy", "confirmed"]

@@ -110,6 +110,48 @@ def test_not_received_anonymous_with_buttons_stopped_writes_nothing(chat: Any, s
     assert count(shop_db_url, DeliveryIssue, *of_order(DeliveryIssue, order_no)) == 0
 
 
+def test_missing_items_ask_which_item_and_how_many_and_are_registered_once(chat: Any, shop_db_url: str) -> None:
+    """少件 on the three-item order: the refund of two of the T恤 is stopped at the confirmation, then a
+    reship of the cup is filed. A reship opens no after-sale request, so returns of the order are
+    untouched for the other tests."""
+    order_no = DEMO_ORDERS["multi_item"]
+    requests_before = count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no))
+    bot = shopper(chat)
+    assert "请选择要办理的订单" in bot.texts("收到的东西少了一件")
+    items = bot.say(order_no)
+    assert "少发的是哪件" in text(items) and len(payloads(items)) == 3
+    how_many = bot.say("T恤")
+    assert "少了几件" in text(how_many)
+    assert payloads(how_many) == ['/inform{"missing_quantity": "1"}', '/inform{"missing_quantity": "2"}']
+    assert "1 到 2 件" in bot.texts("3")
+    assert "少件请拍" in bot.texts('/inform{"missing_quantity": "2"}')
+    bot.say(PHOTO)
+    confirm = bot.texts('/inform{"remedy": "refund"}')
+    assert "T恤" in confirm and "×2" in confirm and "¥" in confirm and "确认提交吗" in confirm
+    assert "先不提交了" in bot.texts("算了")
+    assert count(shop_db_url, DeliveryIssue, *of_order(DeliveryIssue, order_no)) == 0
+
+    bot = shopper(chat)
+    choices = bot.say("你们漏发了")
+    assert payloads(choices) == ['/logistics_issue{"logistics_problem": "missing_items"}', "/human_handoff"]
+    assert "请选择要办理的订单" in bot.texts('/logistics_issue{"logistics_problem": "missing_items"}')
+    bot.say(order_no)
+    assert "照片" in bot.texts("保温杯")  # one cup was bought: no count asked
+    bot.say(PHOTO)
+    confirm = bot.texts("补发")
+    assert "保温杯" in confirm and "×1" in confirm
+    done = bot.texts("确认")
+    assert "已提交补发申请" in done and "保温杯" in done and "DI" in done
+    assert count(shop_db_url, DeliveryIssue, *of_order(DeliveryIssue, order_no)) == 1
+    bot.texts("/deny")  # skip the rating
+    bot = shopper(chat)
+    assert "登记少件" in bot.texts(f"订单{order_no}少发了一件")  # the choices, with the order kept
+    again = bot.texts('/logistics_issue{"logistics_problem": "missing_items"}')
+    assert "已经登记过" in again and "少件/漏发" in again
+    assert count(shop_db_url, DeliveryIssue, *of_order(DeliveryIssue, order_no)) == 1
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == requests_before
+
+
 def test_logistics_for_someone_elses_order_reveals_nothing(chat: Any, shop_db_url: str) -> None:
     order_no = OTHER_CUSTOMER_ORDERS["in_transit"]
     reply = shopper(chat).texts(f"订单{order_no}物流三天没更新了")
