@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
 from actions.satisfaction import offer_rating
-from actions.wording import label
+from actions.wording import label, place
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.privacy import mask_name, mask_phone, mask_street
@@ -113,7 +113,7 @@ def masked(address: AddressInput | AddressView) -> dict[str, str]:
         address = AddressView(address.province, address.city, address.district, mask_street(address.street),
                               mask_name(address.recipient), mask_phone(address.phone))
     return {
-        "address": f"{address.province}{address.city}{address.district}{address.street_masked}",
+        "address": f"{place(address.province, address.city, address.district)}{address.street_masked}",
         "recipient": address.recipient_masked,
         "phone": address.phone_masked,
     }

@@ -15,7 +15,7 @@ from actions.backend import BackendUnavailable, shop_session
 from actions.identity import token_customer
 from actions.order_forms import OrderFormValidation, describe_order, load_order, offered_orders, reset_flow_events
 from actions.satisfaction import offer_rating
-from actions.wording import label, money, when
+from actions.wording import label, money, place, when
 from shop.services.views import ItemView, OrderDetail, OrderSummary, TrackingInfo
 
 MAX_TIMELINE_EVENTS = 5
@@ -91,7 +91,8 @@ class ActionShowOrder(Action):
 
 def masked_address(order: OrderDetail) -> str:
     address = order.address
-    return f"{address.province}{address.city}{address.district}{address.street_masked}（{address.recipient_masked}）"
+    return (f"{place(address.province, address.city, address.district)}{address.street_masked}"
+            f"（{address.recipient_masked}）")
 
 
 def show_order(order: OrderDetail, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:

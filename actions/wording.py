@@ -23,3 +23,8 @@ def money(amount: Any) -> str:
 def when(value: Any) -> str:
     """Dates and times the way shoppers read them: 11-20 14:03."""
     return value.strftime("%m-%d %H:%M") if hasattr(value, "hour") else value.strftime("%m-%d")
+
+
+def place(province: str, city: str, district: str) -> str:
+    """Province, city and district as one writes them: a municipality (北京市 北京市) is named once."""
+    return f"{province}{city if city != province else ''}{district}"

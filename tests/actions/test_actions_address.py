@@ -26,7 +26,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.address import ActionSubmitAddress, ValidateAddressForm, address_text_in, from_slot, parse_address
+from actions.address import (
+    ActionSubmitAddress,
+    ValidateAddressForm,
+    address_text_in,
+    from_slot,
+    masked,
+    parse_address,
+)
 from actions.confirm import ActionAskConfirmed
 from shop.models import AddressChange, Order
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
@@ -261,3 +268,9 @@ def test_new_phone_in_the_address_is_not_a_phone_check(domain: dict[str, Any]) -
     tracker.slots["requested_slot"] = "phone_last4"
     dispatcher, result = validate(ValidateAddressForm(), "phone_last4", "13800001234", tracker, domain)
     assert dispatcher.messages == [] and result["verified_customer_id"] == 1
+
+
+def test_a_municipality_is_named_once_in_the_confirmation() -> None:
+    beijing = AddressInput("北京市", "北京市", "朝阳区", "建国路1号", "李四", "13912345678")
+    assert masked(beijing)["address"] == "北京市朝阳区建国****"
+    assert masked(NEW_INPUT)["address"] == "浙江省杭州市西湖区文三路****"
