@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
-from actions.choices import pick
+from actions.choices import named, pick
 from actions.identity import MAX_VERIFY_FAILURES, current_customer, token_customer, verification_locked
 from actions.wording import label
 from shop.clock import system_clock
@@ -80,6 +80,19 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     if intent in FORM_INTENTS.values() and intent != FORM_INTENTS.get(form):
         return False
     return not any(entity.get("entity") == "order_id" for entity in message.get("entities", []))
+
+
+def _product_starting_the_flow(tracker: Tracker, form: str) -> str | None:
+    """The product named in the message that starts the flow ("我昨天买的裤子啥时候发货"), which may
+    choose one of the orders the flow would offer; None when an order number was given."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    if tracker.get_slot("requested_slot") is not None or intent != FORM_INTENTS.get(form):
+        return None
+    entities = message.get("entities", [])
+    if any(entity.get("entity") == "order_id" for entity in entities):
+        return None
+    return next((str(e["value"]) for e in entities if e.get("entity") == "product" and e.get("value")), None)
 
 
 def checked_once(tracker: Tracker, key: str, asked: tuple, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -159,10 +172,17 @@ class OrderFormValidation(FormValidationAction):
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """"第一个", "大闸蟹那单": one of the orders offered as buttons, typed instead of tapped.
-        Nothing when the words choose none (the message then goes where it would have gone)."""
-        if not _is_a_typed_choice(tracker, self.form_name()):
-            return {}
+        """"第一个", "大闸蟹那单": one of the orders offered as buttons, typed instead of tapped; or, in
+        the message that starts the flow, the one such order that holds the product it names ("裤子"
+        of "我昨天买的裤子啥时候发货"). Nothing when the words choose none or several (the order
+        question is asked, or the message goes where it would have gone)."""
+        if _is_a_typed_choice(tracker, self.form_name()):
+            said, choose = str(tracker.latest_message.get("text") or ""), pick
+        else:
+            product = _product_starting_the_flow(tracker, self.form_name())
+            if product is None:
+                return {}
+            said, choose = product, named
         customer_id = token_customer(tracker)
         if customer_id is None:
             return {}
@@ -171,8 +191,13 @@ class OrderFormValidation(FormValidationAction):
                 orders = self.offered(session, customer_id, tracker)
         except BackendUnavailable:
             return {}
-        chosen = pick(orders, str(tracker.latest_message.get("text") or ""), lambda o: describe_order(o, domain))
-        return {"order_id": chosen.order_no} if chosen else {}
+        chosen = choose(orders, said, lambda o: describe_order(o, domain))
+        if chosen is None:
+            return {}
+        if choose is named:  # nobody asked which order: say which one this is
+            dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no,
+                                     order=describe_order(chosen, domain))
+        return {"order_id": chosen.order_no}
 
     def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
         """The orders this form offered as buttons (action_ask_order_id), in the same order."""

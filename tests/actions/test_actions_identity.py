@@ -24,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import current_customer, token_customer
 from actions.orders import ActionAskOrderId, ActionRouteInform, ActionShowOrder, ValidateOrderForm
 from actions.returns import ValidateReturnForm
+from actions.shipping import ValidateUrgeForm
 from shop.clock import system_clock
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 
@@ -325,6 +326,45 @@ def test_words_that_choose_no_offered_order_extract_nothing(
     extracted = asyncio.run(ValidateReturnForm().extract_order_id(
         CollectingDispatcher(), typed_at_order_question(text, intent, token=token), domain))
     assert extracted == {}
+
+def starting_with(text: str, intent: str, product: str | None, form: str, token: str | None = None) -> Any:
+    """A tracker of a flow just started by the shopper's message, which may name a product."""
+    entities = [{"entity": "product", "value": product}] if product else []
+    token = token_for(1) if token is None else token or None
+    return make_tracker(events=[user_event(text, intent, entities=entities, token=token)], active_loop=form)
+
+
+def test_the_product_named_when_a_flow_starts_chooses_its_one_order(domain: dict[str, Any]) -> None:
+    tracker = starting_with("我昨天买的裤子啥时候发货啊", "urge_shipment", "裤子", "urge_form")
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(ValidateUrgeForm().extract_order_id(dispatcher, tracker, domain))
+    assert extracted == {"order_id": DEMO_ORDERS["packing_today"]}  # the one paid order with 牛仔裤
+    said = message(dispatcher, "utter_order_chosen")
+    assert said["order_no"] == DEMO_ORDERS["packing_today"] and "牛仔裤" in said["order"]
+
+
+@pytest.mark.parametrize(("text", "intent", "product", "form", "token"), [
+    ("T恤想退货", "return_goods", "T恤", "return_form", None),  # two delivered orders hold a T恤: ask which
+    ("我的裤子到哪了", "query_order", "裤子", "order_form", None),  # none of the orders offered holds one
+    ("裤子啥时候发货", "urge_shipment", "裤子", "urge_form", ""),  # anonymous: nothing was offered
+    ("裤子啥时候发货", "urge_shipment", None, "urge_form", None),  # no product named
+    ("裤子啥时候发货", "return_goods", "裤子", "urge_form", None),  # another flow's request
+])
+def test_a_product_that_chooses_no_single_order_extracts_nothing(
+    text: str, intent: str, product: str | None, form: str, token: str | None, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    form_action = {"order_form": ValidateOrderForm, "urge_form": ValidateUrgeForm,
+                   "return_form": ValidateReturnForm}[form]()
+    tracker = starting_with(text, intent, product, form, token)
+    assert asyncio.run(form_action.extract_order_id(dispatcher, tracker, domain)) == {}
+    assert dispatcher.messages == []
+
+
+def test_two_offered_orders_hold_the_product_named(domain: dict[str, Any]) -> None:
+    """The premise of the T恤 case above: both orders with a T恤 are offered for a return."""
+    assert {DEMO_ORDERS["delivered_in_window"], DEMO_ORDERS["multi_item"]} <= set(offered("return_form", domain))
+
 
 def test_ask_order_id_for_urge_form_offers_paid_orders(domain: dict[str, Any]) -> None:
     tracker = make_tracker(token=token_for(2), active_loop="urge_form")
