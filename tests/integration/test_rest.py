@@ -30,6 +30,12 @@ def test_token_shopper_without_order_number_gets_own_orders_as_buttons(chat: Any
     assert all(button["payload"].startswith('/inform{"order_id": "88000001') for button in buttons)
 
 
+def test_a_product_named_in_the_question_chooses_the_one_order_that_holds_it(chat: Any) -> None:
+    reply = chat(mint_token(DEMO_CUSTOMER_ID)).texts("我买的耳机到哪了")
+    assert f"好的，是这一单：订单 {DEMO_ORDERS['awaiting_payment']}" in reply and "无线蓝牙耳机" in reply
+    assert "请选择要办理的订单" not in reply
+
+
 def test_someone_elses_order_reveals_nothing(chat: Any) -> None:
     shopper = chat(mint_token(DEMO_CUSTOMER_ID))
     reply = shopper.texts(f"查一下订单 {OTHERS_ORDER}")
