@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.choices import ORDINAL, named, names_several, pick
-from actions.order_forms import load_order
+from actions.order_forms import load_order, sole_entity_value
 from actions.products import answer_product_question
 from actions.wording import when
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
@@ -110,10 +110,19 @@ def single_item_id(order: OrderDetail) -> str | None:
     return str(order.items[0].item_id) if len(order.items) == 1 else None
 
 
+def item_named_in_message(order: OrderDetail, tracker: Tracker) -> str | None:
+    """The one item of the order that fits the product this message names ("保温杯想退货", "保温杯那单"),
+    so that it need not be asked for."""
+    product = sole_entity_value(tracker.latest_message or {}, "product")
+    item = named(order.items, str(product), item_button_title) if product else None
+    return str(item.item_id) if item else None
+
+
 def received_order_item(
     flow: str, order_no: str, tracker: Tracker, dispatcher: CollectingDispatcher
 ) -> dict[str, Any]:
-    """Returns and exchanges (`flow`) need a received order; an order of one item needs no item question.
+    """Returns and exchanges (`flow`) need a received order; an order of one item, or a message that
+    names one of its items, needs no item question.
 
     Slots to set: `flow_blocked` (the shopper was told why) or the single `item_id`, or nothing.
     """
@@ -125,5 +134,5 @@ def received_order_item(
         why = "order_cancelled" if order.status == "cancelled" else "not_delivered"
         dispatcher.utter_message(response=f"utter_{flow}_{why}")
         return {"flow_blocked": True}
-    item_id = single_item_id(order)
+    item_id = single_item_id(order) or item_named_in_message(order, tracker)
     return {"item_id": item_id} if item_id else {}

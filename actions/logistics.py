@@ -23,7 +23,7 @@ from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.cancel import refund_words
 from actions.choices import CHINESE_ORDINALS
 from actions.identity import current_customer
-from actions.items import find_item, item_button_title, item_choice, single_item_id
+from actions.items import find_item, item_button_title, item_choice, item_named_in_message, single_item_id
 from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
 from actions.orders import show_tracking
 from actions.returns import URL
@@ -93,14 +93,16 @@ def order_settled(tracker: Tracker) -> bool:
 
 
 def missing_slots(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-    """What need not be asked about a missing item: the only line of an order, and a quantity of 1."""
+    """What need not be asked about a missing item: the only line of an order or the one this message
+    names ("少了个保温杯"), and a quantity of 1 when one was bought."""
     order = load_order(tracker, dispatcher)
     if order is None:
         return {"flow_blocked": True}
-    item_id = single_item_id(order)
-    if item_id is None:
+    item_id = single_item_id(order) or item_named_in_message(order, tracker)
+    item = find_item(order, item_id) if item_id else None
+    if item is None:
         return {}
-    return {"item_id": item_id, **({"missing_quantity": "1"} if order.items[0].quantity == 1 else {})}
+    return {"item_id": item_id, **({"missing_quantity": "1"} if item.quantity == 1 else {})}
 
 
 def tracking(tracker: Tracker, dispatcher: CollectingDispatcher) -> TrackingInfo | None:

@@ -82,6 +82,18 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     return not any(entity.get("entity") == "order_id" for entity in message.get("entities", []))
 
 
+def entity_value(message: dict[str, Any], name: str) -> Any:
+    """The value of the message's first `name` entity, or None (a message: latest_message or parse_data)."""
+    return next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
+
+
+def sole_entity_value(message: dict[str, Any], name: str) -> Any:
+    """The value of the message's `name` entities when they all have one (extractors may repeat it),
+    else None: "T恤和保温杯" names no single product."""
+    values = {str(e.get("value")) for e in message.get("entities") or [] if e.get("entity") == name and e.get("value")}
+    return values.pop() if len(values) == 1 else None
+
+
 def _product_starting_the_flow(tracker: Tracker, form: str) -> str | None:
     """The product named in the message that starts the flow ("我昨天买的裤子啥时候发货"), which may
     choose one of the orders the flow would offer; None when an order number was given."""
@@ -89,10 +101,9 @@ def _product_starting_the_flow(tracker: Tracker, form: str) -> str | None:
     intent = (message.get("intent") or {}).get("name")
     if tracker.get_slot("requested_slot") is not None or intent != FORM_INTENTS.get(form):
         return None
-    entities = message.get("entities", [])
-    if any(entity.get("entity") == "order_id" for entity in entities):
+    if entity_value(message, "order_id") is not None:
         return None
-    return next((str(e["value"]) for e in entities if e.get("entity") == "product" and e.get("value")), None)
+    return sole_entity_value(message, "product")
 
 
 def checked_once(tracker: Tracker, key: str, asked: tuple, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import token_customer
-from actions.order_forms import OrderFormValidation, describe_order, load_order, offered_orders, reset_flow_events
+from actions.order_forms import (
+    OrderFormValidation,
+    describe_order,
+    entity_value,
+    load_order,
+    offered_orders,
+    reset_flow_events,
+)
 from actions.satisfaction import offer_rating
 from actions.wording import label, money, place, when
 from shop.services.views import ItemView, OrderDetail, OrderSummary, TrackingInfo
@@ -72,7 +79,8 @@ class ValidateOrderForm(OrderFormValidation):
 
 
 class ActionShowOrder(Action):
-    """Status, items, the backend's progress hint and the tracking timeline."""
+    """Status, items, the backend's progress hint and the tracking timeline; the after-sales choices
+    too when the shopper named a problem with the goods."""
 
     def name(self) -> str:
         return "action_show_order"
@@ -86,6 +94,11 @@ class ActionShowOrder(Action):
         if order is None:
             return reset_flow_events()
         show_order(order, dispatcher, domain)
+        if tracker.get_slot("reason"):
+            # "订单X少了个洗面奶" read as a lookup: the order, then what can be done about the problem,
+            # with the reason kept for the flow the shopper picks (and no rating yet).
+            dispatcher.utter_message(response="utter_reason_without_flow")
+            return [event for event in reset_flow_events() if event.get("name") != "reason"]
         return reset_flow_events() + offer_rating(tracker)
 
 
@@ -140,11 +153,6 @@ def _params(params: dict[str, Any], domain: DomainDict) -> dict[str, Any]:
         if key in shown and not shown[key]:
             shown[key] = label(domain, "delay", "unknown")
     return shown
-
-
-def entity_value(message: dict[str, Any], name: str) -> Any:
-    """The value of the message's first `name` entity, or None (a message: latest_message or parse_data)."""
-    return next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
 
 
 def names_a_reason(message: dict[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
-from actions.orders import entity_value
+from actions.order_forms import entity_value
 from actions.wording import money
 from shop.services.catalogue import find_skus
 from shop.services.views import SkuView

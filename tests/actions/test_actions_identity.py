@@ -14,6 +14,7 @@ from actions_testkit import (
     names,
     required_slots,
     run_action,
+    slot_sets,
     token_for,
     user_event,
     validate,
@@ -51,6 +52,15 @@ def test_token_customer_sees_own_order(domain: dict[str, Any]) -> None:
     assert tracking["tracking_no"].endswith(OWN[-12:])
     assert tracking["timeline"].count("\n") == 2  # three seeded events, newest first
     assert SlotSet("flow_blocked", None) in events
+
+
+def test_an_order_looked_up_with_a_problem_named_also_gets_the_after_sales_choices(domain: dict[str, Any]) -> None:
+    tracker = make_tracker({"order_id": DEMO_ORDERS["multi_item"], "reason": "missing_items"}, token=token_for(1))
+    dispatcher, events = run_action(ActionShowOrder(), tracker, domain)
+    assert names(dispatcher)[0] == "utter_order_summary" and names(dispatcher)[-1] == "utter_reason_without_flow"
+    slots = slot_sets(events)
+    assert "reason" not in slots and "satisfaction_pending" in slots and slots["satisfaction_pending"] is None
+    assert "order_id" not in slots  # kept, like the reason, for the flow picked next
 
 
 def test_show_order_progress_params_are_formatted(domain: dict[str, Any]) -> None:

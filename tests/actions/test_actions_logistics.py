@@ -304,3 +304,10 @@ def test_the_missing_items_button_before_the_order_asks_for_the_order(domain: di
     assert dispatcher.messages == [] and (result["item_id"], result["missing_quantity"]) == (
         item_ids(DELIVERED)[0], "1")
     assert required_slots(form, tracker, domain)[-3:] == ["evidence_url", "remedy", "confirmed"]
+
+
+def test_the_missing_item_named_in_the_message_is_not_asked_for(domain: dict[str, Any]) -> None:
+    tracker = form_tracker(f"订单{MULTI} 少了个保温杯", entities=[{"entity": "product", "value": "保温杯"}])
+    dispatcher, result = validate(ValidateLogisticsForm(), "order_id", MULTI, tracker, domain)
+    assert dispatcher.messages == [] and result["logistics_problem"] == "missing_items"
+    assert (result["item_id"], result["missing_quantity"]) == (item_ids(MULTI)[2], "1")  # one cup was bought

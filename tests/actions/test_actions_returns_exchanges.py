@@ -61,6 +61,23 @@ def form_tracker(form: str, **slots: Any) -> Tracker:
 
 # --- return form -----------------------------------------------------------------------------
 
+@pytest.mark.parametrize(("form_name", "form"), [("return_form", ValidateReturnForm),
+                                                 ("exchange_form", ValidateExchangeForm)])
+def test_the_item_named_with_the_order_is_not_asked_for(form_name: str, form: Any, domain: dict[str, Any]) -> None:
+    order_no = DEMO_ORDERS["multi_item"]
+    cup = item_ids(order_no)[2]
+    named = [{"entity": "product", "value": "保温杯"}, {"entity": "product", "value": "保温杯"}]  # two extractors
+    tracker = make_tracker(events=[user_event(f"保温杯那单 {order_no}", "inform", entities=named,
+                                              token=token_for(1))], token=token_for(1), active_loop=form_name)
+    _, result = validate(form(), "order_id", order_no, tracker, domain)
+    assert result["item_id"] == cup
+    both = [{"entity": "product", "value": "T恤"}, {"entity": "product", "value": "保温杯"}]
+    tracker = make_tracker(events=[user_event(f"T恤和保温杯 {order_no}", "inform", entities=both,
+                                              token=token_for(1))], token=token_for(1), active_loop=form_name)
+    _, result = validate(form(), "order_id", order_no, tracker, domain)
+    assert "item_id" not in result  # two items named: the question says which one at a time
+
+
 def test_single_item_order_chooses_the_item(domain: dict[str, Any]) -> None:
     form = ValidateReturnForm()
     tracker = form_tracker("return_form")
