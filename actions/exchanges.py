@@ -68,9 +68,10 @@ class ValidateExchangeForm(OrderFormValidation):
     def validate_item_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        item_id, refusal = item_choice(value, tracker, dispatcher)
-        if item_id is None:
+        item, refusal = item_choice(value, tracker, dispatcher)
+        if item is None:
             return refusal
+        item_id = str(item.item_id)
         return {"item_id": item_id, **self._check(tracker, dispatcher, {"item_id": item_id})}
 
     def validate_size(

@@ -48,10 +48,12 @@ def is_product_question(tracker: Tracker) -> bool:
     return intent == "product_inquiry" and bool(QUESTION.search(str(message.get("text") or "")))
 
 
-def item_choice(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> tuple[str | None, dict[str, Any]]:
-    """Validates the `item_id` slot of returns and exchanges: (the item id, {}) when the shopper's choice
-    is one item of the order, else (None, slots to set) after telling them why. A product question is
-    answered instead, and the form asks for the item again."""
+def item_choice(
+    value: Any, tracker: Tracker, dispatcher: CollectingDispatcher
+) -> tuple[ItemView | None, dict[str, Any]]:
+    """Validates the `item_id` slot of returns, exchanges and missing items: (the item, {}) when the
+    shopper's choice is one item of the order, else (None, slots to set) after telling them why. A
+    product question is answered instead, and the form asks for the item again."""
     if is_product_question(tracker):
         answer_product_question(tracker, dispatcher)
         return None, {"item_id": None}
@@ -63,7 +65,7 @@ def item_choice(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher) 
     if item is None:
         dispatcher.utter_message(response=_why_no_item(order, str(value or ""), by_button))
         return None, {"item_id": None}
-    return str(item.item_id), {}
+    return item, {}
 
 
 def _why_no_item(order: OrderDetail, said: str, by_button: bool) -> str:

@@ -235,14 +235,10 @@ class ValidateLogisticsForm(OrderFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """The missing item; one of a kind needs no count."""
-        item_id, refusal = item_choice(value, tracker, dispatcher)
-        if item_id is None:
-            return refusal
-        tracker.slots["item_id"] = item_id
-        item = missing_item(tracker, dispatcher)
+        item, refusal = item_choice(value, tracker, dispatcher)
         if item is None:
-            return {"item_id": None, "flow_blocked": True}
-        return {"item_id": item_id, **({"missing_quantity": "1"} if item.quantity == 1 else {})}
+            return refusal
+        return {"item_id": str(item.item_id), **({"missing_quantity": "1"} if item.quantity == 1 else {})}
 
     def validate_missing_quantity(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
