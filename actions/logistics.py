@@ -24,7 +24,13 @@ from actions.cancel import refund_words
 from actions.choices import CHINESE_ORDINALS
 from actions.identity import current_customer
 from actions.items import find_item, item_button_title, item_choice, item_named_in_message, single_item_id
-from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
+from actions.order_forms import (
+    OrderFormValidation,
+    confirmed_customer,
+    entity_value,
+    load_order,
+    reset_flow_events,
+)
 from actions.orders import show_tracking
 from actions.returns import URL
 from actions.satisfaction import offer_rating
@@ -199,9 +205,7 @@ class ValidateLogisticsForm(OrderFormValidation):
             return missing_slots(tracker, dispatcher)
         if known in DELIVERED_PROBLEMS:
             return {}
-        reason = next((e.get("value") for e in tracker.latest_message.get("entities", [])
-                       if e.get("entity") == "reason"), None)
-        problem = self._problem_in_conversation(tracker, reason)
+        problem = self._problem_in_conversation(tracker, entity_value(tracker.latest_message, "reason"))
         if problem == "missing_items":
             return {"logistics_problem": problem, **missing_slots(tracker, dispatcher)}
         return {"logistics_problem": problem} if problem else {"logistics_problem": None}
@@ -213,8 +217,7 @@ class ValidateLogisticsForm(OrderFormValidation):
             if event.get("event") != "user":
                 continue
             intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
-            entities = (event.get("parse_data") or {}).get("entities", [])
-            event_reason = next((e.get("value") for e in entities if e.get("entity") == "reason"), None)
+            event_reason = entity_value(event.get("parse_data") or {}, "reason")
             found = problem_from_text(event.get("text") or "", event_reason or reason)
             if found or intent == "logistics_issue":
                 return found
