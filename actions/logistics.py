@@ -25,6 +25,7 @@ from actions.choices import CHINESE_ORDINALS
 from actions.identity import current_customer
 from actions.items import find_item, item_button_title, item_choice, item_named_in_message, single_item_id
 from actions.order_forms import (
+    PROBLEMS_AFTER_DELIVERY,
     OrderFormValidation,
     confirmed_customer,
     entity_value,
@@ -42,7 +43,7 @@ from shop.services.orders import get_order_detail
 from shop.services.tracking import file_delivery_claim, get_tracking
 from shop.services.views import DeliveryIssueQuote, DeliveryIssueView, ItemView, TrackingInfo
 
-DELIVERED_PROBLEMS = ("not_received", "damaged", "missing_items")
+DELIVERED_PROBLEMS = PROBLEMS_AFTER_DELIVERY
 REMEDIES = ("reship", "refund")
 # Words that name the problem when the NLU gave no entity (buttons are the robust way). Missing items
 # first: "有一件没收到" is an item missing from the parcel, not a parcel that never came.

@@ -57,11 +57,21 @@ NOT_A_CHOICE = frozenset({"deny", "human_handoff", "complain", "product_inquiry"
                           "out_of_scope"})
 
 
+# A parcel problem known before the order is asked ("登记少件", "快递箱压坏了") is about a delivered one.
+PROBLEMS_AFTER_DELIVERY = ("not_received", "damaged", "missing_items")
+REASONS_AFTER_DELIVERY = ("damaged", "missing_items")
+
+
 def offered_orders(
-    session: Session, customer_id: int, form: str | None, *, invoiced: bool = False
+    session: Session, customer_id: int, form: str | None, *, invoiced: bool = False, tracker: Tracker | None = None
 ) -> list[OrderSummary]:
     """The recent orders a flow offers as buttons when it asks which order."""
     statuses = STATUSES_FOR_FORM.get(form or "", ())
+    if form == "logistics_form" and tracker is not None and (
+        tracker.get_slot("logistics_problem") in PROBLEMS_AFTER_DELIVERY
+        or tracker.get_slot("reason") in REASONS_AFTER_DELIVERY
+    ):
+        statuses = ("delivered", "completed")
     return list_orders(session, customer_id, statuses=statuses, limit=OFFERED_ORDERS, invoiced=invoiced)
 
 
@@ -212,7 +222,7 @@ class OrderFormValidation(FormValidationAction):
 
     def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
         """The orders this form offered as buttons (action_ask_order_id), in the same order."""
-        return offered_orders(session, customer_id, self.form_name())
+        return offered_orders(session, customer_id, self.form_name(), tracker=tracker)
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -70,7 +70,7 @@ class ActionAskOrderId(Action):
         return []
 
     def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
-        return offered_orders(session, customer_id, tracker.active_loop_name)
+        return offered_orders(session, customer_id, tracker.active_loop_name, tracker=tracker)
 
 
 class ValidateOrderForm(OrderFormValidation):

@@ -34,6 +34,7 @@ from actions.logistics import (
     quantity_from_text,
     remedy_from_text,
 )
+from actions.orders import ActionAskOrderId
 from shop.models import AfterSaleRequest, Claim, DeliveryIssue, DeliveryIssueItem, Order, OrderItem
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 
@@ -311,3 +312,24 @@ def test_the_missing_item_named_in_the_message_is_not_asked_for(domain: dict[str
     dispatcher, result = validate(ValidateLogisticsForm(), "order_id", MULTI, tracker, domain)
     assert dispatcher.messages == [] and result["logistics_problem"] == "missing_items"
     assert (result["item_id"], result["missing_quantity"]) == (item_ids(MULTI)[2], "1")  # one cup was bought
+
+
+@pytest.mark.parametrize(("slots", "only_delivered"), [
+    ({}, False),  # "物流有问题": parcels on their way too
+    ({"logistics_problem": "missing_items"}, True),  # the 登记少件 button
+    ({"reason": "damaged"}, True),  # "快递箱压坏了"
+])
+def test_a_problem_after_delivery_is_offered_delivered_orders(
+    slots: dict[str, Any], only_delivered: bool, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker(slots, token=token_for(1), active_loop="logistics_form")
+    dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    statuses = {b["title"].split()[-1] for b in message(dispatcher, "utter_choose_order")["buttons"]}
+    assert (statuses <= {"已签收", "已完成"}) is only_delivered, statuses
+    # The typed choice picks from the same list as the buttons.
+    offered_to_type = asyncio.run(ValidateLogisticsForm().extract_order_id(
+        CollectingDispatcher(), make_tracker({**slots, "requested_slot": "order_id"}, events=[
+            user_event("第一个", "inform", token=token_for(1))], token=token_for(1), active_loop="logistics_form"),
+        domain))
+    first = message(dispatcher, "utter_choose_order")["buttons"][0]["title"].split()[0]
+    assert offered_to_type == {"order_id": first}
