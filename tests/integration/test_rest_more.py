@@ -10,6 +10,7 @@ import json
 import urllib.request
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -150,6 +151,11 @@ def test_missing_items_ask_which_item_and_how_many_and_are_registered_once(chat:
     assert "已经登记过" in again and "少件/漏发" in again
     assert count(shop_db_url, DeliveryIssue, *of_order(DeliveryIssue, order_no)) == 1
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == requests_before
+
+
+@pytest.mark.parametrize("said", ["物流有问题", "快递有问题"])
+def test_a_parcel_problem_in_the_plainest_words_starts_the_flow(chat: Any, said: str) -> None:
+    assert "请选择要办理的订单" in shopper(chat).texts(said)  # before: "没太明白" / "还有其他可以帮您的吗"
 
 
 def test_logistics_for_someone_elses_order_reveals_nothing(chat: Any, shop_db_url: str) -> None:
