@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.choices import ORDINAL, named, names_several, pick
-from actions.order_forms import load_order, sole_entity_value
+from actions.order_forms import entity_value, load_order, sole_entity_value
 from actions.products import answer_product_question
 from actions.wording import when
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
@@ -60,7 +60,7 @@ def item_choice(
     order = load_order(tracker, dispatcher)
     if order is None:
         return None, {"item_id": None, "flow_blocked": True}
-    by_button = any(entity.get("entity") == "item_id" for entity in tracker.latest_message.get("entities", []))
+    by_button = entity_value(tracker.latest_message, "item_id") is not None
     item = chosen_item(order, value, by_button)
     if item is None:
         dispatcher.utter_message(response=_why_no_item(order, str(value or ""), by_button))

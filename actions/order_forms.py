@@ -89,7 +89,7 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
         return False  # a button's payload ("/logistics_issue{...}"), not words naming an order
     if intent in FORM_INTENTS.values() and intent != FORM_INTENTS.get(form):
         return False
-    return not any(entity.get("entity") == "order_id" for entity in message.get("entities", []))
+    return entity_value(message, "order_id") is None
 
 
 def entity_value(message: dict[str, Any], name: str) -> Any:
