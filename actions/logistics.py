@@ -52,7 +52,11 @@ MISSING_WORDS = re.compile(
     r"东西少了|数量不对|数量少了|(?:有|其中|另外)[一两]?[件个样]没(?:有)?收到|只收到(?:了)?\s*[一两二三四五六七八九\d]"
 )
 # How many are missing, typed: "2", "两件", "少了一个".
-QUANTITY = re.compile(r"([1-9]\d?|[一两二三四五六七八九])\s*[件个样盒瓶包双条只本支套袋罐]?")
+COUNT = r"([1-9]\d?|[一两二三四五六七八九])\s*"
+MEASURE_WORDS = "[件个样盒瓶包双条只本支套袋罐]"
+QUANTITY = re.compile(COUNT + MEASURE_WORDS + "?")
+# A count said with the problem ("T恤少了两件", "漏发2个"); "只收到一件" counts what came, so it is asked.
+MISSING_COUNT = re.compile(r"(?:少|漏|缺)(?:发|寄|送)?了?\s*" + COUNT + MEASURE_WORDS)
 MAX_QUANTITY_BUTTONS = 5
 NOT_RECEIVED_WORDS = re.compile(r"没收到|没有收到|未收到|收不到|没拿到|冒领|被别人签收|私自签收|代签|没签收")
 DAMAGED_WORDS = re.compile(r"破损|破了|压坏|摔坏|碎了|坏了|压扁|压烂|磕坏|撞坏|漏了")
@@ -86,6 +90,27 @@ def quantity_from_text(value: Any) -> int | None:
     return int(token) if token.isdigit() else CHINESE_ORDINALS[token]
 
 
+def said_missing_count(tracker: Tracker) -> int | None:
+    """The count of missing pieces said in this report's messages (back to the flow before it), if any."""
+    loops_seen = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop":
+            loops_seen += 1
+            if loops_seen > 1:  # past this form's start: an earlier flow's messages are not this report's
+                return None
+        elif event.get("event") == "user" and (said := MISSING_COUNT.search(event.get("text") or "")):
+            return quantity_from_text(said.group(1))
+    return None
+
+
+def missing_quantity_known(item: ItemView, tracker: Tracker) -> dict[str, Any]:
+    """The count when it need not be asked: one was bought, or the shopper said how many (and it fits)."""
+    if item.quantity == 1:
+        return {"missing_quantity": "1"}
+    said = said_missing_count(tracker)
+    return {"missing_quantity": str(said)} if said is not None and 1 <= said <= item.quantity else {}
+
+
 def missing_item(tracker: Tracker, dispatcher: CollectingDispatcher) -> ItemView | None:
     """The order line chosen as missing (None, after saying why, when the order cannot be read)."""
     order = load_order(tracker, dispatcher)
@@ -101,7 +126,7 @@ def order_settled(tracker: Tracker) -> bool:
 
 def missing_slots(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
     """What need not be asked about a missing item: the only line of an order or the one this message
-    names ("少了个保温杯"), and a quantity of 1 when one was bought."""
+    names ("少了个保温杯"), and the count when one was bought or the shopper said it ("少了两件")."""
     order = load_order(tracker, dispatcher)
     if order is None:
         return {"flow_blocked": True}
@@ -109,7 +134,7 @@ def missing_slots(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[st
     item = find_item(order, item_id) if item_id else None
     if item is None:
         return {}
-    return {"item_id": item_id, **({"missing_quantity": "1"} if item.quantity == 1 else {})}
+    return {"item_id": item_id, **missing_quantity_known(item, tracker)}
 
 
 def tracking(tracker: Tracker, dispatcher: CollectingDispatcher) -> TrackingInfo | None:
@@ -238,11 +263,11 @@ class ValidateLogisticsForm(OrderFormValidation):
     def validate_item_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The missing item; one of a kind needs no count."""
+        """The missing item; one of a kind, or a count already said, needs no count question."""
         item, refusal = item_choice(value, tracker, dispatcher)
         if item is None:
             return refusal
-        return {"item_id": str(item.item_id), **({"missing_quantity": "1"} if item.quantity == 1 else {})}
+        return {"item_id": str(item.item_id), **missing_quantity_known(item, tracker)}
 
     def validate_missing_quantity(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

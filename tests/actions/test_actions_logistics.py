@@ -228,7 +228,7 @@ def test_quantity_from_words(said: str, expected: int | None) -> None:
 
 def test_missing_item_of_a_multi_item_order_refunds_its_share_once(domain: dict[str, Any]) -> None:
     form = ValidateLogisticsForm()
-    tracker = form_tracker(f"订单{MULTI} 收到的东西少了一件")
+    tracker = form_tracker(f"订单{MULTI} 收到的东西少了")  # no count said: it is asked
     dispatcher, result = validate(form, "order_id", MULTI, tracker, domain)
     assert dispatcher.messages == [] and result["logistics_problem"] == "missing_items" and "item_id" not in result
     assert required_slots(form, tracker, domain) == ["order_id", "logistics_problem", "item_id", "missing_quantity",
@@ -312,6 +312,39 @@ def test_the_missing_item_named_in_the_message_is_not_asked_for(domain: dict[str
     dispatcher, result = validate(ValidateLogisticsForm(), "order_id", MULTI, tracker, domain)
     assert dispatcher.messages == [] and result["logistics_problem"] == "missing_items"
     assert (result["item_id"], result["missing_quantity"]) == (item_ids(MULTI)[2], "1")  # one cup was bought
+
+
+@pytest.mark.parametrize(("said", "item", "expected"), [
+    ("T恤少了两件", None, "2"),  # item and count in one message: nothing more to ask
+    ("收到的东西少了两件", 0, "2"),  # the count is kept for the item chosen later
+    ("收到的东西少了两件", 2, "1"),  # one cup was bought: one is missing, whatever was said
+    ("少了三件T恤", None, None),  # more than were bought (2): asked, with the range
+    ("买了两件只收到一件", 0, None),  # counts what came: asked
+])
+def test_a_count_said_with_the_problem_is_not_asked_again(
+    said: str, item: int | None, expected: str | None, domain: dict[str, Any],
+) -> None:
+    form = ValidateLogisticsForm()
+    entities = [{"entity": "product", "value": "T恤"}] if "T恤" in said else None
+    tracker = form_tracker(f"订单{MULTI} {said}", entities=entities)
+    dispatcher, result = validate(form, "order_id", MULTI, tracker, domain)
+    if item is not None:
+        assert "item_id" not in result
+        dispatcher, result = validate(form, "item_id", item_ids(MULTI)[item], tracker, domain)
+    assert dispatcher.messages == [] and result["item_id"] == item_ids(MULTI)[item or 0]
+    assert result.get("missing_quantity") == expected
+
+
+def test_a_count_from_an_earlier_flow_is_not_taken(domain: dict[str, Any]) -> None:
+    """"少了两件" before an earlier flow ended belongs to that flow, not to this report."""
+    token = token_for(1)
+    events = [user_event("少了两件", "logistics_issue", token=token), {"event": "active_loop", "name": None},
+              {"event": "active_loop", "name": "logistics_form"},
+              user_event(f"订单{MULTI} 漏发了T恤", "logistics_issue", token=token,
+                         entities=[{"entity": "product", "value": "T恤"}])]
+    tracker = make_tracker({}, events=events, token=token, active_loop="logistics_form")
+    _, result = validate(ValidateLogisticsForm(), "order_id", MULTI, tracker, domain)
+    assert result["item_id"] == item_ids(MULTI)[0] and "missing_quantity" not in result
 
 
 @pytest.mark.parametrize(("slots", "only_delivered"), [
