@@ -48,10 +48,24 @@ def names_several(options: Sequence[Option], said: str, describe: Callable[[Opti
     return any(not (a <= b or b <= a) for i, a in enumerate(shares) for b in shares[i + 1:])
 
 
+def tied(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> list[Option]:
+    """The options that hold the most of the words' characters, when more than one does ("T恤那单" and
+    two orders with a T恤): the words fit them all and choose none. Empty otherwise."""
+    candidates = _shares(options, said, describe)
+    most = max((len(share) for share, _ in candidates), default=0)
+    best = [option for share, option in candidates if len(share) == most]
+    return best if len(best) > 1 else []
+
+
+def words_of(said: str) -> str:
+    """The words that may name an option, without the filler around them ("T恤那单" -> "T恤")."""
+    return FILLER.sub("", said)
+
+
 def _shares(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> list[tuple[set[int], Option]]:
     """Each option that holds at least 2 of the words' characters (1 of a suffixed noun: 杯子), with the
     positions it holds."""
-    words = FILLER.sub("", said).lower()
+    words = words_of(said).lower()
     noun = SUFFIXED_NOUN.match(words)
     words, least = (noun.group(1), 1) if noun else (words, 2)
     shares = [({i for i, char in enumerate(words) if char in describe(option).lower()}, option) for option in options]

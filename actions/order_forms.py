@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
-from actions.choices import named, pick
+from actions.choices import named, pick, tied, words_of
 from actions.identity import MAX_VERIFY_FAILURES, current_customer, token_customer, verification_locked
 from actions.wording import label
 from shop.clock import system_clock
@@ -57,6 +57,8 @@ NOT_A_CHOICE = frozenset({"deny", "human_handoff", "complain", "product_inquiry"
                           "out_of_scope"})
 
 
+# Words that point at an order ("那单", "上周的订单"): typed at the order question, they are a choice.
+ORDER_REFERENCE = re.compile(r"订单|[那这哪的]\s*[一1]?\s*单")
 # A parcel problem known before the order is asked ("登记少件", "快递箱压坏了") is about a delivered one.
 PROBLEMS_AFTER_DELIVERY = ("not_received", "damaged", "missing_items")
 REASONS_AFTER_DELIVERY = ("damaged", "missing_items")
@@ -213,6 +215,15 @@ class OrderFormValidation(FormValidationAction):
         except BackendUnavailable:
             return {}
         chosen = choose(orders, said, lambda o: describe_order(o, domain))
+        if chosen is None and choose is pick and (fitting := tied(orders, said, lambda o: describe_order(o, domain))):
+            # "T恤那单" with two such orders: say so, then the question is asked again (an unset slot
+            # keeps the form going; with nothing extracted, the message would be read as chit-chat).
+            dispatcher.utter_message(response="utter_order_choice_tied", count=len(fitting), words=words_of(said))
+            return {"order_id": None}
+        if chosen is None and choose is pick and orders and ORDER_REFERENCE.search(said):
+            # "白色的那单", "上周买的那单": meant as a choice, but it fits none of the offered orders.
+            dispatcher.utter_message(response="utter_order_choice_unmatched")
+            return {"order_id": None}
         if chosen is None:
             return {}
         if choose is named:  # nobody asked which order: say which one this is
@@ -230,6 +241,8 @@ class OrderFormValidation(FormValidationAction):
         if verification_locked(tracker):
             dispatcher.utter_message(response="utter_verify_locked")
             return {"order_id": None, "flow_blocked": True}
+        if value is None:  # typed words fitted several offered orders, or none (extract_order_id said so)
+            return {"order_id": None}
         order_no = re.sub(r"\D", "", str(value or ""))
         if not ORDER_NO.match(order_no):
             dispatcher.utter_message(response="utter_order_id_invalid")

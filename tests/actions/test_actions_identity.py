@@ -324,6 +324,27 @@ def test_an_offered_order_can_be_chosen_by_what_was_bought(domain: dict[str, Any
     assert extracted == {"order_id": DEMO_ORDERS["fresh_food"]}
 
 
+def test_words_that_fit_two_offered_orders_say_so_and_ask_again(domain: dict[str, Any]) -> None:
+    """"T恤那单" with two orders holding a T恤: told that both fit, then the order question again
+    (the unset slot keeps the form going), not read as chit-chat."""
+    form = ValidateReturnForm()
+    tracker = typed_at_order_question("T恤那单", "inform")
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(form.extract_order_id(dispatcher, tracker, domain)) == {"order_id": None}
+    said = message(dispatcher, "utter_order_choice_tied")
+    assert (said["count"], said["words"]) == (2, "T恤")
+    dispatcher, result = validate(form, "order_id", None, tracker, domain)
+    assert dispatcher.messages == [] and result == {"order_id": None}
+
+
+@pytest.mark.parametrize("text", ["白色的那单", "上周买的那单", "上次那个订单"])
+def test_words_meant_as_an_order_choice_that_fit_none_say_so_and_ask_again(text: str, domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(ValidateReturnForm().extract_order_id(
+        dispatcher, typed_at_order_question(text, "inform"), domain))
+    assert extracted == {"order_id": None} and names(dispatcher) == ["utter_order_choice_unmatched"]
+
+
 @pytest.mark.parametrize(("text", "intent", "token"), [
     ("手机壳那个", "inform", None),  # fits no offered order
     ("算了 第一个都不要", "deny", None),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.choices import names_several, pick
+from actions.choices import names_several, pick, tied
 
 TEES = ["纯棉圆领T恤 白色/M", "纯棉圆领T恤 黑色/L", "不锈钢保温杯 银色"]
 ORDERS = ["轻量跑步鞋 已签收", "修身牛仔裤 已签收", "阳澄湖大闸蟹礼盒 已签收"]
@@ -29,3 +29,12 @@ def test_pick_by_place_or_by_the_words_of_one_option(options: list[str], said: s
 ])
 def test_words_that_name_several_options(said: str, several: bool) -> None:
     assert names_several(TEES, said, str) is several
+
+
+@pytest.mark.parametrize(("options", "said", "fitting"), [
+    (TEES, "T恤", TEES[:2]), (TEES, "纯棉T恤那件", TEES[:2]), (ORDERS, "已签收的", ORDERS),
+    (TEES, "白色T恤", []),  # one option fits best: chosen, not tied
+    (TEES, "手机壳", []), (TEES, "第二个", []),
+])
+def test_words_that_fit_several_options_equally(options: list[str], said: str, fitting: list[str]) -> None:
+    assert tied(options, said, str) == fitting

@@ -350,6 +350,18 @@ def test_an_order_typed_instead_of_tapped_is_chosen(chat: Any, shop_db_url: str,
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, second)) == 0
 
 
+def test_an_order_typed_that_fits_two_or_none_is_asked_again(chat: Any, shop_db_url: str) -> None:
+    bot = shopper(chat)
+    assert "请选择要办理的订单" in bot.texts("我要退货")
+    tied = bot.texts("T恤那单")  # two delivered orders hold a T恤
+    assert "有 2 单都对得上“T恤”" in tied and "请选择要办理的订单" in tied and "办理什么业务" not in tied
+    unmatched = bot.texts("上周买的那单")
+    assert "没对上您说的那一单" in unmatched and "请选择要办理的订单" in unmatched
+    assert "退货" in bot.texts(DEMO_ORDERS["delivered_in_window"])  # the tapped order is taken
+    bot.texts("算了")
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, DEMO_ORDERS["delivered_in_window"])) == 0
+
+
 def db_order_status(db_url: str, order_no: str) -> str:
     with Session(make_engine(db_url), future=True) as session:
         return str(session.execute(select(Order.status).where(Order.order_no == order_no)).scalar_one())
