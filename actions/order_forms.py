@@ -100,10 +100,11 @@ def entity_value(message: dict[str, Any], name: str) -> Any:
 
 
 def sole_entity_value(message: dict[str, Any], name: str) -> Any:
-    """The value of the message's `name` entities when they all have one (extractors may repeat it),
-    else None: "T恤和保温杯" names no single product."""
+    """The value of the message's `name` entities when they name one thing, else None: "T恤和保温杯"
+    names no single product. Extractors may repeat it, or find part of it (鞋 and 鞋子): the longest."""
     values = {str(e.get("value")) for e in message.get("entities") or [] if e.get("entity") == name and e.get("value")}
-    return values.pop() if len(values) == 1 else None
+    longest = max(values, key=len, default=None)
+    return longest if longest is not None and all(value in longest for value in values) else None
 
 
 def _product_starting_the_flow(tracker: Tracker, form: str) -> str | None:

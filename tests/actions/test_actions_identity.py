@@ -22,7 +22,9 @@ from actions_testkit import (
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.exchanges import ValidateExchangeForm
 from actions.identity import current_customer, token_customer
+from actions.order_forms import sole_entity_value
 from actions.orders import ActionAskOrderId, ActionRouteInform, ActionShowOrder, ValidateOrderForm
 from actions.returns import ValidateReturnForm
 from actions.shipping import ValidateUrgeForm
@@ -372,6 +374,27 @@ def test_the_product_named_when_a_flow_starts_chooses_its_one_order(domain: dict
     assert extracted == {"order_id": DEMO_ORDERS["packing_today"]}  # the one paid order with 牛仔裤
     said = message(dispatcher, "utter_order_chosen")
     assert said["order_no"] == DEMO_ORDERS["packing_today"] and "牛仔裤" in said["order"]
+
+
+def test_a_product_found_whole_by_one_extractor_and_in_part_by_another_chooses_its_order(
+    domain: dict[str, Any],
+) -> None:
+    """"我买的鞋子…能换大一码吗": the lookup finds 鞋, the CRF 鞋子: one product, and one order holds it."""
+    entities = [{"entity": "product", "value": "鞋"}, {"entity": "product", "value": "鞋子"},
+                {"entity": "size", "value": "+1"}]
+    tracker = make_tracker(events=[user_event("在吗 我买的鞋子穿着有点小 能换大一码吗", "exchange_goods",
+                                              entities=entities, token=token_for(1))], active_loop="exchange_form")
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(ValidateExchangeForm().extract_order_id(dispatcher, tracker, domain))
+    assert extracted == {"order_id": DEMO_ORDERS["exchange_out_of_stock"]}
+    assert "跑步鞋" in message(dispatcher, "utter_order_chosen")["order"]
+
+
+@pytest.mark.parametrize(("values", "sole"), [
+    (["鞋", "鞋子"], "鞋子"), (["保温杯", "保温杯"], "保温杯"), (["T恤", "保温杯"], None), ([], None),
+])
+def test_the_one_product_a_message_names(values: list[str], sole: str | None) -> None:
+    assert sole_entity_value({"entities": [{"entity": "product", "value": v} for v in values]}, "product") == sole
 
 
 @pytest.mark.parametrize(("text", "intent", "product", "form", "token"), [
