@@ -57,8 +57,8 @@ NOT_A_CHOICE = frozenset({"deny", "human_handoff", "complain", "product_inquiry"
                           "out_of_scope"})
 
 
-# Words that point at an order ("那单", "上周的订单"): typed at the order question, they are a choice.
-ORDER_REFERENCE = re.compile(r"订单|[那这哪的]\s*[一1]?\s*单")
+# Words that point at an order ("那单", "上次那个订单"): typed at the order question, they are a choice.
+ORDER_REFERENCE = re.compile(r"[那这哪]\s*[一1个]?\s*(?:订单|单)")
 # A parcel problem known before the order is asked ("登记少件", "快递箱压坏了") is about a delivered one.
 PROBLEMS_AFTER_DELIVERY = ("not_received", "damaged", "missing_items")
 REASONS_AFTER_DELIVERY = ("damaged", "missing_items")
