@@ -9,8 +9,11 @@ from typing import TypeVar
 Option = TypeVar("Option")
 
 CHINESE_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-# Its place in the list: "第二个", "就要第2件吧", "第一单", a bare "2", "最后那个".
-ORDINAL = re.compile(r"第\s*([1-9一二两三四五六七八九])\s*[个件款样单]|^\s*([1-9])\s*$|(最后)[一1那]?[个件款样单]")
+ENGLISH_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+                    "fifth": 5, "5th": 5}
+# Its place in the list: "第二个", "就要第2件吧", "第一单", a bare "2", "最后那个", "the second one", "last one".
+ORDINAL = re.compile(r"第\s*([1-9一二两三四五六七八九])\s*[个件款样单]|^\s*([1-9])\s*$|(最后)[一1那]?[个件款样单]|"
+                     r"(?i:\b(" + "|".join(ENGLISH_ORDINALS) + r"|(last))\b)")
 # Words around a named option that name nothing: "要退的是那个保温杯吧" -> "保温杯".
 FILLER = re.compile(r"[的那这个件款单是要我想退换货就吧呢啊哦呀嗯一下把给～~，,。.!！?？:：\s]")
 # A one-character noun said with its suffix ("杯子", "裤子"): that character alone names an option
@@ -23,7 +26,8 @@ def pick(options: Sequence[Option], said: str, describe: Callable[[Option], str]
     shares the most characters with them (see `named`). None when none or several fit."""
     place = ORDINAL.search(said)
     if place:
-        index = len(options) if place.group(3) else _ordinal(place.group(1) or place.group(2))
+        index = len(options) if place.group(3) or place.group(5) else _ordinal(
+            place.group(1) or place.group(2) or place.group(4))
         return options[index - 1] if 1 <= index <= len(options) else None
     return named(options, said, describe)
 
@@ -73,4 +77,4 @@ def _shares(options: Sequence[Option], said: str, describe: Callable[[Option], s
 
 
 def _ordinal(token: str) -> int:
-    return int(token) if token.isdigit() else CHINESE_ORDINALS[token]
+    return int(token) if token.isdigit() else CHINESE_ORDINALS.get(token) or ENGLISH_ORDINALS[token.lower()]

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
-from actions.choices import named, pick, tied, words_of
+from actions.choices import ORDINAL, named, pick, tied, words_of
 from actions.identity import MAX_VERIFY_FAILURES, current_customer, token_customer, verification_locked
 from actions.wording import label
 from shop.clock import system_clock
@@ -85,8 +85,10 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     """Words typed at the order question that may name one of the offered orders."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name")
-    if tracker.get_slot("requested_slot") != "order_id" or intent in NOT_A_CHOICE:
+    if tracker.get_slot("requested_slot") != "order_id":
         return False
+    if intent in NOT_A_CHOICE and not (intent == "out_of_scope" and ORDINAL.search(str(message.get("text") or ""))):
+        return False  # an English "the second one" may be read as off-topic; its place still chooses
     if str(message.get("text") or "").startswith("/"):
         return False  # a button's payload ("/logistics_issue{...}"), not words naming an order
     if intent in FORM_INTENTS.values() and intent != FORM_INTENTS.get(form):

@@ -309,6 +309,7 @@ def typed_at_order_question(text: str, intent: str, form: str = "return_form", t
 
 @pytest.mark.parametrize(("text", "intent", "index"), [
     ("第一个", "affirm", 0), ("就第二单吧", "inform", 1), ("最后那个", "inform", -1), ("2", "inform", 1),
+    ("the first one", "out_of_scope", 0),  # English: read as off-topic, its place still chooses
 ])
 def test_an_offered_order_can_be_chosen_by_its_place_in_the_list(
     text: str, intent: str, index: int, domain: dict[str, Any]

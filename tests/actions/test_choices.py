@@ -19,6 +19,8 @@ ORDERS = ["轻量跑步鞋 已签收", "修身牛仔裤 已签收", "阳澄湖�
     (ORDERS, "跑鞋那单", ORDERS[0]), (ORDERS, "大闸蟹", ORDERS[2]), (ORDERS, "已签收的", None),
     (TEES, "杯子", TEES[2]), (ORDERS, "裤子那单", ORDERS[1]), (ORDERS, "鞋子", ORDERS[0]),
     (TEES, "杯", None), (TEES, "好的", None), (TEES, "袜子", None), (TEES, "子", None),
+    (TEES, "the second one", TEES[1]), (TEES, "First", TEES[0]), (TEES, "3rd one pls", TEES[2]),
+    (TEES, "the last one", TEES[2]), (TEES, "fifth", None),
 ])
 def test_pick_by_place_or_by_the_words_of_one_option(options: list[str], said: str, chosen: str | None) -> None:
     assert pick(options, said, str) == chosen

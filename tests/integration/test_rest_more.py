@@ -366,10 +366,19 @@ def test_an_order_typed_that_fits_two_or_none_is_asked_again(chat: Any, shop_db_
     assert "有 2 单都对得上“T恤”" in tied and "请选择要办理的订单" in tied and "办理什么业务" not in tied
     unmatched = bot.texts("上周买的那单")
     assert "没对上您说的那一单" in unmatched and "请选择要办理的订单" in unmatched
-    before = count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, DEMO_ORDERS["delivered_in_window"]))
-    assert "请选择要办理的订单" not in bot.texts(DEMO_ORDERS["delivered_in_window"])  # the order is taken
+    order_no = DEMO_ORDERS["delivered_in_window"]
+    before = count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no))
+    assert "请选择要办理的订单" not in bot.texts(order_no)  # the order is taken
     bot.texts("算了")
-    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, DEMO_ORDERS["delivered_in_window"])) == before
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == before
+
+
+def test_an_order_chosen_in_english_by_its_place(chat: Any) -> None:
+    bot = shopper(chat)
+    offered = payloads(bot.say("where is my order"))
+    first = offered[0].split('"')[3]  # /inform{"order_id": "…"}
+    shown = bot.texts("the first one")
+    assert first in shown and "超出我的能力范围" not in shown and "请选择要办理的订单" not in shown
 
 
 def db_order_status(db_url: str, order_no: str) -> str:
