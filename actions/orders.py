@@ -163,7 +163,7 @@ def names_a_reason(message: dict[str, Any]) -> bool:
 class ActionRouteInform(Action):
     """Information without a flow: a problem with the goods ("东西坏了", "发错货了") gets the after-sales
     choices, with the reason (and order number, if given) kept for the flow the shopper picks; an
-    order number alone means "show me this order"."""
+    order number alone means "show me this order"; words a flow's question could not take, a hint."""
 
     def name(self) -> str:
         return "action_route_inform"
@@ -177,6 +177,11 @@ class ActionRouteInform(Action):
             return []
         if entity_value(tracker.latest_message, "order_id") is not None:
             return [FollowupAction("order_form")]
+        if tracker.active_loop.get("name") and tracker.get_slot("requested_slot"):
+            # A flow's question got an answer it could not take ("穿着不合适" for the reason): the menu
+            # of flows would lead away from it; the question is asked again after this.
+            dispatcher.utter_message(response="utter_inform_not_an_answer")
+            return []
         dispatcher.utter_message(response="utter_inform_without_context")
         return []
 

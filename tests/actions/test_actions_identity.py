@@ -443,6 +443,10 @@ def test_route_inform(domain: dict[str, Any]) -> None:
     dispatcher, events = run_action(ActionRouteInform(), make_tracker(events=[user_event("L码")]), domain)
     assert names(dispatcher) == ["utter_inform_without_context"]
     assert events == []
+    # At a flow's question, words it could not take get a hint, not the menu of flows.
+    tracker = make_tracker({"requested_slot": "reason"}, events=[user_event("穿着不合适")], active_loop="return_form")
+    dispatcher, events = run_action(ActionRouteInform(), tracker, domain)
+    assert names(dispatcher) == ["utter_inform_not_an_answer"] and events == []
 
 
 def test_route_inform_offers_after_sales_for_a_problem_with_the_goods(domain: dict[str, Any]) -> None:

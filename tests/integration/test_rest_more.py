@@ -381,6 +381,16 @@ def test_an_order_chosen_in_english_by_its_place(chat: Any) -> None:
     assert first in shown and "超出我的能力范围" not in shown and "请选择要办理的订单" not in shown
 
 
+def test_words_a_question_cannot_take_get_a_hint_not_the_menu(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]  # one pair of running shoes
+    bot = shopper(chat)
+    assert "退货的原因" in bot.texts(f"我要退货 订单{order_no}")
+    hint = bot.texts("穿着不合适")  # no reason the NLU knows
+    assert "没对上" in hint and "退货的原因" in hint and "办理什么业务" not in hint
+    bot.texts("算了")
+    assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == 0
+
+
 def db_order_status(db_url: str, order_no: str) -> str:
     with Session(make_engine(db_url), future=True) as session:
         return str(session.execute(select(Order.status).where(Order.order_no == order_no)).scalar_one())
