@@ -16,6 +16,8 @@ from actions.products import answer_product_question
 from actions.wording import when
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
 
+# Order numbers and the like: their digits are not words that name an item ("120ml").
+LONG_NUMBER = re.compile(r"\d{6,}")
 # A question rather than a choice: question marks and particles, 能不能/是不是 and the like.
 QUESTION = re.compile(r"[吗嘛么?？]|能不能|可不可以|会不会|是不是|有没有|多少|几[个天号次]")
 
@@ -103,7 +105,11 @@ class ActionAskItemId(Action):
             {"title": item_button_title(item), "payload": f'/inform{{"item_id": "{item.item_id}"}}'}
             for item in order.items
         ]
-        dispatcher.utter_message(response="utter_ask_item_id", buttons=buttons)
+        several = tracker.get_slot("logistics_problem") != "missing_items" and names_several(
+            order.items, LONG_NUMBER.sub("", str((tracker.latest_message or {}).get("text") or "")), item_button_title)
+        # "保温杯和洗面奶都想退": one request per item, so say that the first is chosen now.
+        dispatcher.utter_message(response="utter_ask_item_id_one_at_a_time" if several else "utter_ask_item_id",
+                                 buttons=buttons)
         return []
 
 

@@ -76,6 +76,12 @@ def test_the_item_named_with_the_order_is_not_asked_for(form_name: str, form: An
                                               token=token_for(1))], token=token_for(1), active_loop=form_name)
     _, result = validate(form(), "order_id", order_no, tracker, domain)
     assert "item_id" not in result  # two items named: the question says which one at a time
+    tracker.slots.update(order_id=order_no, requested_slot="item_id")
+    dispatcher, _ = run_action(ActionAskItemId(), tracker, domain)
+    assert names(dispatcher) == ["utter_ask_item_id_one_at_a_time"] and len(dispatcher.messages[0]["buttons"]) == 3
+    one = make_tracker({"order_id": order_no}, events=[user_event(f"我要退货 {order_no}", "return_goods",
+                                                                   token=token_for(1))], active_loop=form_name)
+    assert names(run_action(ActionAskItemId(), one, domain)[0]) == ["utter_ask_item_id"]
 
 
 def test_single_item_order_chooses_the_item(domain: dict[str, Any]) -> None:
