@@ -107,9 +107,9 @@ class ActionAskItemId(Action):
         ]
         several = tracker.get_slot("logistics_problem") != "missing_items" and names_several(
             order.items, LONG_NUMBER.sub("", str((tracker.latest_message or {}).get("text") or "")), item_button_title)
-        # "保温杯和洗面奶都想退": one request per item, so say that the first is chosen now.
-        dispatcher.utter_message(response="utter_ask_item_id_one_at_a_time" if several else "utter_ask_item_id",
-                                 buttons=buttons)
+        if several:  # "保温杯和洗面奶都想退": one request per item, the first is chosen now
+            dispatcher.utter_message(response="utter_item_one_at_a_time")
+        dispatcher.utter_message(response="utter_ask_item_id", buttons=buttons)
         return []
 
 
