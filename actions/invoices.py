@@ -47,6 +47,24 @@ def kind_of(value: Any) -> str | None:
     return None
 
 
+def kind_said(text: str) -> dict[str, Any]:
+    """The title kind the request itself names ("抬头要改成公司", "开个人发票"), as the slot to set; nothing
+    when it names neither, or both ("我自己公司的"): then it is asked."""
+    kinds = [kind for kind, words in KIND_WORDS.items() if any(word in text.lower() for word in words)]
+    return {"invoice_kind": kinds[0]} if len(kinds) == 1 else {}
+
+
+def flow_start_text(tracker: Tracker, form: str) -> str:
+    """The shopper's message that started `form` (the last user message before the form's activation)."""
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            started = True
+        elif started and event.get("event") == "user":
+            return str(event.get("text") or "")
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
 def mask_email(email: str) -> str:
     """"zhangsan@example.com" -> "zh***@example.com" (shown when the status is looked up later)."""
     name, _, host = email.partition("@")
@@ -146,7 +164,7 @@ class ValidateInvoiceForm(OrderFormValidation):
             issued = invoice.status != "requested"
             response = "utter_invoice_change_reissue" if issued else "utter_invoice_change_before_issue"
             dispatcher.utter_message(response=response, order_no=order_no)
-            return {}
+            return self._kind_from_request(tracker)
         if invoice is not None:
             show_status(invoice, dispatcher, domain)
             return {"flow_blocked": True}
@@ -157,11 +175,17 @@ class ValidateInvoiceForm(OrderFormValidation):
         if order.status not in PAID_STATES:
             dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
             return {"flow_blocked": True}
+        kind = self._kind_from_request(tracker)
         if not wants_change(tracker):
-            return {}
+            return kind
         # No invoice yet: a first request, whatever the words were.
         dispatcher.utter_message(response="utter_invoice_change_none", order_no=order_no)
-        return {"invoice_change": None}
+        return {"invoice_change": None, **kind}
+
+    def _kind_from_request(self, tracker: Tracker) -> dict[str, Any]:
+        if tracker.get_slot("invoice_kind"):
+            return {}
+        return kind_said(flow_start_text(tracker, self.form_name()))
 
     def validate_invoice_kind(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -286,3 +286,21 @@ def test_to_correct_an_invoice_the_invoiced_orders_are_offered(domain: dict[str,
     dispatcher, _ = run_action(ActionAskInvoiceFormOrderId(), tracker, domain)
     assert names(dispatcher) == ["utter_invoice_intro", "utter_choose_order"]
     assert len(dispatcher.messages[1]["buttons"]) > 1
+
+
+@pytest.mark.parametrize(("said", "change", "expected"), [
+    ("我要开公司发票", None, {"invoice_kind": "company"}),
+    ("开个人发票", None, {"invoice_kind": "personal"}),
+    ("我自己公司的发票", None, {}),  # both kinds' words: asked
+    ("能开发票吗", None, {}),
+    ("发票抬头写错了要改成公司", "写错", {"invoice_change": None, "invoice_kind": "company"}),  # none yet
+])
+def test_the_title_kind_named_in_the_request_is_not_asked(
+    said: str, change: str | None, expected: dict[str, Any], domain: dict[str, Any],
+) -> None:
+    token = token_for(1)
+    events = [user_event(said, "request_invoice", token=token), {"event": "active_loop", "name": "invoice_form"},
+              user_event(COMPLETED, "inform", [{"entity": "order_id", "value": COMPLETED}], token=token)]
+    tracker = make_tracker({"invoice_change": change}, events=events, token=token, active_loop="invoice_form")
+    _, result = validate(ValidateInvoiceForm(), "order_id", COMPLETED, tracker, domain)
+    assert result == {"order_id": COMPLETED, **expected}

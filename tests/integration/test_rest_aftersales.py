@@ -228,3 +228,15 @@ def test_bare_invoice_question_says_yes_then_asks_which_order(chat: Any, shop_db
     assert any(payload.startswith('/inform{"order_id"') for payload in buttons(messages))
     reply = bot.texts("不开了")
     assert "已取消" in reply or "不办了" in reply
+
+
+def test_the_title_kind_named_in_the_request_is_not_asked_again(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["in_transit_delayed"]  # paid, no invoice
+    bot = shopper(chat)
+    bot.say("我要开公司发票")
+    asked = bot.texts(order_no)
+    assert "发票抬头" in asked and "个人还是企业" not in asked
+    reply = bot.texts("算了")
+    assert "已取消" in reply or "不办了" in reply
+    order = db_order(shop_db_url, order_no)
+    assert count(shop_db_url, Invoice, Invoice.order_id == order.id) == 0
