@@ -96,6 +96,22 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     return entity_value(message, "order_id") is None
 
 
+def _no_single_order(
+    orders: list[OrderSummary], said: str, describe: Callable[[OrderSummary], str], dispatcher: CollectingDispatcher
+) -> dict[str, Any]:
+    """Typed words at the order question that choose no offered order. Meant as a choice, they are told
+    why, and the order slot is unset so that the form asks again (with nothing extracted, the message
+    would be read as chit-chat): "T恤那单" fits two orders, "上周买的那单" none. Else nothing."""
+    fitting = tied(orders, said, describe)
+    if fitting:
+        dispatcher.utter_message(response="utter_order_choice_tied", count=len(fitting), words=words_of(said))
+        return {"order_id": None}
+    if orders and ORDER_REFERENCE.search(said):
+        dispatcher.utter_message(response="utter_order_choice_unmatched")
+        return {"order_id": None}
+    return {}
+
+
 def entity_value(message: dict[str, Any], name: str) -> Any:
     """The value of the message's first `name` entity, or None (a message: latest_message or parse_data)."""
     return next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
@@ -217,21 +233,15 @@ class OrderFormValidation(FormValidationAction):
                 orders = self.offered(session, customer_id, tracker)
         except BackendUnavailable:
             return {}
-        chosen = choose(orders, said, lambda o: describe_order(o, domain))
-        if chosen is None and choose is pick and (fitting := tied(orders, said, lambda o: describe_order(o, domain))):
-            # "T恤那单" with two such orders: say so, then the question is asked again (an unset slot
-            # keeps the form going; with nothing extracted, the message would be read as chit-chat).
-            dispatcher.utter_message(response="utter_order_choice_tied", count=len(fitting), words=words_of(said))
-            return {"order_id": None}
-        if chosen is None and choose is pick and orders and ORDER_REFERENCE.search(said):
-            # "白色的那单", "上周买的那单": meant as a choice, but it fits none of the offered orders.
-            dispatcher.utter_message(response="utter_order_choice_unmatched")
-            return {"order_id": None}
+
+        def describe(order: OrderSummary) -> str:
+            return describe_order(order, domain)
+
+        chosen = choose(orders, said, describe)
         if chosen is None:
-            return {}
+            return _no_single_order(orders, said, describe, dispatcher) if choose is pick else {}
         if choose is named:  # nobody asked which order: say which one this is
-            dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no,
-                                     order=describe_order(chosen, domain))
+            dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no, order=describe(chosen))
         return {"order_id": chosen.order_no}
 
     def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
