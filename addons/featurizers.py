@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse
@@ -99,3 +100,28 @@ class SentenceRegexFeaturizer(RegexFeaturizer):
         ones = np.ones(len(columns))
         where = (np.zeros(len(columns), dtype=np.int32), np.array(columns, dtype=np.int32))
         return None, scipy.sparse.coo_matrix((ones, where), shape=(1, len(self.known_patterns)))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class PinyinCountVectorsFeaturizer(SentenceCountVectorsFeaturizer):
+    """Counts of the message's toneless pinyin syllables (and their n-grams) instead of its words.
+
+    Shoppers type with pinyin input methods, so their typos are homophones (推款 for 退款, 再吗 for
+    在吗): other characters, the same syllables. Syllables are joined across the tokenizer's word
+    boundaries, so a typo that changes how jieba segments the message still shares its n-grams.
+    """
+
+    def _process_tokens(self, tokens: list[str], attribute: str = TEXT) -> list[str]:
+        tokens = super()._process_tokens(tokens, attribute)
+        if attribute not in DENSE_FEATURIZABLE_ATTRIBUTES:
+            return tokens
+        return [syllable for token in tokens for syllable in pinyin_syllables(token)]
+
+
+@lru_cache(maxsize=65536)
+def pinyin_syllables(token: str) -> tuple[str, ...]:
+    """Toneless pinyin of each Chinese character of `token` (words read in context: 银行 is yin hang);
+    a run of other characters stays one piece ("iphone", "__number__"). Cached: shoppers' words repeat."""
+    from pypinyin import lazy_pinyin  # imported by the pipelines that use pinyin only
+
+    return tuple(lazy_pinyin(token))

@@ -17,7 +17,12 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUEN
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from addons.featurizers import SentenceCountVectorsFeaturizer, SentenceRegexFeaturizer
+from addons.featurizers import (
+    PinyinCountVectorsFeaturizer,
+    SentenceCountVectorsFeaturizer,
+    SentenceRegexFeaturizer,
+    pinyin_syllables,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,3 +141,46 @@ def test_regex_sentence_features_and_token_marks_are_rasas(tmp_path: Path) -> No
         marks = [t.get("pattern") for t in expected.get("text_tokens", [])]
         assert [t.get("pattern") for t in actual.get("text_tokens", [])] == marks
     assert matched > 20  # the shop's patterns do match many of these texts
+
+
+PINYIN = {"analyzer": "word", "min_ngram": 1, "max_ngram": 2}
+
+
+def _sentence_row(featurizer: CountVectorsFeaturizer, text: str) -> np.ndarray:
+    (message,) = _messages([text])
+    featurizer.process([message])
+    (sentence,) = _features(message, FEATURE_TYPE_SENTENCE)
+    assert _features(message, FEATURE_TYPE_SEQUENCE) == []
+    return sentence.features.toarray()
+
+
+def test_pinyin_features_are_equal_for_homophone_typos(tmp_path: Path) -> None:
+    """推款 typed for 退款, 再 for 在: other characters and words, the same syllables."""
+    pinyin = _trained(PinyinCountVectorsFeaturizer, tmp_path, PINYIN)
+    words = _trained(SentenceCountVectorsFeaturizer, tmp_path, {})
+    assert (_sentence_row(pinyin, "我 要 推货") == _sentence_row(pinyin, "我 要 退货")).all()
+    assert (_sentence_row(pinyin, "快递 到 那 了") == _sentence_row(pinyin, "快递 到 哪 了")).all()
+    # the word counts cannot see it: 推货 is not a word they know
+    assert not (_sentence_row(words, "我 要 推货") == _sentence_row(words, "我 要 退货")).all()
+    # a different request sounds different
+    assert not (_sentence_row(pinyin, "我 要 发货") == _sentence_row(pinyin, "我 要 退货")).all()
+
+
+def test_pinyin_syllable_pairs_cross_word_boundaries(tmp_path: Path) -> None:
+    """A typo can make jieba cut the message differently: the syllable pairs do not depend on the cuts."""
+    pinyin = _trained(PinyinCountVectorsFeaturizer, tmp_path, PINYIN)
+    assert (_sentence_row(pinyin, "怎么 还 不 发货") == _sentence_row(pinyin, "怎么还 不发 货")).all()
+    vocabulary = pinyin.vectorizers[TEXT].vocabulary_
+    assert {"tui", "huo", "tui huo", "bu fa"} <= set(vocabulary)
+
+
+def test_pinyin_syllables_read_words_in_context_and_keep_other_text() -> None:
+    assert pinyin_syllables("银行") == ("yin", "hang")
+    assert pinyin_syllables("行李") == ("xing", "li")
+    assert pinyin_syllables("iphone") == ("iphone",)
+    assert pinyin_syllables("__number__") == ("__number__",)
+
+
+def test_pinyin_featurizer_leaves_intent_labels_alone(tmp_path: Path) -> None:
+    pinyin = _trained(PinyinCountVectorsFeaturizer, tmp_path, PINYIN)
+    assert pinyin._process_tokens(["query_order"], INTENT) == ["query_order"]
