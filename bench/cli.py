@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import quality, report, speed
-from bench.common import DOC, EXTERNAL, HOLDOUT, OUT_DIR, ROOT, VARIANTS, read_json, select_variants, write_json
+from bench.common import DOC, OUT_DIR, QUALITY_SETS, ROOT, VARIANTS, read_json, select_variants, write_json
 from bench.train import train
 
 RESULTS = OUT_DIR / "results.json"
@@ -65,8 +65,7 @@ def do_train(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> No
 def do_quality(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> None:
     for variant in select_variants(args.variants):
         print(f"[quality] {variant.name}", flush=True)
-        datasets = {"holdout": HOLDOUT, "external": EXTERNAL}
-        save_part(results, variant.name, "quality", quality.evaluate(variant.model, datasets))
+        save_part(results, variant.name, "quality", quality.evaluate(variant.model, QUALITY_SETS))
 
 
 def do_speed(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> None:

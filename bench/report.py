@@ -19,6 +19,8 @@ ROWS: list[Row] = [
     ("holdout.accuracy", "Held-out intent accuracy", True, "", None),
     ("holdout.macro_f1", "Held-out intent macro-F1", True, "≥ 0.95, > baseline", lambda v: v >= 0.95),
     ("holdout.entity_f1", "Held-out entity F1 (exact entity+value, micro)", True, "", None),
+    ("typos.accuracy", "Held-out with one pinyin typo per message: accuracy", True, "", None),
+    ("typos.macro_f1", "Held-out with one pinyin typo per message: macro-F1", True, "", None),
     ("external.accuracy", "External (real shoppers) accuracy", True, "≥ 0.85, > baseline", lambda v: v >= 0.85),
     ("external.macro_f1", "External macro-F1", True, "", None),
     ("external.fallback_rate", "External nlu_fallback rate", False, "", None),
@@ -106,7 +108,8 @@ def uncertainty_rows(results: dict[str, dict[str, Any]]) -> list[str]:
     """How far each file pins accuracy down, and whether ours beats the baseline on the same messages."""
     rows = []
     quality = {name: results.get(name, {}).get("quality") or {} for name in ("ours", "baseline")}
-    for dataset, label in (("holdout", "Held-out"), ("external", "External (real shoppers)")):
+    for dataset, label in (("holdout", "Held-out"), ("typos", "Held-out with pinyin typos"),
+                           ("external", "External (real shoppers)")):
         metrics = {name: q.get(dataset) for name, q in quality.items()}
         if not any(m and "accuracy_ci95" in m for m in metrics.values()):
             continue
