@@ -222,6 +222,7 @@ class AfterSaleRequest(Base):
         "AfterSaleEvent", back_populates="request", order_by="(AfterSaleEvent.time, AfterSaleEvent.id)"
     )
     target_sku = relationship("Sku")
+    parcel = relationship("ReturnParcel", back_populates="request", uselist=False)
 
 
 class AfterSaleItem(Base):
@@ -315,6 +316,24 @@ class InvoiceChange(Base):
     email = Column(String(120), nullable=False)
     status = Column(String(10), nullable=False, default="pending")  # pending / done
     requested_at = Column(DateTime, nullable=False)
+
+
+class ReturnParcel(Base):
+    """The waybill of the parcel a shopper posts back for a return or exchange (寄回运单).
+
+    One row per request (the unique key makes recording it twice impossible); one parcel may carry
+    several requests of an order. A table of its own: ``python -m shop init`` adds it to an existing DB.
+    """
+
+    __tablename__ = "return_parcels"
+
+    id = Column(Integer, primary_key=True)
+    request_id = Column(ForeignKey("after_sale_requests.id"), nullable=False, unique=True)
+    waybill_no = Column(String(24), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+    request = relationship("AfterSaleRequest", back_populates="parcel")
 
 
 class AddressChange(Base):

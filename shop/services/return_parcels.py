@@ -1,0 +1,121 @@
+"""寄回: the waybill of the parcel a shopper posts back for a return or an exchange.
+
+Fault returns and exchanges are told to post the goods back at once, so the parcel may travel while
+the request is still under review. Its waybill is recorded on every open return or exchange of the
+order (one parcel carries them all): an approved request moves to ``return_shipped``; one under review
+keeps its status, and the shop sees the waybill when it reviews it. Recording the same waybill again
+changes nothing; another waybill corrects the recorded one until the shop has received the parcel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop.clock import Clock
+from shop.errors import DomainError
+from shop.models import AfterSaleRequest, Order, ReturnParcel
+from shop.services._common import get_owned_order
+from shop.states import transition
+
+PARCEL_TYPES = ("return", "exchange")
+# Requests whose parcel the shop has not received yet: a waybill may be recorded or corrected.
+OPEN_STATUSES = ("requested", "approved", "return_shipped")
+# After these the parcel is at the shop (or the request is over): nothing to record.
+RECEIVED_STATUSES = ("received", "refunded", "exchanged")
+# Carriers' waybills: up to four letters (SF, YT, JT, JD, ZTO...) and 8-20 digits; many are digits only.
+WAYBILL = re.compile(r"[A-Z]{0,4}\d{8,20}")
+WAYBILL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,4}[\s-]?\d{8,20}(?!\d)")
+
+_OPEN_REQUESTS_OF_CUSTOMER = (
+    select(Order.order_no)
+    .join(AfterSaleRequest, AfterSaleRequest.order_id == Order.id)
+    .where(AfterSaleRequest.type.in_(PARCEL_TYPES), AfterSaleRequest.status.in_(("requested", "approved")))
+)
+
+
+@dataclass(frozen=True)
+class ReturnParcelView:
+    order_no: str
+    waybill_no: str
+    outcome: str  # recorded / unchanged / corrected
+    request_nos: list[str]
+    in_review: bool  # some request is still awaiting the shop's approval
+
+
+def normalise_waybill(text: str | None) -> str:
+    """"sf 1234-5678-9012" -> "SF123456789012", or ``invalid_input`` (field waybill_no)."""
+    waybill = re.sub(r"[\s-]", "", str(text or "")).upper()
+    if not WAYBILL.fullmatch(waybill):
+        raise DomainError("invalid_input", "a waybill is up to 4 letters and 8-20 digits", field="waybill_no")
+    return waybill
+
+
+def waybill_in(text: str | None) -> str | None:
+    """The one waybill written in a message ("单号是SF1234567890哈"), normalised; None if none or several."""
+    found = {normalise_waybill(match.group(0)) for match in WAYBILL_IN_TEXT.finditer(str(text or ""))}
+    return found.pop() if len(found) == 1 else None
+
+
+def orders_awaiting_parcel(session: Session, customer_id: int) -> list[str]:
+    """The customer's orders with a return or exchange whose parcel has not been recorded or sent."""
+    stmt = _OPEN_REQUESTS_OF_CUSTOMER.where(
+        Order.customer_id == customer_id, ~AfterSaleRequest.parcel.has()
+    ).distinct().order_by(Order.order_no)
+    return list(session.execute(stmt).scalars())
+
+
+def _requests(order: Order) -> list[AfterSaleRequest]:
+    return [req for req in order.after_sales if req.type in PARCEL_TYPES]
+
+
+def check_parcel_awaited(session: Session, customer_id: int, order_no: str) -> None:
+    """``not_eligible`` unless the order has a return or exchange whose parcel the shop still awaits:
+    reason ``no_request`` (none was asked for, or all were rejected) or ``already_received``."""
+    order = get_owned_order(session, customer_id, order_no)
+    _open_requests(order)
+
+
+def _open_requests(order: Order) -> list[AfterSaleRequest]:
+    requests = _requests(order)
+    open_ = [req for req in requests if req.status in OPEN_STATUSES]
+    if open_:
+        return open_
+    received = any(req.status in RECEIVED_STATUSES for req in requests)
+    reason = "already_received" if received else "no_request"
+    raise DomainError("not_eligible", f"no parcel awaited: {reason}", reason=reason)
+
+
+def record_return_parcel(
+    session: Session, customer_id: int, order_no: str, waybill_no: str, *, clock: Clock
+) -> ReturnParcelView:
+    """Record (or correct) the waybill on each open return or exchange of the order; idempotent."""
+    waybill = normalise_waybill(waybill_no)
+    order = get_owned_order(session, customer_id, order_no, lock=True)
+    requests = _open_requests(order)
+    now = clock()
+    outcomes = set()
+    for req in requests:
+        outcomes.add(_record(req, waybill, now))
+        if req.status == "approved":
+            transition(req, "return_shipped", clock, note=f"waybill {waybill}")
+    session.flush()
+    outcome = "corrected" if "corrected" in outcomes else "recorded" if "recorded" in outcomes else "unchanged"
+    return ReturnParcelView(
+        order_no=order.order_no, waybill_no=waybill, outcome=outcome,
+        request_nos=[req.request_no for req in requests],
+        in_review=any(req.status == "requested" for req in requests),
+    )
+
+
+def _record(req: AfterSaleRequest, waybill: str, now: object) -> str:
+    if req.parcel is None:
+        req.parcel = ReturnParcel(waybill_no=waybill, created_at=now, updated_at=now)
+        return "recorded"
+    if req.parcel.waybill_no == waybill:
+        return "unchanged"
+    req.parcel.waybill_no, req.parcel.updated_at = waybill, now
+    return "corrected"
