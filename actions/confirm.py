@@ -13,6 +13,7 @@ from actions.cancel import confirm_cancel
 from actions.invoices import confirm_invoice
 from actions.logistics import confirm_logistics
 from actions.payments import confirm_duplicate_refund
+from actions.return_parcels import confirm_return_parcel, wants_parcel
 from actions.wording import label, money
 
 # Forms whose summary lives next to their flow: form -> (tracker, dispatcher, domain) -> None.
@@ -33,7 +34,9 @@ class ActionAskConfirmed(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         form = tracker.active_loop_name
-        if form == "return_form":
+        if form in ("return_form", "exchange_form") and wants_parcel(tracker):
+            confirm_return_parcel(tracker, dispatcher, domain)
+        elif form == "return_form":
             self._confirm_return(dispatcher, tracker, domain)
         elif form == "exchange_form":
             self._confirm_exchange(dispatcher, tracker, domain)

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.items import explain_refusal, item_choice, received_order_item
 from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events
+from actions.return_parcels import PARCEL_SLOTS, ReturnParcelSteps, parcel_awaited, submit_return_parcel, wants_parcel
 from actions.satisfaction import offer_rating
 from actions.wording import label
 from shop.clock import system_clock
@@ -48,11 +49,13 @@ def difference_text(quote_: ExchangeQuote, domain: DomainDict) -> str:
     return label(domain, "exchange_diff", kind).replace("{amount}", f"{abs(diff):.2f}")
 
 
-class ValidateExchangeForm(OrderFormValidation):
+class ValidateExchangeForm(ReturnParcelSteps, OrderFormValidation):
     def name(self) -> str:
         return "validate_exchange_form"
 
     def flow_required_slots(self, tracker: Tracker) -> list[str]:
+        if wants_parcel(tracker):
+            return PARCEL_SLOTS
         # One question for the target: a size, a colour, or both.
         target = [] if tracker.get_slot("color") else ["size"]
         return ["item_id", *target, "confirmed"]
@@ -60,6 +63,8 @@ class ValidateExchangeForm(OrderFormValidation):
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if wants_parcel(tracker):
+            return parcel_awaited(order_no, customer_id, dispatcher)
         found = received_order_item("exchange", order_no, tracker, dispatcher)
         if "item_id" not in found:
             return found
@@ -125,6 +130,9 @@ class ActionSubmitExchange(Action):
     ) -> list[EventType]:
         customer_id = confirmed_customer(tracker)
         if customer_id is None:
+            return reset_flow_events()
+        if wants_parcel(tracker):
+            submit_return_parcel(customer_id, tracker, dispatcher)
             return reset_flow_events()
         target = _target(tracker)
         spec: dict[str, Any] = {

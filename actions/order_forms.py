@@ -30,7 +30,7 @@ LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 FLOW_SLOTS = (
     "item_id", "reason", "evidence_url", "size", "color", "confirmed", "flow_blocked",
     "new_address", "payment_case", "invoice_kind", "invoice_change", "invoice_title", "tax_no", "email",
-    "logistics_problem", "missing_quantity", "remedy", "interrupted_form",
+    "logistics_problem", "missing_quantity", "remedy", "interrupted_form", "return_parcel", "waybill_no",
 )
 
 

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.items import explain_refusal, item_choice, received_order_item
 from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events
+from actions.return_parcels import PARCEL_SLOTS, ReturnParcelSteps, parcel_awaited, submit_return_parcel, wants_parcel
 from actions.satisfaction import offer_rating
 from actions.wording import label, money
 from shop.clock import system_clock
@@ -45,17 +46,21 @@ def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ReturnQuote | N
         session, customer_id, order_no, item_id=item_id, reason_kind=reason_kind(reason), clock=system_clock))
 
 
-class ValidateReturnForm(OrderFormValidation):
+class ValidateReturnForm(ReturnParcelSteps, OrderFormValidation):
     def name(self) -> str:
         return "validate_return_form"
 
     def flow_required_slots(self, tracker: Tracker) -> list[str]:
+        if wants_parcel(tracker):
+            return PARCEL_SLOTS
         evidence = ["evidence_url"] if reason_kind(tracker.get_slot("reason")) in SELLER_FAULT else []
         return ["item_id", "reason", *evidence, "confirmed"]
 
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if wants_parcel(tracker):
+            return parcel_awaited(order_no, customer_id, dispatcher)
         slots = received_order_item("return", order_no, tracker, dispatcher)
         if slots.get("item_id"):
             slots.update(self._check_reason(tracker, dispatcher, item_id=slots["item_id"]))
@@ -117,6 +122,9 @@ class ActionSubmitReturn(Action):
     ) -> list[EventType]:
         customer_id = confirmed_customer(tracker)
         if customer_id is None:
+            return reset_flow_events()
+        if wants_parcel(tracker):
+            submit_return_parcel(customer_id, tracker, dispatcher)
             return reset_flow_events()
         reason = tracker.get_slot("reason")
         evidence = tracker.get_slot("evidence_url")
