@@ -144,7 +144,8 @@ def _shipment_lines(order: Order) -> list[str]:
 def _after_sale_lines(order: Order) -> list[str]:
     lines = ["  after-sales:"]
     for req in order.after_sales:
+        parcel = f" waybill={req.parcel.waybill_no}" if req.parcel else ""
         lines.append(f"    {req.request_no} {req.type} {req.status} reason={req.reason_kind}"
-                     f" refund={req.refund_amount}")
+                     f" refund={req.refund_amount}{parcel}")
         lines += [f"      {e.time} {e.status}{' ' + e.note if e.note else ''}" for e in req.events]
     return lines if len(lines) > 1 else ["  after-sales: -"]

@@ -10,6 +10,7 @@ from shop_builders import catalogue, customer, order
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shop.cli import format_order
 from shop.errors import DomainError
 from shop.models import AfterSaleEvent, ReturnParcel
 from shop.services.exchanges import request_exchange
@@ -76,6 +77,7 @@ def test_an_approved_return_is_shipped_back_once(world: dict) -> None:
     assert [event.status for event in request.events].count("return_shipped") == 1
     assert _parcels(s) == 1
     assert orders_awaiting_parcel(s, me.id) == []
+    assert "return_shipped reason=no_reason refund=79.00 waybill=SF1234567890" in "\n".join(format_order(tee))
 
 
 def test_a_request_under_review_keeps_its_status_and_a_new_waybill_corrects(world: dict) -> None:
