@@ -5,7 +5,6 @@ recorded on the order's open requests (shop.services.return_parcels)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -13,15 +12,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
-from actions.identity import token_customer
+from actions.identity import current_customer, token_customer
 from actions.order_forms import entity_value
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.orders import check_order_owner
 from shop.services.return_parcels import (
     check_parcel_awaited,
     normalise_waybill,
+    numbers_in,
     orders_awaiting_parcel,
+    own_order_numbers_in,
     record_return_parcel,
     waybill_in,
 )
@@ -36,6 +36,29 @@ def wants_parcel(tracker: Tracker) -> bool:
 
 def _text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
+
+
+def message_waybill(tracker: Tracker) -> str | None:
+    """The one waybill written in the latest message: a long number that is not the shopper's order."""
+    text = _text(tracker)
+    return waybill_in(text, _orders_in_message(tracker, text))
+
+
+def _orders_in_message(tracker: Tracker, text: str) -> frozenset[str]:
+    """The message's numbers that are orders. Until the shopper is identified (token or phone check)
+    and no order is known yet, every number is taken as the order: the waybill is asked for after."""
+    before = slot_before_message(tracker, "order_id")  # the slot itself may hold this message's number
+    known = {str(before)} if before else set()
+    customer_id = current_customer(tracker)
+    if customer_id is None:
+        if known or tracker.get_slot("requested_slot") == "waybill_no":
+            return frozenset(known)
+        return numbers_in(text)
+    try:
+        with shop_session(CollectingDispatcher()) as session:
+            return frozenset(known) | own_order_numbers_in(session, customer_id, text)
+    except BackendUnavailable:
+        return frozenset(known)
 
 
 def slot_before_message(tracker: Tracker, name: str) -> Any:
@@ -89,45 +112,32 @@ class ReturnParcelSteps:
             return {"flow_blocked": True}
         if len(awaiting) > 1:
             return await super().extract_order_id(dispatcher, tracker, domain)  # type: ignore[misc]
-        if awaiting[0] != tracker.get_slot("order_id"):
-            dispatcher.utter_message(response="utter_return_parcel_order", order_no=awaiting[0])
+        dispatcher.utter_message(response="utter_return_parcel_order", order_no=awaiting[0])
         return {"order_id": awaiting[0]}
 
-    def _names_own_order(self, tracker: Tracker) -> bool:
-        """An order number in the message that is not a waybill: not the one long number written in
-        it, or the shopper's own order."""
-        named = entity_value(tracker.latest_message or {}, "order_id")
-        if named is None:
-            return False
-        return str(named) != waybill_in(_text(tracker)) or self._owned_quietly(tracker, str(named))
+    @staticmethod
+    def _names_own_order(tracker: Tracker) -> bool:
+        """An order number in the message besides its waybill."""
+        waybill = message_waybill(tracker)
+        named = {str(e.get("value")) for e in (tracker.latest_message or {}).get("entities") or []
+                 if e.get("entity") == "order_id"}
+        return bool(named - {waybill})
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A waybill of digits only also reads as an order number: then it is the waybill, and the
-        order stays what it was."""
-        if wants_parcel(tracker) and value is not None and str(value) == waybill_in(_text(tracker)):
-            asked_for_waybill = tracker.get_slot("requested_slot") == "waybill_no"
-            if asked_for_waybill or not self._owned_quietly(tracker, str(value)):
-                value = slot_before_message(tracker, "order_id")
-                if value is None:
-                    return {"order_id": None}
+        """A waybill of digits also reads as an order number (and the last number written fills the
+        slot): then the order is the other number written, or stays what it was."""
+        if wants_parcel(tracker) and value is not None and str(value) == message_waybill(tracker):
+            value = self._other_order_named(tracker, str(value)) or slot_before_message(tracker, "order_id")
+            if value is None:
+                return {"order_id": None}
         return super().validate_order_id(value, dispatcher, tracker, domain)  # type: ignore[misc]
 
     @staticmethod
-    def _owned_quietly(tracker: Tracker, order_no: str) -> bool:
-        """Whether the order number is the token shopper's; anonymous shoppers prove it by phone."""
-        customer_id = token_customer(tracker)
-        if customer_id is None:
-            return True
-        try:
-            with shop_session(CollectingDispatcher()) as session:
-                check_order_owner(session, customer_id, order_no)
-        except BackendUnavailable:
-            return True
-        except DomainError:
-            return False
-        return True
+    def _other_order_named(tracker: Tracker, waybill: str) -> str | None:
+        return next((str(e.get("value")) for e in (tracker.latest_message or {}).get("entities") or []
+                     if e.get("entity") == "order_id" and str(e.get("value")) != waybill), None)
 
     async def extract_waybill_no(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -135,14 +145,8 @@ class ReturnParcelSteps:
         """A waybill written anywhere in a message of the branch ("单号是75312345678901哈")."""
         if not wants_parcel(tracker) and not entity_value(tracker.latest_message or {}, "waybill_no"):
             return {}
-        waybill = waybill_in(_text(tracker))
-        if waybill is None:
-            return {}
-        asked = tracker.get_slot("requested_slot") == "waybill_no"
-        order_no = re.sub(r"\D", "", str(tracker.get_slot("order_id") or ""))
-        if not asked and waybill == order_no and self._owned_quietly(tracker, waybill):
-            return {}  # the shopper's order number, not a waybill
-        return {"waybill_no": waybill}
+        waybill = message_waybill(tracker)
+        return {} if waybill is None else {"waybill_no": waybill}
 
     def validate_waybill_no(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

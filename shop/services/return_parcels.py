@@ -54,10 +54,29 @@ def normalise_waybill(text: str | None) -> str:
     return waybill
 
 
-def waybill_in(text: str | None) -> str | None:
-    """The one waybill written in a message ("单号是SF1234567890哈"), normalised; None if none or several."""
+def waybill_in(text: str | None, order_numbers: frozenset[str] = frozenset()) -> str | None:
+    """The one waybill written in a message ("单号是SF1234567890哈"), normalised; None if none or several.
+    Numbers in ``order_numbers`` are orders, not waybills ("订单8800000100000007 单号75312345678901")."""
     found = {normalise_waybill(match.group(0)) for match in WAYBILL_IN_TEXT.finditer(str(text or ""))}
+    found -= order_numbers
     return found.pop() if len(found) == 1 else None
+
+
+def numbers_in(text: str | None) -> frozenset[str]:
+    """Every number in a message that could be a waybill or an order number, as written, without spaces."""
+    matches = WAYBILL_IN_TEXT.finditer(str(text or ""))
+    return frozenset(re.sub(r"[\s-]", "", match.group(0)).upper() for match in matches)
+
+
+def own_order_numbers_in(session: Session, customer_id: int, text: str | None) -> frozenset[str]:
+    """The numbers written in a message that are the customer's order numbers: a message may give the
+    order and the waybill ("订单8800000100000007 单号75312345678901"). Other customers' orders count
+    as waybills here, so the answer tells nothing about them."""
+    numbers = numbers_in(text)
+    if not numbers:
+        return frozenset()
+    stmt = select(Order.order_no).where(Order.customer_id == customer_id, Order.order_no.in_(numbers))
+    return frozenset(session.execute(stmt).scalars())
 
 
 def orders_awaiting_parcel(session: Session, customer_id: int) -> list[str]:

@@ -131,6 +131,25 @@ def test_a_waybill_of_digits_starting_the_flow_is_not_an_order(domain: dict[str,
     assert waybill == {} and result == {"order_id": IN_WINDOW}
 
 
+def test_a_message_giving_the_order_and_the_waybill(domain: dict[str, Any]) -> None:
+    """"订单X退货寄回了 单号Y": the slot takes the last number written (Y); X is the order, Y the waybill."""
+    open_return()
+    typed = [{"entity": "order_id", "value": IN_WINDOW}, {"entity": "order_id", "value": "75312345678901"},
+             *PARCEL_WORDS]
+    text = f"订单{IN_WINDOW}退货寄回了 单号 75312345678901"
+    tracker = parcel_tracker(text, entities=typed, order_id="75312345678901")
+    _, waybill = extract(ValidateReturnForm(), "waybill_no", tracker, domain)
+    dispatcher, result = validate(ValidateReturnForm(), "order_id", "75312345678901", tracker, domain)
+    assert waybill == {"waybill_no": "75312345678901"}
+    assert result["order_id"] == IN_WINDOW and not names(dispatcher)
+    # Another customer's order number is no order of this shopper: it reads as a waybill, and says nothing.
+    other = OTHER_CUSTOMER_ORDERS["delivered_in_window"]
+    both = [{"entity": "order_id", "value": IN_WINDOW}, {"entity": "order_id", "value": other}]
+    tracker = parcel_tracker(f"订单{IN_WINDOW}退货寄回了 单号{other}", order_id=other, entities=both)
+    _, waybill = extract(ValidateReturnForm(), "waybill_no", tracker, domain)
+    assert waybill == {"waybill_no": other}
+
+
 def test_confirmed_once_recorded_once(domain: dict[str, Any]) -> None:
     request_no = open_return()
     tracker = parcel_tracker("确认", "affirm", order_id=IN_WINDOW, waybill_no="SF1234567890", confirmed=True)

@@ -18,6 +18,7 @@ from shop.services.return_parcels import (
     check_parcel_awaited,
     normalise_waybill,
     orders_awaiting_parcel,
+    own_order_numbers_in,
     record_return_parcel,
     waybill_in,
 )
@@ -62,6 +63,16 @@ def test_waybills_normalised_and_found_in_words() -> None:
     assert waybill_in("中通 75312345678901") == "75312345678901"
     assert waybill_in("寄回了") is None
     assert waybill_in("SF1234567890 和 YT9876543210123") is None  # two parcels: ask, do not guess
+    assert waybill_in("订单 8800000100000007 单号 75312345678901", frozenset({"8800000100000007"})) == "75312345678901"
+
+
+def test_only_the_customers_own_order_numbers_are_orders_in_a_message(world: dict) -> None:
+    s, me, other, tee = world["s"], world["me"], world["other"], world["tee"]
+    theirs = order(s, other, [(world["skus"]["CUP"], 1)], delivered_at=DELIVERED)
+    text = f"订单{tee.order_no} 单号 {theirs.order_no} 还有SF1234567890"
+    assert own_order_numbers_in(s, me.id, text) == {tee.order_no}
+    assert own_order_numbers_in(s, other.id, text) == {theirs.order_no}
+    assert own_order_numbers_in(s, me.id, "寄回了") == frozenset()
 
 
 def test_an_approved_return_is_shipped_back_once(world: dict) -> None:
