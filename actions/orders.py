@@ -21,6 +21,7 @@ from actions.order_forms import (
     offered_orders,
     reset_flow_events,
 )
+from actions.return_parcels import parcel_orders, wants_parcel
 from actions.satisfaction import offer_rating
 from actions.wording import label, money, place, when
 from shop.services.views import ItemView, OrderDetail, OrderSummary, TrackingInfo
@@ -70,6 +71,8 @@ class ActionAskOrderId(Action):
         return []
 
     def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+        if tracker.active_loop_name in ("return_form", "exchange_form") and wants_parcel(tracker):
+            return parcel_orders(session, customer_id)  # 寄回运单: the orders with a parcel to send back
         return offered_orders(session, customer_id, tracker.active_loop_name, tracker=tracker)
 
 

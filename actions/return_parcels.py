@@ -10,21 +10,26 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer, token_customer
-from actions.order_forms import entity_value
+from actions.order_forms import OFFERED_ORDERS, STATUSES_FOR_FORM, entity_value
 from shop.clock import system_clock
 from shop.errors import DomainError
+from shop.services.orders import MAX_LIMIT, list_orders
 from shop.services.return_parcels import (
     check_parcel_awaited,
+    labelled_order_numbers_in,
     normalise_waybill,
     numbers_in,
     orders_awaiting_parcel,
+    orders_with_parcel_recorded,
     own_order_numbers_in,
     record_return_parcel,
     waybill_in,
 )
+from shop.services.views import OrderSummary
 
 PARCEL_SLOTS = ["waybill_no", "confirmed"]
 
@@ -48,17 +53,24 @@ def _orders_in_message(tracker: Tracker, text: str) -> frozenset[str]:
     """The message's numbers that are orders. Until the shopper is identified (token or phone check)
     and no order is known yet, every number is taken as the order: the waybill is asked for after."""
     before = slot_before_message(tracker, "order_id")  # the slot itself may hold this message's number
-    known = {str(before)} if before else set()
+    known = labelled_order_numbers_in(text) | ({str(before)} if before else set())
     customer_id = current_customer(tracker)
     if customer_id is None:
         if known or tracker.get_slot("requested_slot") == "waybill_no":
-            return frozenset(known)
+            return known
         return numbers_in(text)
     try:
         with shop_session(CollectingDispatcher()) as session:
-            return frozenset(known) | own_order_numbers_in(session, customer_id, text)
+            return known | own_order_numbers_in(session, customer_id, text)
     except BackendUnavailable:
-        return frozenset(known)
+        return known
+
+
+def parcel_orders(session: Session, customer_id: int) -> list[OrderSummary]:
+    """The orders the parcel branch offers: parcel awaited, or its waybill open to correction; recent first."""
+    parcel = {*orders_awaiting_parcel(session, customer_id), *orders_with_parcel_recorded(session, customer_id)}
+    listed = list_orders(session, customer_id, statuses=STATUSES_FOR_FORM["return_form"], limit=MAX_LIMIT)
+    return [order for order in listed if order.order_no in parcel][:OFFERED_ORDERS]
 
 
 def slot_before_message(tracker: Tracker, name: str) -> Any:
@@ -96,15 +108,17 @@ class ReturnParcelSteps:
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """With a token, starting without an order number: the one order whose parcel is awaited is
-        chosen; with none, the shopper is told so at once."""
+        """With a token, starting without an order number: the one order whose parcel is awaited (or, if
+        none is, whose recorded waybill may be corrected) is chosen; with none, the shopper is told so."""
         customer_id = token_customer(tracker)
         starting = tracker.get_slot("requested_slot") is None
         if not (wants_parcel(tracker) and starting and customer_id is not None) or self._names_own_order(tracker):
             return await super().extract_order_id(dispatcher, tracker, domain)  # type: ignore[misc]
         try:
             with shop_session(dispatcher) as session:
-                awaiting = orders_awaiting_parcel(session, customer_id)
+                # No parcel awaited: the shopper may be correcting the waybill of one on its way.
+                awaiting = orders_awaiting_parcel(session, customer_id) or orders_with_parcel_recorded(
+                    session, customer_id)
         except BackendUnavailable:
             return {"flow_blocked": True}
         if not awaiting:
@@ -122,6 +136,11 @@ class ReturnParcelSteps:
         named = {str(e.get("value")) for e in (tracker.latest_message or {}).get("entities") or []
                  if e.get("entity") == "order_id"}
         return bool(named - {waybill})
+
+    def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+        if wants_parcel(tracker):
+            return parcel_orders(session, customer_id)
+        return super().offered(session, customer_id, tracker)  # type: ignore[misc]
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -28,7 +28,10 @@ OPEN_STATUSES = ("requested", "approved", "return_shipped")
 RECEIVED_STATUSES = ("received", "refunded", "exchanged")
 # Carriers' waybills: up to four letters (SF, YT, JT, JD, ZTO...) and 8-20 digits; many are digits only.
 WAYBILL = re.compile(r"[A-Z]{0,4}\d{8,20}")
-WAYBILL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,4}[\s-]?\d{8,20}(?!\d)")
+# Written in a message, its digits may come in groups ("SF 1234 5678 901").
+WAYBILL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,4}[ -]?\d(?:[ -]?\d){7,19}(?![ -]?\d)")
+# "订单8800000100000007" / "订单号是 ...": a number the shopper calls an order is no waybill, whoever's it is.
+LABELLED_ORDER = re.compile(r"订单(?:号|编号)?\s*[是为:：]?\s*(\d{8,20})(?!\d)")
 
 _OPEN_REQUESTS_OF_CUSTOMER = (
     select(Order.order_no)
@@ -68,6 +71,11 @@ def numbers_in(text: str | None) -> frozenset[str]:
     return frozenset(re.sub(r"[\s-]", "", match.group(0)).upper() for match in matches)
 
 
+def labelled_order_numbers_in(text: str | None) -> frozenset[str]:
+    """The numbers a message calls orders ("订单8800000100000007的退货寄回了")."""
+    return frozenset(match.group(1) for match in LABELLED_ORDER.finditer(str(text or "")))
+
+
 def own_order_numbers_in(session: Session, customer_id: int, text: str | None) -> frozenset[str]:
     """The numbers written in a message that are the customer's order numbers: a message may give the
     order and the waybill ("订单8800000100000007 单号75312345678901"). Other customers' orders count
@@ -84,6 +92,19 @@ def orders_awaiting_parcel(session: Session, customer_id: int) -> list[str]:
     stmt = _OPEN_REQUESTS_OF_CUSTOMER.where(
         Order.customer_id == customer_id, ~AfterSaleRequest.parcel.has()
     ).distinct().order_by(Order.order_no)
+    return list(session.execute(stmt).scalars())
+
+
+def orders_with_parcel_recorded(session: Session, customer_id: int) -> list[str]:
+    """The customer's orders whose parcel's waybill is recorded and the shop has not received it yet:
+    the waybill may still be corrected."""
+    stmt = (
+        select(Order.order_no)
+        .join(AfterSaleRequest, AfterSaleRequest.order_id == Order.id)
+        .where(Order.customer_id == customer_id, AfterSaleRequest.type.in_(PARCEL_TYPES),
+               AfterSaleRequest.status.in_(OPEN_STATUSES), AfterSaleRequest.parcel.has())
+        .distinct().order_by(Order.order_no)
+    )
     return list(session.execute(stmt).scalars())
 
 

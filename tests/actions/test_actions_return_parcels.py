@@ -26,11 +26,13 @@ from sqlalchemy import select
 
 from actions.confirm import ActionAskConfirmed
 from actions.exchanges import ActionSubmitExchange, ValidateExchangeForm
+from actions.orders import ActionAskOrderId
 from actions.returns import ActionSubmitReturn, ValidateReturnForm
 from shop.clock import system_clock
 from shop.models import AfterSaleRequest, Order, ReturnParcel
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 from shop.services.exchanges import request_exchange
+from shop.services.return_parcels import record_return_parcel
 from shop.services.returns import request_return
 
 pytestmark = pytest.mark.usefixtures("shop_db")
@@ -148,6 +150,35 @@ def test_a_message_giving_the_order_and_the_waybill(domain: dict[str, Any]) -> N
     tracker = parcel_tracker(f"订单{IN_WINDOW}退货寄回了 单号{other}", order_id=other, entities=both)
     _, waybill = extract(ValidateReturnForm(), "waybill_no", tracker, domain)
     assert waybill == {"waybill_no": other}
+    # Called an order, it is one: not this shopper's, so not found, and no waybill is taken from it.
+    tracker = parcel_tracker(f"订单{other}的退货寄回了", order_id=other,
+                             entities=[{"entity": "order_id", "value": other}, *PARCEL_WORDS])
+    dispatcher, chosen = extract(ValidateReturnForm(), "order_id", tracker, domain)
+    _, waybill = extract(ValidateReturnForm(), "waybill_no", tracker, domain)
+    dispatcher, result = validate(ValidateReturnForm(), "order_id", other, tracker, domain)
+    assert "utter_return_parcel_order" not in names(dispatcher) and waybill == {}
+    assert names(dispatcher) == ["utter_order_not_found"]
+
+
+def test_with_no_parcel_awaited_the_one_on_its_way_may_be_corrected(domain: dict[str, Any]) -> None:
+    open_return()
+    with db_session() as session:
+        record_return_parcel(session, 1, IN_WINDOW, "SF1234567890", clock=system_clock)
+        session.commit()
+    dispatcher, result = extract(ValidateReturnForm(), "order_id", parcel_tracker("寄回的单号填错了"), domain)
+    assert result == {"order_id": IN_WINDOW} and names(dispatcher) == ["utter_return_parcel_order"]
+
+
+def test_the_parcel_branch_offers_only_orders_with_a_parcel(domain: dict[str, Any]) -> None:
+    open_return()
+    open_return(DEMO_ORDERS["multi_item"])
+    tracker = parcel_tracker(requested_slot="order_id")
+    dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    offered = [button["title"].split()[0] for button in message(dispatcher, "utter_choose_order")["buttons"]]
+    assert sorted(offered) == sorted([IN_WINDOW, DEMO_ORDERS["multi_item"]])
+    tracker.slots.update(return_parcel=None)  # a new return: every delivered order
+    dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    assert len(message(dispatcher, "utter_choose_order")["buttons"]) > 2
 
 
 def test_confirmed_once_recorded_once(domain: dict[str, Any]) -> None:

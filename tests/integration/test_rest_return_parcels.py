@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from shop.db import make_engine
 from shop.models import AfterSaleRequest, Order, ReturnParcel
-from shop.seed import DEMO_CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS
+from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS
 from shop.tokens import mint_token
 
 ORDER_NO = OTHER_CUSTOMER_ORDERS["delivered_in_window"]
@@ -59,3 +59,16 @@ def test_a_return_parcel_waybill_is_confirmed_recorded_once_and_kept_when_stoppe
     stopped = bot.texts("算了")
     assert "已取消" in stopped or "不办了" in stopped
     assert requests_of(shop_db_url) == [("return_shipped", "75312345678901")]
+
+    # A correction without the order number: the order whose parcel is on its way; digits in groups.
+    corrected = bot.texts("寄回了 顺丰 SF 1234 5678 902")
+    assert ORDER_NO in corrected and "SF12345678902" in corrected and "确认登记吗" in corrected
+    assert "已把寄回快递单号改为" in bot.texts("确认")
+    assert requests_of(shop_db_url) == [("return_shipped", "SF12345678902")]
+    # Another shopper's order, called an order: not found, and its number is no waybill.
+    theirs = DEMO_ORDERS["delivered_in_window"]
+    refused = bot.texts(f"订单{theirs}的退货寄回了")
+    assert "没有查到这个订单" in refused and "确认登记" not in refused and theirs not in refused.replace(
+        f"订单{theirs}", "")
+    bot.texts("算了")
+    assert requests_of(shop_db_url) == [("return_shipped", "SF12345678902")]

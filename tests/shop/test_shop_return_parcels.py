@@ -16,8 +16,10 @@ from shop.models import AfterSaleEvent, ReturnParcel
 from shop.services.exchanges import request_exchange
 from shop.services.return_parcels import (
     check_parcel_awaited,
+    labelled_order_numbers_in,
     normalise_waybill,
     orders_awaiting_parcel,
+    orders_with_parcel_recorded,
     own_order_numbers_in,
     record_return_parcel,
     waybill_in,
@@ -63,6 +65,7 @@ def test_waybills_normalised_and_found_in_words() -> None:
     assert waybill_in("中通 75312345678901") == "75312345678901"
     assert waybill_in("寄回了") is None
     assert waybill_in("SF1234567890 和 YT9876543210123") is None  # two parcels: ask, do not guess
+    assert waybill_in("寄回了 顺丰 SF 1234 5678 902") == "SF12345678902"  # digits in groups
     assert waybill_in("订单 8800000100000007 单号 75312345678901", frozenset({"8800000100000007"})) == "75312345678901"
 
 
@@ -73,6 +76,12 @@ def test_only_the_customers_own_order_numbers_are_orders_in_a_message(world: dic
     assert own_order_numbers_in(s, me.id, text) == {tee.order_no}
     assert own_order_numbers_in(s, other.id, text) == {theirs.order_no}
     assert own_order_numbers_in(s, me.id, "寄回了") == frozenset()
+
+
+def test_numbers_called_orders() -> None:
+    text = "订单8800000200000001的退货寄回了，订单号是 8800000100000007，单号75312345678901"
+    assert labelled_order_numbers_in(text) == {"8800000200000001", "8800000100000007"}
+    assert labelled_order_numbers_in("退货寄回了 75312345678901") == frozenset()
 
 
 def test_an_approved_return_is_shipped_back_once(world: dict) -> None:
@@ -87,8 +96,10 @@ def test_an_approved_return_is_shipped_back_once(world: dict) -> None:
     assert request.status == "return_shipped" and request.parcel.waybill_no == "SF1234567890"
     assert [event.status for event in request.events].count("return_shipped") == 1
     assert _parcels(s) == 1
-    assert orders_awaiting_parcel(s, me.id) == []
+    assert orders_awaiting_parcel(s, me.id) == [] and orders_with_parcel_recorded(s, me.id) == [tee.order_no]
     assert "return_shipped reason=no_reason refund=79.00 waybill=SF1234567890" in "\n".join(format_order(tee))
+    transition(request, "received", on_day(5))  # at the shop: nothing left to correct
+    assert orders_with_parcel_recorded(s, me.id) == []
 
 
 def test_a_request_under_review_keeps_its_status_and_a_new_waybill_corrects(world: dict) -> None:
