@@ -66,6 +66,12 @@ def _orders_in_message(tracker: Tracker, text: str) -> frozenset[str]:
         return known
 
 
+def _numbers_named_orders(tracker: Tracker) -> list[str]:
+    """The order_id entities of the latest message (a digits-only waybill is one of them)."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    return [str(e.get("value")) for e in entities if e.get("entity") == "order_id"]
+
+
 def parcel_orders(session: Session, customer_id: int) -> list[OrderSummary]:
     """The orders the parcel branch offers: parcel awaited, or its waybill open to correction; recent first."""
     parcel = {*orders_awaiting_parcel(session, customer_id), *orders_with_parcel_recorded(session, customer_id)}
@@ -133,9 +139,7 @@ class ReturnParcelSteps:
     def _names_own_order(tracker: Tracker) -> bool:
         """An order number in the message besides its waybill."""
         waybill = message_waybill(tracker)
-        named = {str(e.get("value")) for e in (tracker.latest_message or {}).get("entities") or []
-                 if e.get("entity") == "order_id"}
-        return bool(named - {waybill})
+        return any(number != waybill for number in _numbers_named_orders(tracker))
 
     def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
         if wants_parcel(tracker):
@@ -155,8 +159,7 @@ class ReturnParcelSteps:
 
     @staticmethod
     def _other_order_named(tracker: Tracker, waybill: str) -> str | None:
-        return next((str(e.get("value")) for e in (tracker.latest_message or {}).get("entities") or []
-                     if e.get("entity") == "order_id" and str(e.get("value")) != waybill), None)
+        return next((number for number in _numbers_named_orders(tracker) if number != waybill), None)
 
     async def extract_waybill_no(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
