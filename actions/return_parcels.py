@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer, token_customer
-from actions.order_forms import OFFERED_ORDERS, STATUSES_FOR_FORM, entity_value
+from actions.order_forms import FORM_INTENTS, OFFERED_ORDERS, STATUSES_FOR_FORM, entity_value
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.orders import MAX_LIMIT, list_orders
@@ -116,6 +117,10 @@ class ReturnParcelSteps:
     ) -> dict[str, Any]:
         """With a token, starting without an order number: the one order whose parcel is awaited (or, if
         none is, whose recorded waybill may be corrected) is chosen; with none, the shopper is told so."""
+        if self._asks_anew(tracker):
+            cleared = {"return_parcel": None, "waybill_no": None, "confirmed": None}
+            tracker.slots.update(cleared)  # the rest of this turn's extraction and validation see it
+            return {**cleared, **await super().extract_order_id(dispatcher, tracker, domain)}  # type: ignore[misc]
         customer_id = token_customer(tracker)
         starting = tracker.get_slot("requested_slot") is None
         if not (wants_parcel(tracker) and starting and customer_id is not None) or self._names_own_order(tracker):
@@ -134,6 +139,28 @@ class ReturnParcelSteps:
             return await super().extract_order_id(dispatcher, tracker, domain)  # type: ignore[misc]
         dispatcher.utter_message(response="utter_return_parcel_order", order_no=awaiting[0])
         return {"order_id": awaiting[0]}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Rasa SDK keeps only required slots' events; leaving the branch clears its slots, which are not."""
+        events = await super().get_validation_events(dispatcher, tracker, domain)  # type: ignore[misc]
+        if self._asks_anew(tracker):
+            return [SlotSet("return_parcel", None), SlotSet("waybill_no", None), *events]
+        return events
+
+    @staticmethod
+    def _asks_anew(tracker: Tracker) -> bool:
+        """In the parcel branch, the form's request again without a parcel word or waybill ("订单X我要退货"):
+        a new return or exchange, not the parcel's."""
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        return (
+            bool(slot_before_message(tracker, "return_parcel") or slot_before_message(tracker, "waybill_no"))
+            and intent == FORM_INTENTS.get(tracker.active_loop.get("name") or "")
+            and entity_value(message, "return_parcel") is None
+            and message_waybill(tracker) is None
+        )
 
     @staticmethod
     def _names_own_order(tracker: Tracker) -> bool:

@@ -181,6 +181,32 @@ def test_the_parcel_branch_offers_only_orders_with_a_parcel(domain: dict[str, An
     assert len(message(dispatcher, "utter_choose_order")["buttons"]) > 2
 
 
+def test_the_request_again_without_parcel_words_is_a_new_return(domain: dict[str, Any]) -> None:
+    """At the parcel's confirmation, "订单X我要退货" leaves the parcel branch: a new return of X."""
+    open_return()
+    other_order = DEMO_ORDERS["multi_item"]
+    earlier = [{"event": "slot", "name": "return_parcel", "value": "寄回了"},
+               {"event": "slot", "name": "order_id", "value": IN_WINDOW}]
+    tracker = parcel_tracker(f"订单{other_order}我要退货", entities=[{"entity": "order_id", "value": other_order}],
+                             before=earlier, order_id=other_order, waybill_no="SF1234567890",
+                             requested_slot="confirmed")
+    form = ValidateReturnForm()
+    dispatcher, result = extract(form, "order_id", tracker, domain)
+    assert result["return_parcel"] is None and result["waybill_no"] is None
+    assert "waybill_no" not in required_slots(form, tracker, domain)
+    dispatcher, validated = validate(form, "order_id", other_order, tracker, domain)
+    assert validated.get("order_id") == other_order and not validated.get("flow_blocked")
+    assert not any(name.startswith("utter_return_parcel") for name in names(dispatcher))
+    # Through the whole form action, as Rasa runs it: the branch's slots are cleared in its events.
+    tracker = parcel_tracker(f"订单{other_order}我要退货", entities=[{"entity": "order_id", "value": other_order}],
+                             before=earlier, order_id=other_order, waybill_no="SF1234567890",
+                             requested_slot="confirmed")
+    tracker.events.append({"event": "slot", "name": "order_id", "value": other_order})
+    _, events = run_action(ValidateReturnForm(), tracker, domain)
+    assert slot_sets(events)["return_parcel"] is None and slot_sets(events)["waybill_no"] is None
+    assert slot_sets(events)["order_id"] == other_order
+
+
 def test_confirmed_once_recorded_once(domain: dict[str, Any]) -> None:
     request_no = open_return()
     tracker = parcel_tracker("确认", "affirm", order_id=IN_WINDOW, waybill_no="SF1234567890", confirmed=True)
