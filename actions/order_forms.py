@@ -112,6 +112,11 @@ def _no_single_order(
     return {}
 
 
+def _fills_a_slot(events: list[EventType]) -> bool:
+    """Some event sets a slot other than `requested_slot` (Rasa then does not reject the form)."""
+    return any(event.get("event") == "slot" and event.get("name") != "requested_slot" for event in events)
+
+
 def entity_value(message: dict[str, Any], name: str) -> Any:
     """The value of the message's first `name` entity, or None (a message: latest_message or parse_data)."""
     return next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
@@ -243,6 +248,24 @@ class OrderFormValidation(FormValidationAction):
         if choose is named:  # nobody asked which order: say which one this is
             dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no, order=describe(chosen))
         return {"order_id": chosen.order_no}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The flow's own request said again at one of its questions ("我要退货" at the order question):
+        the shopper is told the flow is under way and the question comes again. Rasa would otherwise
+        reject the form (nothing filled) and find no rule for a request of the flow already running."""
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        requested = tracker.get_slot("requested_slot")
+        if requested and self._repeats_its_request(tracker) and not _fills_a_slot(events):
+            dispatcher.utter_message(response="utter_flow_in_progress",
+                                     flow=label(domain, "flow", self.form_name()))
+            return [*events, SlotSet(requested, tracker.get_slot(requested))]
+        return events
+
+    def _repeats_its_request(self, tracker: Tracker) -> bool:
+        message = tracker.latest_message or {}
+        return (message.get("intent") or {}).get("name") == FORM_INTENTS.get(self.form_name())
 
     def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
         """The orders this form offered as buttons (action_ask_order_id), in the same order."""

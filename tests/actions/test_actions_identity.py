@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from actions_testkit import (
     all_text,
+    item_ids,
     make_tracker,
     message,
     names,
@@ -456,3 +457,43 @@ def test_route_inform_offers_after_sales_for_a_problem_with_the_goods(domain: di
         dispatcher, events = run_action(ActionRouteInform(), tracker, domain)
         assert names(dispatcher) == ["utter_reason_without_flow"]
         assert events == []  # the reason (and order) slots were set from the message; the flow keeps them
+
+
+@pytest.mark.parametrize(("form", "intent", "text", "flow", "token"), [
+    (ValidateReturnForm, "return_goods", "我要退货", "办理退货", None),
+    (ValidateReturnForm, "return_goods", "退货啊", "办理退货", ""),  # anonymous: the number is asked again
+    (ValidateOrderForm, "query_order", "查一下我的订单", "查询订单", None),
+    (ValidateUrgeForm, "urge_shipment", "催一下发货", "催发货", None),
+])
+def test_the_flows_own_request_said_again_at_the_order_question_asks_it_again(
+    form: Any, intent: str, text: str, flow: str, token: str | None, domain: dict[str, Any]
+) -> None:
+    """Rasa rejects a form that fills nothing and then finds no rule for its own request again ("这句我没
+    能处理"): the shopper is told the flow is under way, and the unchanged slot keeps the form asking."""
+    validation = form()
+    tracker = typed_at_order_question(text, intent, form=validation.form_name(), token=token)
+    dispatcher, events = run_action(validation, tracker, domain)
+    assert names(dispatcher) == ["utter_flow_in_progress"]
+    assert message(dispatcher, "utter_flow_in_progress")["flow"] == flow
+    assert slot_sets(events) == {"order_id": None, "requested_slot": "order_id"}
+
+
+def test_the_request_said_again_at_a_later_question_keeps_the_answers_given(domain: dict[str, Any]) -> None:
+    order = DEMO_ORDERS["delivered_in_window"]
+    slots = {"requested_slot": "reason", "order_id": order, "item_id": item_ids(order)[0]}
+    tracker = make_tracker(slots, active_loop="return_form",
+                           events=[user_event("我要退货", "return_goods", token=token_for(1))])
+    dispatcher, events = run_action(ValidateReturnForm(), tracker, domain)
+    assert names(dispatcher) == ["utter_flow_in_progress"]
+    assert slot_sets(events) == {"reason": None, "requested_slot": "reason"}
+
+
+@pytest.mark.parametrize(("text", "intent"), [("我要换货", "exchange_goods"), ("嗯嗯", "affirm")])
+def test_other_words_at_the_order_question_are_not_taken_for_the_request_again(
+    text: str, intent: str, domain: dict[str, Any]
+) -> None:
+    """Another flow's request starts that flow (the form rejects: no slot is set here)."""
+    tracker = typed_at_order_question(text, intent)
+    dispatcher, events = run_action(ValidateReturnForm(), tracker, domain)
+    assert "utter_flow_in_progress" not in names(dispatcher)
+    assert set(slot_sets(events)) <= {"requested_slot"}

@@ -394,3 +394,22 @@ def test_words_a_question_cannot_take_get_a_hint_not_the_menu(chat: Any, shop_db
 def db_order_status(db_url: str, order_no: str) -> str:
     with Session(make_engine(db_url), future=True) as session:
         return str(session.execute(select(Order.status).where(Order.order_no == order_no)).scalar_one())
+
+
+# --- the flow's own request again ------------------------------------------------------------
+
+@pytest.mark.parametrize("logged_in", [True, False])
+def test_the_request_said_again_at_the_order_question_asks_again_and_writes_nothing(
+    chat: Any, shop_db_url: str, logged_in: bool
+) -> None:
+    """Before: "抱歉，这句我没能处理" (Rasa found no rule for the request of the form already running)."""
+    bot = shopper(chat) if logged_in else chat(None)
+    requests_before = count(shop_db_url, AfterSaleRequest)
+    first = bot.say("我要退货")
+    again = bot.say("我要退货")
+    assert "正在为您办理退货" in text(again) and "没能处理" not in text(again)
+    assert payloads(again) == payloads(first)  # the same question, with the same buttons (none anonymous)
+    assert "订单号" in text(again) or payloads(again)
+    stopped = text(bot.say("算了"))
+    assert "没有为您提交任何申请" in stopped or "什么都没有改动" in stopped  # utter_flow_cancelled
+    assert count(shop_db_url, AfterSaleRequest) == requests_before
