@@ -23,6 +23,8 @@ from shop.services.refunds import refund_progress
 from shop.services.views import AfterSaleView
 
 MAX_REQUESTS = 5
+# A return's states before the shop has its parcel.
+PARCEL_AWAITED = ("requested", "approved", "return_shipped")
 # The steps a request of each type goes through, in order (labels: utter_label_aftersale_step_*).
 STEPS = {
     "return": ("requested", "approved", "return_shipped", "received", "refunded"),
@@ -51,6 +53,7 @@ def show_request(request: AfterSaleView, dispatcher: CollectingDispatcher, domai
         kind=label(domain, "aftersale_type", request.type), amount=money(request.refund_amount or 0),
         status=label(domain, "aftersale", request.status), timeline=timeline_text(request, domain),
     )
+    _show_parcel(request, dispatcher)
     if request.status == "rejected" or not request.refund_amount:
         return
     words = refund_words(domain, request.refund_method, request.expected_arrival_days)
@@ -61,6 +64,19 @@ def show_request(request: AfterSaleView, dispatcher: CollectingDispatcher, domai
     else:
         dispatcher.utter_message(response="utter_refund_arrival_pending", amount=money(request.refund_amount),
                                  **words)
+
+
+def _show_parcel(request: AfterSaleView, dispatcher: CollectingDispatcher) -> None:
+    """A return's refund waits for its parcel: the waybill once recorded; else the booked pickup, or how
+    to tell the waybill (fault returns are posted back while still under review)."""
+    if request.type != "return" or request.status not in PARCEL_AWAITED:
+        return
+    if request.waybill_no:
+        dispatcher.utter_message(response="utter_refund_parcel_recorded", waybill_no=request.waybill_no)
+    elif request.pickup_slot and request.status == "approved":
+        dispatcher.utter_message(response="utter_refund_parcel_pickup", pickup_slot=request.pickup_slot)
+    elif request.status != "return_shipped":
+        dispatcher.utter_message(response="utter_refund_parcel_awaited")
 
 
 class ValidateRefundForm(OrderFormValidation):

@@ -20,6 +20,7 @@ from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.orders import MAX_LIMIT, list_orders
 from shop.services.return_parcels import (
+    booked_pickup,
     check_parcel_awaited,
     labelled_order_numbers_in,
     normalise_waybill,
@@ -208,8 +209,25 @@ class ReturnParcelSteps:
 
 
 def confirm_return_parcel(tracker: Tracker, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
-    dispatcher.utter_message(response="utter_confirm_return_parcel", order_no=tracker.get_slot("order_id"),
-                             waybill_no=tracker.get_slot("waybill_no"))
+    """The waybill to record, and the booked courier pickup it would cancel, if any."""
+    order_no, waybill = tracker.get_slot("order_id"), tracker.get_slot("waybill_no")
+    pickup = _booked_pickup(tracker, order_no)
+    if pickup:
+        dispatcher.utter_message(response="utter_confirm_return_parcel_cancels_pickup", order_no=order_no,
+                                 waybill_no=waybill, pickup_slot=pickup)
+    else:
+        dispatcher.utter_message(response="utter_confirm_return_parcel", order_no=order_no, waybill_no=waybill)
+
+
+def _booked_pickup(tracker: Tracker, order_no: str) -> str | None:
+    customer_id = current_customer(tracker)
+    if customer_id is None:
+        return None
+    try:
+        with shop_session(CollectingDispatcher()) as session:
+            return booked_pickup(session, customer_id, order_no)
+    except (BackendUnavailable, DomainError):
+        return None  # the submission says what went wrong
 
 
 def submit_return_parcel(customer_id: int, tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
@@ -230,3 +248,5 @@ def submit_return_parcel(customer_id: int, tracker: Tracker, dispatcher: Collect
     suffix = "_in_review" if parcel.outcome == "recorded" and parcel.in_review else ""
     dispatcher.utter_message(response=f"utter_return_parcel_{parcel.outcome}{suffix}", waybill_no=parcel.waybill_no,
                              request_nos="、".join(parcel.request_nos))
+    if parcel.pickup_cancelled:
+        dispatcher.utter_message(response="utter_return_parcel_pickup_cancelled", pickup_slot=parcel.pickup_cancelled)

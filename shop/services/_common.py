@@ -112,6 +112,7 @@ def after_sale_view(req: AfterSaleRequest, *, created: bool) -> AfterSaleView:
         created=created,
         timeline=[(event.status, event.time) for event in req.events],
         item_ids=[item.order_item_id for item in req.items],
+        waybill_no=req.parcel.waybill_no if req.parcel is not None else None,
     )
 
 

@@ -5,6 +5,8 @@ the request is still under review. Its waybill is recorded on every open return 
 order (one parcel carries them all): an approved request moves to ``return_shipped``; one under review
 keeps its status, and the shop sees the waybill when it reviews it. Recording the same waybill again
 changes nothing; another waybill corrects the recorded one until the shop has received the parcel.
+A courier pickup booked for an approved request is cancelled when the shopper posts the parcel
+themselves: the courier would otherwise call for goods already on their way.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class ReturnParcelView:
     outcome: str  # recorded / unchanged / corrected
     request_nos: list[str]
     in_review: bool  # some request is still awaiting the shop's approval
+    pickup_cancelled: str | None = None  # the booked pickup slot this parcel made unneeded
 
 
 def normalise_waybill(text: str | None) -> str:
@@ -137,18 +140,28 @@ def record_return_parcel(
     order = get_owned_order(session, customer_id, order_no, lock=True)
     requests = _open_requests(order)
     now = clock()
-    outcomes = set()
+    outcomes, cancelled = set(), None
     for req in requests:
         outcomes.add(_record(req, waybill, now))
         if req.status == "approved":
-            transition(req, "return_shipped", clock, note=f"waybill {waybill}")
+            pickup, req.pickup_slot = req.pickup_slot, None
+            cancelled = cancelled or pickup
+            note = f"waybill {waybill}" + (f"; pickup {pickup} cancelled" if pickup else "")
+            transition(req, "return_shipped", clock, note=note)
     session.flush()
     outcome = "corrected" if "corrected" in outcomes else "recorded" if "recorded" in outcomes else "unchanged"
     return ReturnParcelView(
         order_no=order.order_no, waybill_no=waybill, outcome=outcome,
         request_nos=[req.request_no for req in requests],
-        in_review=any(req.status == "requested" for req in requests),
+        in_review=any(req.status == "requested" for req in requests), pickup_cancelled=cancelled,
     )
+
+
+def booked_pickup(session: Session, customer_id: int, order_no: str) -> str | None:
+    """The courier pickup still booked for the order's approved returns or exchanges: recording the
+    shopper's own parcel would cancel it (the confirmation says so)."""
+    order = get_owned_order(session, customer_id, order_no)
+    return next((req.pickup_slot for req in _requests(order) if req.status == "approved" and req.pickup_slot), None)
 
 
 def _record(req: AfterSaleRequest, waybill: str, now: object) -> str:

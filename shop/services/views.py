@@ -111,6 +111,7 @@ class AfterSaleView:
     created: bool  # False when an existing request was returned (idempotent repeat)
     timeline: list[tuple[str, datetime]]
     item_ids: list[int] = field(default_factory=list)
+    waybill_no: str | None = None  # the parcel the shopper posted back (寄回运单), once recorded
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from actions_testkit import (
+    item_ids,
     make_tracker,
     message,
     names,
@@ -22,6 +23,8 @@ from shop.clock import system_clock
 from shop.db import make_engine, session_scope
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 from shop.services.cancellation import cancel_order
+from shop.services.return_parcels import record_return_parcel
+from shop.services.returns import request_return
 
 pytestmark = pytest.mark.usefixtures("shop_db")
 
@@ -61,6 +64,39 @@ def test_a_refunded_cancellation_says_when_it_was_paid_back(domain: dict[str, An
     assert newest["timeline"].count("→") == 2 and "待完成" not in newest["timeline"]
     done = message(dispatcher, "utter_refund_arrival_done")
     assert done["refunded_at"] and done["method"] == "支付宝"
+
+
+def _return_in_window(reason_kind: str) -> None:
+    order_no = DEMO_ORDERS["delivered_in_window"]
+    evidence = [] if reason_kind == "no_reason" else ["https://img.example.com/a.jpg"]
+    with session_scope(make_engine()) as session:
+        request_return(session, 1, order_no, item_id=int(item_ids(order_no)[0]), reason_kind=reason_kind,
+                       evidence_urls=evidence, clock=system_clock)
+
+
+def _parcel_lines(order_no: str, domain: dict[str, Any]) -> list[str]:
+    dispatcher, _ = run_action(ActionRefundProgress(), token_tracker("退款", order_no), domain)
+    return [name for name in names(dispatcher) if name.startswith("utter_refund_parcel")]
+
+
+def test_a_return_waiting_for_its_parcel_shows_the_pickup_then_the_waybill(domain: dict[str, Any]) -> None:
+    order_no = DEMO_ORDERS["delivered_in_window"]
+    _return_in_window("no_reason")  # approved, courier pickup booked
+    dispatcher, _ = run_action(ActionRefundProgress(), token_tracker("退款", order_no), domain)
+    assert message(dispatcher, "utter_refund_parcel_pickup")["pickup_slot"]
+    with session_scope(make_engine()) as session:
+        record_return_parcel(session, 1, order_no, "SF1234567890", clock=system_clock)
+    dispatcher, _ = run_action(ActionRefundProgress(), token_tracker("退款", order_no), domain)
+    assert message(dispatcher, "utter_refund_parcel_recorded")["waybill_no"] == "SF1234567890"
+    assert _parcel_lines(order_no, domain) == ["utter_refund_parcel_recorded"]
+
+
+def test_a_return_under_review_says_how_to_give_the_waybill_and_a_received_one_nothing(
+    domain: dict[str, Any]
+) -> None:
+    _return_in_window("quality")
+    assert _parcel_lines(DEMO_ORDERS["delivered_in_window"], domain) == ["utter_refund_parcel_awaited"]
+    assert _parcel_lines(RETURNING, domain) == []  # the shop has the parcel
 
 
 def test_an_order_number_narrows_the_list(domain: dict[str, Any]) -> None:

@@ -207,15 +207,21 @@ def test_the_request_again_without_parcel_words_is_a_new_return(domain: dict[str
     assert slot_sets(events)["order_id"] == other_order
 
 
-def test_confirmed_once_recorded_once(domain: dict[str, Any]) -> None:
+def test_confirmed_once_recorded_once_and_the_booked_pickup_cancelled(domain: dict[str, Any]) -> None:
+    """A no-reason return is approved with a courier pickup booked: the confirmation says that
+    recording the shopper's own parcel cancels it, and the answer says it was cancelled."""
     request_no = open_return()
+    with db_session() as session:
+        pickup = session.execute(select(AfterSaleRequest.pickup_slot).where(
+            AfterSaleRequest.request_no == request_no)).scalar_one()
     tracker = parcel_tracker("确认", "affirm", order_id=IN_WINDOW, waybill_no="SF1234567890", confirmed=True)
     dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
-    asked = message(dispatcher, "utter_confirm_return_parcel")
-    assert (asked["order_no"], asked["waybill_no"]) == (IN_WINDOW, "SF1234567890")
+    asked = message(dispatcher, "utter_confirm_return_parcel_cancels_pickup")
+    assert (asked["order_no"], asked["waybill_no"], asked["pickup_slot"]) == (IN_WINDOW, "SF1234567890", pickup)
     dispatcher, events = run_action(ActionSubmitReturn(), tracker, domain)
     recorded = message(dispatcher, "utter_return_parcel_recorded")
     assert recorded["request_nos"] == request_no and recorded["waybill_no"] == "SF1234567890"
+    assert message(dispatcher, "utter_return_parcel_pickup_cancelled")["pickup_slot"] == pickup
     assert slot_sets(events)["return_parcel"] is None and slot_sets(events)["waybill_no"] is None
     dispatcher, _ = run_action(ActionSubmitReturn(), tracker, domain)
     assert names(dispatcher) == ["utter_return_parcel_unchanged"]
@@ -223,6 +229,15 @@ def test_confirmed_once_recorded_once(domain: dict[str, Any]) -> None:
     with db_session() as session:
         status = session.execute(select(AfterSaleRequest.status).join(Order).where(Order.order_no == IN_WINDOW))
         assert status.scalar_one() == "return_shipped"
+
+
+def test_a_return_under_review_has_no_pickup_to_cancel(domain: dict[str, Any]) -> None:
+    open_return(reason_kind="quality")
+    tracker = parcel_tracker("确认", "affirm", order_id=IN_WINDOW, waybill_no="SF1234567890", confirmed=True)
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    assert names(dispatcher) == ["utter_confirm_return_parcel"]
+    dispatcher, _ = run_action(ActionSubmitReturn(), tracker, domain)
+    assert names(dispatcher) == ["utter_return_parcel_recorded_in_review"]
 
 
 def test_unconfirmed_writes_nothing(domain: dict[str, Any]) -> None:

@@ -127,8 +127,10 @@ def test_handoff_pauses_the_bot_until_an_agent_resumes_it(chat: Any, rasa_server
     assert shopper.say("你好")
 
 
-def test_a_turn_no_rule_fits_gets_an_apology_not_silence(chat: Any) -> None:
+def test_the_same_request_again_keeps_the_form_asking(chat: Any) -> None:
+    """Rasa found no rule for it (the form was rejected) and said "这句我没能处理" before."""
     shopper = chat(mint_token(DEMO_CUSTOMER_ID))
     shopper.say("查订单")  # the order form asks which order
-    assert "没能处理" in shopper.texts("查订单 123")  # the same request again, with no valid number
+    again = shopper.texts("查订单 123")  # the same request again, with no valid number
+    assert "正在为您查询订单" in again and "没能处理" not in again
     assert IN_TRANSIT in shopper.texts(IN_TRANSIT)  # the form was kept and still takes the number

@@ -41,12 +41,15 @@ def test_a_return_parcel_waybill_is_confirmed_recorded_once_and_kept_when_stoppe
     assert "退货申请已提交" in bot.texts("确认")
     bot.say("/inform{\"rating\": \"5\"}")  # the rating offered after the request
     bot.say("没有")
+    assert "上门取件" in bot.texts("退款到哪了")  # a size return is approved with a courier pickup booked
     asked = bot.texts("退货的东西已经寄回了")
     assert ORDER_NO in asked and "快递单号" in asked  # the one order awaiting its parcel, then the waybill
     assert "快递单号好像不对" in bot.texts("单号还没拿到")
     confirm = bot.texts("75312345678901")  # digits only: a waybill, not an order number
     assert "75312345678901" in confirm and "确认登记吗" in confirm and "没有找到" not in confirm
-    assert "已登记" in bot.texts("确认")
+    assert "上门取件会取消" in confirm  # the shopper posted it: the courier need not come
+    recorded = bot.texts("确认")
+    assert "已登记" in recorded and "上门取件已为您取消" in recorded
     assert requests_of(shop_db_url) == [("return_shipped", "75312345678901")]
     again = bot.texts(f"订单{ORDER_NO}退货寄回了 单号 75312345678901")
     assert "确认登记吗" in again
@@ -72,3 +75,5 @@ def test_a_return_parcel_waybill_is_confirmed_recorded_once_and_kept_when_stoppe
         f"订单{theirs}", "")
     bot.texts("算了")
     assert requests_of(shop_db_url) == [("return_shipped", "SF12345678902")]
+    progress = bot.texts("我的退款到哪了")
+    assert "寄回快递单号：SF12345678902" in progress and "上门取件" not in progress

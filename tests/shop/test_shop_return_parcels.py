@@ -15,6 +15,7 @@ from shop.errors import DomainError
 from shop.models import AfterSaleEvent, ReturnParcel
 from shop.services.exchanges import request_exchange
 from shop.services.return_parcels import (
+    booked_pickup,
     check_parcel_awaited,
     labelled_order_numbers_in,
     normalise_waybill,
@@ -100,6 +101,34 @@ def test_an_approved_return_is_shipped_back_once(world: dict) -> None:
     assert "return_shipped reason=no_reason refund=79.00 waybill=SF1234567890" in "\n".join(format_order(tee))
     transition(request, "received", on_day(5))  # at the shop: nothing left to correct
     assert orders_with_parcel_recorded(s, me.id) == []
+
+
+def test_the_shoppers_own_parcel_cancels_the_booked_pickup_once(world: dict) -> None:
+    """A no-reason return books a courier pickup; posting the goods oneself makes it unneeded."""
+    s, me, tee = world["s"], world["me"], world["tee"]
+    _return(world, tee.items[0].id, "no_reason")
+    request = tee.after_sales[0]
+    slot = request.pickup_slot
+    assert slot and booked_pickup(s, me.id, tee.order_no) == slot
+    first = record_return_parcel(s, me.id, tee.order_no, "SF1234567890", clock=on_day(3))
+    assert first.pickup_cancelled == slot and request.pickup_slot is None
+    assert f"waybill SF1234567890; pickup {slot} cancelled" in [event.note for event in request.events]
+    assert booked_pickup(s, me.id, tee.order_no) is None
+    fixed = record_return_parcel(s, me.id, tee.order_no, "SF1234567899", clock=on_day(3))
+    assert fixed.outcome == "corrected" and fixed.pickup_cancelled is None
+
+
+def test_an_exchange_pickup_is_cancelled_and_a_review_has_none(world: dict) -> None:
+    s, me, tee = world["s"], world["me"], world["tee"]
+    _return(world, tee.items[1].id, "quality")  # under review: no pickup booked yet
+    assert booked_pickup(s, me.id, tee.order_no) is None
+    request_exchange(s, me.id, tee.order_no, item_id=tee.items[0].id, target_color="黑色", clock=on_day(2))
+    slot = booked_pickup(s, me.id, tee.order_no)
+    assert slot is not None
+    parcel = record_return_parcel(s, me.id, tee.order_no, "YT1234567890123", clock=on_day(3))
+    assert parcel.pickup_cancelled == slot and parcel.in_review
+    with pytest.raises(DomainError):
+        booked_pickup(s, world["other"].id, tee.order_no)  # someone else's order: not found
 
 
 def test_a_request_under_review_keeps_its_status_and_a_new_waybill_corrects(world: dict) -> None:
