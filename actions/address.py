@@ -34,15 +34,45 @@ PROVINCE = re.compile(r"^(.+?(?:省|自治区|特别行政区))")
 CITY = re.compile(r"^(.+?(?:自治州|地区|盟|市))")
 DISTRICT = re.compile(r"^(.+?(?:区|县|市|旗))")
 NAME = re.compile(r"^[\u4e00-\u9fa5·A-Za-z]{2,10}$")
+# A recipient written straight after the house number ("文三路100号王小明13912345678"): a common
+# surname and one to three more characters, after a digit or a unit word. The confirmation shows it.
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+            "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+            "戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮"
+            "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古"
+            "吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫"
+            "寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝")
+TRAILING_NAME = re.compile(rf"(?<=[\d号室栋楼层座])([{SURNAMES}][\u4e00-\u9fa5]{{1,3}})$")
 PLACE_SUFFIX = re.compile(r"(省|市|区|县|旗|路|街|道|号|巷|村|镇|乡|楼|栋|室|弄|座|单元|小区|大厦|广场)$")
+
+
+# Where an address starts in a message that also carries the request and the order number
+# ("8800000100000004 改地址 浙江省杭州市…"): at its province.
+REGIONS = ("北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建",
+           "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
+           "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门")
+ADDRESS_START = re.compile("|".join(REGIONS))
+# A province by its name, with or without 省 or the rest of its full name ("浙江杭州市…", "广西南宁市…").
+PROVINCE_ENDINGS = "省|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
+NAMED_PROVINCE = re.compile("^(" + "|".join(sorted(REGIONS, key=len, reverse=True)) + f")(?:{PROVINCE_ENDINGS})?")
+# Words before the address ("改成", "帮我改到"): short, and no part of a place.
+LEAD_IN = re.compile(r"^[^\d省市区县路街号]{1,8}$")
+# Where a place name, not a person, follows the house number ("100号和平小区", "88号明珠花园").
+NOT_A_NAME = re.compile(r"(园|苑|府|城|湾|庭|居|阁|寓|中心|大楼|门|口|侧|边|面|里|内|外)$")
+FULL_PROVINCE = {
+    **{region: f"{region}省" for region in REGIONS},
+    "内蒙古": "内蒙古自治区", "广西": "广西壮族自治区", "西藏": "西藏自治区", "宁夏": "宁夏回族自治区",
+    "新疆": "新疆维吾尔自治区", "香港": "香港特别行政区", "澳门": "澳门特别行政区",
+}
 
 
 def parse_address(text: str) -> AddressInput | None:
     """The six parts of an address typed in one message, or None when a part is missing.
 
     The phone is the last long run of digits; the recipient is the last short name set apart by
-    a space or comma; province/city/district are read from the front of the rest. Values are not
-    checked here (the backend's validate_address does that).
+    a space or comma, or else a name written straight after the house number; province/city/district
+    are read from the front of the rest, from its first region name on ("改成北京市…"). Values are
+    not checked here (the backend's validate_address does that).
     """
     text = str(text or "").strip()
     phones = list(PHONE.finditer(text))
@@ -52,24 +82,17 @@ def parse_address(text: str) -> AddressInput | None:
     rest = text[: phones[-1].start()] + " " + text[phones[-1].end():]
     tokens = [t for t in SEPARATORS.split(LABELS.sub(" ", rest)) if t]
     names = [i for i, t in enumerate(tokens) if NAME.match(t) and not PLACE_SUFFIX.search(t)]
-    if not names:
+    recipient = tokens.pop(names[-1]) if names else None
+    place = _from_first_region("".join(tokens))
+    if recipient is None:
+        attached = TRAILING_NAME.search(place)
+        if attached is None or PLACE_SUFFIX.search(attached.group(1)) or NOT_A_NAME.search(attached.group(1)):
+            return None
+        recipient, place = attached.group(1), place[: attached.start()]
+    regions = _province_and_city(place)
+    if regions is None:
         return None
-    recipient = tokens.pop(names[-1])
-    place = "".join(tokens)
-    city_match = MUNICIPALITY.match(place)
-    if city_match:
-        province = city = f"{city_match.group(1)}市"
-    else:
-        province_match = PROVINCE.match(place)
-        if province_match is None:
-            return None
-        province = province_match.group(1)
-        place = place[len(province):]
-        city_match = CITY.match(place)
-        if city_match is None:
-            return None
-        city = city_match.group(1)
-    place = place[city_match.end():]
+    province, city, place = regions
     district_match = DISTRICT.match(place)
     if district_match is None:
         return None
@@ -80,12 +103,31 @@ def parse_address(text: str) -> AddressInput | None:
     return AddressInput(province, city, district, street, recipient, phone)
 
 
-# Where an address starts in a message that also carries the request and the order number
-# ("8800000100000004 改地址 浙江省杭州市…"): at its province.
-REGIONS = ("北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建",
-           "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
-           "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门")
-ADDRESS_START = re.compile("|".join(REGIONS))
+def _from_first_region(place: str) -> str:
+    """"改成浙江省杭州市…" -> "浙江省杭州市…": words before the address are dropped."""
+    start = ADDRESS_START.search(place)
+    if start is None or start.start() == 0 or not LEAD_IN.match(place[: start.start()]):
+        return place
+    return place[start.start():]
+
+
+def _province_and_city(place: str) -> tuple[str, str, str] | None:
+    """Province, city and what follows them; "浙江杭州市" names 浙江省, "北京市" is both."""
+    municipality = MUNICIPALITY.match(place)
+    if municipality:
+        return f"{municipality.group(1)}市", f"{municipality.group(1)}市", place[municipality.end():]
+    named = NAMED_PROVINCE.match(place)
+    province_match = named or PROVINCE.match(place)
+    if province_match is None:
+        return None
+    province = FULL_PROVINCE[named.group(1)] if named else province_match.group(1)
+    place = place[province_match.end():]
+    city_match = CITY.match(place)
+    if city_match is None:
+        return None
+    return province, city_match.group(1), place[city_match.end():]
+
+
 
 
 def address_text_in(text: str) -> str | None:

@@ -60,6 +60,17 @@ NEW_INPUT = AddressInput("浙江省", "杭州市", "西湖区", "文三路100号
          AddressInput("广西壮族自治区", "南宁市", "青秀区", "民族大道100号", "黎明", "13912345678")),
         ("广东省深圳市南山区科技园路88号3栋502 张三 13800001234",
          AddressInput("广东省", "深圳市", "南山区", "科技园路88号3栋502", "张三", "13800001234")),
+        # words before the address, a province without 省, a recipient straight after the house number
+        ("改成北京市朝阳区建国路100号 李四 13912345678",
+         AddressInput("北京市", "北京市", "朝阳区", "建国路100号", "李四", "13912345678")),
+        ("浙江省杭州市西湖区文三路100号王小明13912345678", NEW_INPUT),
+        ("帮我改到浙江杭州市西湖区文三路100号王小明 13912345678", NEW_INPUT),
+        ("广西南宁市青秀区民族大道100号 黎明 13912345678",
+         AddressInput("广西壮族自治区", "南宁市", "青秀区", "民族大道100号", "黎明", "13912345678")),
+        ("浙江杭州市上城区省府路8号 王小明 13912345678",  # 省 in the street is not the province's
+         AddressInput("浙江省", "杭州市", "上城区", "省府路8号", "王小明", "13912345678")),
+        ("广东省深圳市南山区科技园路88号3栋502张三13800001234",
+         AddressInput("广东省", "深圳市", "南山区", "科技园路88号3栋502", "张三", "13800001234")),
         # an invalid phone is still read, for the backend to refuse by name
         ("上海市浦东新区张江路88号 李雷 1391234567",
          AddressInput("上海市", "上海市", "浦东新区", "张江路88号", "李雷", "1391234567")),
@@ -79,7 +90,9 @@ def test_parse_address(text: str, expected: AddressInput) -> None:
         "浙江省杭州市西湖区文三路100号 王小明",  # no phone
         "杭州市西湖区文三路100号 王小明 13912345678",  # no province
         "浙江省杭州市西湖区 王小明 13912345678",  # no street
-        "浙江省杭州市西湖区文三路100号王小明13912345678",  # recipient not set apart
+        "浙江省杭州市西湖区文三路100号和平小区 13912345678",  # a place after the number, no recipient
+        "浙江省杭州市西湖区文三路100号附近 13912345678",
+        "杭州市西湖区湖南路1号 王小明 13912345678",  # no province (湖南路 is a street)
     ],
 )
 def test_parse_address_incomplete(text: str) -> None:
