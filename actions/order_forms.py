@@ -117,6 +117,13 @@ def _fills_a_slot(events: list[EventType]) -> bool:
     return any(event.get("event") == "slot" and event.get("name") != "requested_slot" for event in events)
 
 
+def _answers_only_later_questions(events: list[EventType], requested: str) -> bool:
+    """The message gave something (a size, a reason) but not what the form asked for."""
+    given = {event.get("name"): event.get("value") for event in events if event.get("event") == "slot"}
+    given.pop("requested_slot", None)
+    return given.get(requested) is None and any(value is not None for value in given.values())
+
+
 def entity_value(message: dict[str, Any], name: str) -> Any:
     """The value of the message's first `name` entity, or None (a message: latest_message or parse_data)."""
     return next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == name), None)
@@ -261,6 +268,9 @@ class OrderFormValidation(FormValidationAction):
             dispatcher.utter_message(response="utter_flow_in_progress",
                                      flow=label(domain, "flow", self.form_name()))
             return [*events, SlotSet(requested, tracker.get_slot(requested))]
+        if requested and not dispatcher.messages and _answers_only_later_questions(events, requested):
+            # "XL" while the order is asked: kept for later, and the question comes again.
+            dispatcher.utter_message(response="utter_noted_question_again")
         return events
 
     def _repeats_its_request(self, tracker: Tracker) -> bool:

@@ -497,3 +497,23 @@ def test_other_words_at_the_order_question_are_not_taken_for_the_request_again(
     dispatcher, events = run_action(ValidateReturnForm(), tracker, domain)
     assert "utter_flow_in_progress" not in names(dispatcher)
     assert set(slot_sets(events)) <= {"requested_slot"}
+
+
+def test_an_answer_to_a_later_question_is_kept_and_the_question_comes_again(domain: dict[str, Any]) -> None:
+    """"XL" while the exchange asks which order: the size is kept (Rasa extracted it), the shopper is
+    told so, and the order question follows; an answer to the question itself gets no such line."""
+    token = token_for(1)
+    size_given = [user_event("XL", "inform", entities=[{"entity": "size", "value": "XL"}], token=token),
+                  {"event": "slot", "name": "size", "value": "XL"}]
+    tracker = make_tracker({"requested_slot": "order_id", "size": "XL"}, events=size_given,
+                           active_loop="exchange_form")
+    dispatcher, events = run_action(ValidateExchangeForm(), tracker, domain)
+    assert names(dispatcher) == ["utter_noted_question_again"]
+    assert slot_sets(events) == {"size": "XL", "requested_slot": "order_id"}
+    order = DEMO_ORDERS["delivered_in_window"]
+    order_given = [user_event(order, "inform", entities=[{"entity": "order_id", "value": order}], token=token),
+                   {"event": "slot", "name": "order_id", "value": order}]
+    tracker = make_tracker({"requested_slot": "order_id", "order_id": order}, events=order_given,
+                           active_loop="exchange_form")
+    dispatcher, _ = run_action(ValidateExchangeForm(), tracker, domain)
+    assert "utter_noted_question_again" not in names(dispatcher)

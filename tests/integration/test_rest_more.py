@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from shop.db import make_engine
 from shop.models import AfterSaleRequest, Claim, DeliveryIssue, Order, SatisfactionRating, Ticket
-from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
+from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS
 from shop.tokens import mint_token
 
 PHOTO = "https://img.example.com/box.jpg"
@@ -412,4 +412,17 @@ def test_the_request_said_again_at_the_order_question_asks_again_and_writes_noth
     assert "订单号" in text(again) or payloads(again)
     stopped = text(bot.say("算了"))
     assert "没有为您提交任何申请" in stopped or "什么都没有改动" in stopped  # utter_flow_cancelled
+    assert count(shop_db_url, AfterSaleRequest) == requests_before
+
+
+def test_an_answer_to_a_later_question_is_kept_while_the_order_is_asked(chat: Any, shop_db_url: str) -> None:
+    """Before: the order question came again without a word about the size just given."""
+    bot = chat(mint_token(OTHER_CUSTOMER_ID))  # customer 1's orders may be in after-sales by now
+    requests_before = count(shop_db_url, AfterSaleRequest)
+    bot.say("衣服尺码小了能换大一号吗")
+    kept = bot.say("XL")
+    assert "先记下了" in text(kept) and payloads(kept)  # the order buttons again
+    confirm = text(bot.say(OTHER_CUSTOMER_ORDERS["delivered_in_window"]))
+    assert "XL" in confirm and "确认提交吗" in confirm  # the size was not asked again
+    bot.say("算了")
     assert count(shop_db_url, AfterSaleRequest) == requests_before
