@@ -35,6 +35,10 @@ TITLE_PREFIX = re.compile(r"^\s*(发票)?(抬头)?(名称)?\s*(写|是|为|开|�
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 TAX_NO = re.compile(r"[0-9A-Za-z]{15,20}")
 MAX_TITLE = 100
+# "发票开好了吗", "发票怎么还没收到": a question about an invoice already asked for, not a new request.
+STATUS_QUESTION = re.compile(
+    r"开好|开出来|开了[吗没么]|好了[吗没么]|发了[吗没么]|怎么还没|还没(收到|开|发)|没收到|什么时候(能)?[开发到]|进度|到哪"
+)
 
 
 def kind_of(value: Any) -> str | None:
@@ -85,6 +89,11 @@ def wants_change(tracker: Tracker) -> bool:
     return bool(tracker.get_slot("invoice_change"))
 
 
+def asks_status(tracker: Tracker) -> bool:
+    """The flow was started by a question about an invoice's progress."""
+    return bool(STATUS_QUESTION.search(flow_start_text(tracker, "invoice_form")))
+
+
 def show_status(invoice: InvoiceView, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
     issued = ""
     if invoice.issued_at:
@@ -109,8 +118,9 @@ def confirm_invoice(tracker: Tracker, dispatcher: CollectingDispatcher, domain: 
 
 
 def invoice_form_orders(session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
-    """The orders offered: to correct an invoice, those that have one (if any); else the paid ones."""
-    if wants_change(tracker):
+    """The orders offered: to correct an invoice or ask about one, those that have one (if any); else
+    the paid ones."""
+    if wants_change(tracker) or asks_status(tracker):
         invoiced = offered_orders(session, customer_id, "invoice_form", invoiced=True)
         if invoiced:
             return invoiced
@@ -129,7 +139,7 @@ class ActionAskInvoiceFormOrderId(ActionAskOrderId):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "request_invoice" and not wants_change(tracker):
+        if intent == "request_invoice" and not wants_change(tracker) and not asks_status(tracker):
             dispatcher.utter_message(response="utter_invoice_intro")
         return await super().run(dispatcher, tracker, domain)
 
@@ -177,6 +187,8 @@ class ValidateInvoiceForm(OrderFormValidation):
             return {"flow_blocked": True}
         kind = self._kind_from_request(tracker)
         if not wants_change(tracker):
+            if asks_status(tracker):  # "发票开好了吗" with none asked for: say so before asking
+                dispatcher.utter_message(response="utter_invoice_none_yet", order_no=order_no)
             return kind
         # No invoice yet: a first request, whatever the words were.
         dispatcher.utter_message(response="utter_invoice_change_none", order_no=order_no)

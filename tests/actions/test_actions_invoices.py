@@ -304,3 +304,29 @@ def test_the_title_kind_named_in_the_request_is_not_asked(
     tracker = make_tracker({"invoice_change": change}, events=events, token=token, active_loop="invoice_form")
     _, result = validate(ValidateInvoiceForm(), "order_id", COMPLETED, tracker, domain)
     assert result == {"order_id": COMPLETED, **expected}
+
+
+# --- "发票开好了吗": a question about an invoice, not a new request ----------------------------------
+
+def status_question(text: str = "发票开好了吗", **slots: Any) -> Tracker:
+    return make_tracker(slots, events=[user_event(text, "request_invoice", token=token_for(1))],
+                        active_loop="invoice_form")
+
+
+@pytest.mark.parametrize("text", ["发票开好了吗", "发票怎么还没收到", "我的发票开了没", "发票什么时候能开出来"])
+def test_a_status_question_offers_the_invoiced_orders_without_the_policy(text: str, domain: dict[str, Any]) -> None:
+    dispatcher, _ = run_action(ActionAskInvoiceFormOrderId(), status_question(text), domain)
+    assert names(dispatcher) == ["utter_choose_order"]
+    assert [button["payload"] for button in dispatcher.messages[0]["buttons"]] == [
+        f'/inform{{"order_id": "{ISSUED}"}}']
+
+
+def test_a_status_question_shows_the_invoice_or_says_there_is_none_yet(domain: dict[str, Any]) -> None:
+    dispatcher, result = validate(ValidateInvoiceForm(), "order_id", ISSUED, status_question(), domain)
+    assert names(dispatcher) == ["utter_invoice_status"] and result["flow_blocked"] is True
+    dispatcher, result = validate(ValidateInvoiceForm(), "order_id", COMPLETED, status_question(), domain)
+    assert names(dispatcher) == ["utter_invoice_none_yet"] and result == {"order_id": COMPLETED}
+    assert message(dispatcher, "utter_invoice_none_yet")["order_no"] == COMPLETED
+    dispatcher, _ = validate(ValidateInvoiceForm(), "order_id", COMPLETED, status_question("我要开发票"), domain)
+    assert names(dispatcher) == []  # a plain request: straight to its questions
+    assert invoices() == 0

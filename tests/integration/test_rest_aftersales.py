@@ -206,6 +206,15 @@ def test_issued_invoice_reissued_once_from_its_status_or_typed(chat: Any, shop_d
     assert "换开申请处理中" in bot.texts(f"订单{order_no}的发票开好了吗")
 
 
+def test_asking_after_an_invoice_never_requested_says_so_and_writes_nothing(chat: Any, shop_db_url: str) -> None:
+    order_no = DEMO_ORDERS["in_transit"]  # paid, no invoice (the other tests leave it alone)
+    bot = shopper(chat)
+    reply = bot.texts(f"订单{order_no}的发票怎么还没收到")
+    assert "还没有申请过发票" in reply and "个人还是企业" in reply and "付款后的订单都可以开" not in reply
+    bot.texts("算了")
+    assert count(shop_db_url, Invoice, Invoice.order_id == db_order(shop_db_url, order_no).id) == 0
+
+
 def test_invoice_for_an_unpaid_order_is_refused(chat: Any, shop_db_url: str) -> None:
     reply = shopper(chat).texts(f"订单{DEMO_ORDERS['cancelled']}帮我开张发票")
     assert "付款后才能开发票" in reply
