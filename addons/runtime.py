@@ -47,6 +47,9 @@ Rasa's behaviour (tests/addons prove it) and only removes work. It never predict
 18. Whether a slot mapping takes the message's intent (asked for every mapping of every slot on every
    message) is answered once per mapping, active form and intent.
 
+Besides these, `install` also makes every incoming message's full-width digits and Latin letters
+ASCII (addons/input_text.py): a change of behaviour, tested as such.
+
 Figures: docs/benchmarks.md.
 """
 
@@ -107,7 +110,7 @@ from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
-from addons import action_client
+from addons import action_client, input_text
 
 logger = logging.getLogger(__name__)
 
@@ -718,6 +721,7 @@ def install() -> None:
         RedisTrackerStore._retrieve = _retrieve_from_redis  # type: ignore[method-assign]
         FormAction._temporary_tracker = _temporary_tracker_by_copy  # type: ignore[method-assign]
         SlotMapping.intent_is_desired = staticmethod(_intent_is_desired_remembered)  # type: ignore[method-assign,assignment]
+    input_text.install()  # full-width digits and letters read as ASCII (a behaviour, not a speed-up)
     _compiled_validators()  # now, not during the first shopper's first action (5 ms)
 
 

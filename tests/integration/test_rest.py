@@ -58,6 +58,15 @@ def test_without_token_the_phone_digits_are_checked(chat: Any) -> None:
     assert IN_TRANSIT in reply and "运单号" in reply
 
 
+def test_full_width_digits_from_a_chinese_input_method_are_read(chat: Any) -> None:
+    """"８８００…" and "尾号１２３４" (full-width mode): before, "订单号应为 12–19 位数字"."""
+    shopper = chat()
+    full_width = IN_TRANSIT.translate({ord("0") + n: 0xFF10 + n for n in range(10)})
+    assert "后 4 位" in shopper.texts(f"订单{full_width}到哪了")
+    reply = shopper.texts("尾号１２３４")
+    assert IN_TRANSIT in reply and "运单号" in reply
+
+
 def test_nonsense_at_the_phone_question_says_what_is_needed_and_asks_once(chat: Any) -> None:
     shopper = chat()
     shopper.texts(f"我要退货 订单{IN_TRANSIT}")
