@@ -1,14 +1,19 @@
-"""Shoppers' text as the assistant reads it: full-width digits and Latin letters made ASCII.
+"""Shoppers' text as the assistant reads it: full-width digits and Latin letters made ASCII, and an
+order number copied in digit groups made one number.
 
 A Chinese input method in full-width mode types "８８００００１０００００００５" and "ＳＦ１２３…";
 order numbers, phone digits, waybills and sizes are written in ASCII everywhere else (regexes, the
-shop's data, the training examples, none of which hold a full-width letter or digit). Every incoming
-message is converted once, where Rasa receives it, so the NLU, the slots and the actions all see
-the same text. Punctuation is left alone: the training data uses the full-width forms.
+shop's data, the training examples, none of which hold a full-width letter or digit). Order pages
+and copied text often group a long number ("8800 0001 0000 0005"): groups of 3-6 digits joined by
+single spaces or hyphens that add up to 12-19 digits (an order number's length) are joined; a
+phone (11 digits) or a date is not. Every incoming message is converted once, where Rasa receives
+it, so the NLU, the slots and the actions all see the same text. Punctuation is left alone: the
+training data uses the full-width forms.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
@@ -20,6 +25,9 @@ FULL_WIDTH_ALNUM = {
     0x3000: 0x20,  # the ideographic space
 }
 
+DIGIT_GROUPS = re.compile(r"(?<!\d)\d{3,6}(?:[ -]\d{3,6})+(?!\d)")
+ORDER_NUMBER_DIGITS = range(12, 20)
+
 _original_init = UserMessage.__init__
 
 
@@ -28,11 +36,24 @@ def half_width(text: str) -> str:
     return text.translate(FULL_WIDTH_ALNUM)
 
 
+def joined_digit_groups(text: str) -> str:
+    """"订单 8800 0001 0000 0005" -> "订单 8800000100000005"; "139 1234 5678" stays."""
+    def join(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return digits if len(digits) in ORDER_NUMBER_DIGITS else match.group(0)
+
+    return DIGIT_GROUPS.sub(join, text)
+
+
+def as_read(text: str) -> str:
+    return joined_digit_groups(half_width(text))
+
+
 def _init_with_half_width(self: UserMessage, text: str | None = None, *args: Any, **kwargs: Any) -> None:
-    _original_init(self, half_width(text) if isinstance(text, str) else text, *args, **kwargs)
+    _original_init(self, as_read(text) if isinstance(text, str) else text, *args, **kwargs)
 
 
 def install() -> None:
-    """Idempotent: every UserMessage built from now on (REST, socket.io, the shell) gets half-width text."""
+    """Idempotent: every UserMessage built from now on (REST, socket.io, the shell) is read as above."""
     if UserMessage.__init__ is not _init_with_half_width:
         UserMessage.__init__ = _init_with_half_width  # type: ignore[method-assign]

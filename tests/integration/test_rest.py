@@ -67,6 +67,13 @@ def test_full_width_digits_from_a_chinese_input_method_are_read(chat: Any) -> No
     assert IN_TRANSIT in reply and "运单号" in reply
 
 
+def test_an_order_number_copied_in_digit_groups_is_read(chat: Any) -> None:
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    grouped = " ".join(IN_TRANSIT[i:i + 4] for i in range(0, len(IN_TRANSIT), 4))
+    reply = shopper.texts(f"我的订单 {grouped} 到哪了")
+    assert IN_TRANSIT in reply and "运单号" in reply
+
+
 def test_nonsense_at_the_phone_question_says_what_is_needed_and_asks_once(chat: Any) -> None:
     shopper = chat()
     shopper.texts(f"我要退货 订单{IN_TRANSIT}")
