@@ -9,6 +9,7 @@ and loads them. A model without them (e.g. trained by Rasa's own class) still lo
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections import OrderedDict
@@ -61,6 +62,7 @@ class StoredCRFEntityExtractor(CRFEntityExtractor):
                     own_copy = _copy_to_temp(path)
                     tagger = sklearn_crfsuite.CRF(model_filename=own_copy)
                     tagger.tagger_  # noqa: B018 - opens (reads) the model now, not on the first message
+                    os.unlink(own_copy)  # crfsuite has read it into memory: no file left behind per load
                     taggers[tag_name] = tagger
         except ValueError:  # Rasa's signal for "no such resource"
             return super().load(config, model_storage, resource, execution_context, **kwargs)
@@ -70,7 +72,7 @@ class StoredCRFEntityExtractor(CRFEntityExtractor):
 
 
 def _copy_to_temp(path: Path) -> str:
-    """The model directory is temporary; the tagger keeps reading from a file of its own."""
+    """A file of the tagger's own to open (the model directory is temporary); removed once opened."""
     with tempfile.NamedTemporaryFile(prefix="xiaoer_crf_", suffix=".crfsuite", delete=False) as handle:
         shutil.copyfileobj(path.open("rb"), handle)
         return handle.name

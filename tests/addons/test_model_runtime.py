@@ -123,3 +123,16 @@ def test_sentence_features_are_the_columns_rasa_builds(agent) -> None:  # noqa: 
     rasas = LogisticRegressionClassifier._create_X(None, messages)  # type: ignore[arg-type]  # no self used
     assert ours.shape == rasas.shape and ours.nnz > 0
     assert abs(ours - rasas).max() == 0
+
+
+def test_loading_the_model_leaves_no_crf_file_behind(agent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """Every start used to leave a 200 KB xiaoer_crf_*.crfsuite in /tmp; the loaded CRF still tags."""
+    import tempfile
+
+    from rasa.core.agent import Agent
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    loaded = Agent.load(str(MODEL))
+    assert list(tmp_path.glob("xiaoer_crf_*")) == []
+    entities = asyncio.run(loaded.parse_message("我要退货，尺码不合适"))["entities"]
+    assert entities == asyncio.run(agent.parse_message("我要退货，尺码不合适"))["entities"]
