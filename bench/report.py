@@ -21,6 +21,7 @@ ROWS: list[Row] = [
     ("holdout.entity_f1", "Held-out entity F1 (exact entity+value, micro)", True, "", None),
     ("typos.accuracy", "Held-out with one pinyin typo per message: accuracy", True, "", None),
     ("typos.macro_f1", "Held-out with one pinyin typo per message: macro-F1", True, "", None),
+    ("english.accuracy", "Held-out in English: accuracy", True, "", None),
     ("external.accuracy", "External (real shoppers) accuracy", True, "≥ 0.85, > baseline", lambda v: v >= 0.85),
     ("external.macro_f1", "External macro-F1", True, "", None),
     ("external.fallback_rate", "External nlu_fallback rate", False, "", None),
@@ -109,7 +110,7 @@ def uncertainty_rows(results: dict[str, dict[str, Any]]) -> list[str]:
     rows = []
     quality = {name: results.get(name, {}).get("quality") or {} for name in ("ours", "baseline")}
     for dataset, label in (("holdout", "Held-out"), ("typos", "Held-out with pinyin typos"),
-                           ("external", "External (real shoppers)")):
+                           ("english", "Held-out in English"), ("external", "External (real shoppers)")):
         metrics = {name: q.get(dataset) for name, q in quality.items()}
         if not any(m and "accuracy_ci95" in m for m in metrics.values()):
             continue
