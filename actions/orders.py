@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -189,9 +190,16 @@ class ActionRouteInform(Action):
         return []
 
 
+# "你是机器人吗", "是真人吗", "are you a bot": who is answering is a fair question, not an off-topic one.
+ASKS_WHO_ANSWERS = re.compile(
+    r"机器人|真人|人工智能|智能客服|自动回复|\bAI\b|\b(?:ro)?bot\b|real person", re.IGNORECASE
+)
+
+
 class ActionOutOfScope(Action):
     """Off-topic, unless the message names a problem with the goods: "东西坏了怎么办" is read as
-    off-topic for its "怎么办", but the shopper needs the after-sales choices, as for "东西坏了"."""
+    off-topic for its "怎么办", but the shopper needs the after-sales choices, as for "东西坏了". A
+    shopper asking whether a person or a bot answers is told, with the way to a person."""
 
     def name(self) -> str:
         return "action_out_of_scope"
@@ -199,6 +207,10 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reason_named = names_a_reason(tracker.latest_message)
-        dispatcher.utter_message(response="utter_reason_without_flow" if reason_named else "utter_out_of_scope")
+        if names_a_reason(tracker.latest_message):
+            dispatcher.utter_message(response="utter_reason_without_flow")
+        elif ASKS_WHO_ANSWERS.search(str(tracker.latest_message.get("text") or "")):
+            dispatcher.utter_message(response="utter_who_answers")
+        else:
+            dispatcher.utter_message(response="utter_out_of_scope")
         return []

@@ -250,6 +250,18 @@ def test_out_of_scope_unless_it_names_a_fault(domain: dict[str, Any]) -> None:
     assert events == []
 
 
+@pytest.mark.parametrize("text", ["你们是机器人吗", "是真人在回复吗", "are you a bot?", "Is this AI"])
+def test_asking_who_answers_gets_the_bot_and_the_way_to_a_person(text: str, domain: dict[str, Any]) -> None:
+    dispatcher, events = run_action(ActionOutOfScope(), make_tracker(events=[user_event(text, "out_of_scope")]), domain)
+    assert names(dispatcher) == ["utter_who_answers"] and events == []
+
+
+@pytest.mark.parametrize("text", ["robotic vacuum", "今天天气怎么样", "aid"])
+def test_other_off_topic_words_are_not_taken_for_that_question(text: str, domain: dict[str, Any]) -> None:
+    dispatcher, _ = run_action(ActionOutOfScope(), make_tracker(events=[user_event(text, "out_of_scope")]), domain)
+    assert names(dispatcher) == ["utter_out_of_scope"]
+
+
 def test_reset_flow(domain: dict[str, Any]) -> None:
     dispatcher, events = run_action(ActionResetFlow(), make_tracker({"reason": "quality"}), domain)
     assert dispatcher.messages == []

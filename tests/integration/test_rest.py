@@ -96,6 +96,11 @@ def test_a_fault_report_gets_the_after_sales_choices(chat: Any, report: str) -> 
     assert {"退货退款", "换货", "转人工"} <= titles
 
 
+def test_asking_whether_a_bot_answers_gets_an_answer_and_the_way_to_a_person(chat: Any) -> None:
+    reply = chat().texts("你们是机器人吗")
+    assert "智能客服" in reply and "转人工" in reply
+
+
 def test_a_feeling_is_not_a_fault(chat: Any) -> None:
     """"气坏了" is anger, not broken goods: the return asks for the reason instead of photos."""
     shopper = chat(mint_token(DEMO_CUSTOMER_ID))
