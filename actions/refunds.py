@@ -20,11 +20,10 @@ from actions.order_forms import OrderFormValidation, reset_flow_events
 from actions.wording import label, money, when
 from shop.errors import DomainError
 from shop.services.refunds import refund_progress
+from shop.services.return_parcels import OPEN_STATUSES
 from shop.services.views import AfterSaleView
 
 MAX_REQUESTS = 5
-# A return's states before the shop has its parcel.
-PARCEL_AWAITED = ("requested", "approved", "return_shipped")
 # The steps a request of each type goes through, in order (labels: utter_label_aftersale_step_*).
 STEPS = {
     "return": ("requested", "approved", "return_shipped", "received", "refunded"),
@@ -69,7 +68,7 @@ def show_request(request: AfterSaleView, dispatcher: CollectingDispatcher, domai
 def _show_parcel(request: AfterSaleView, dispatcher: CollectingDispatcher) -> None:
     """A return's refund waits for its parcel: the waybill once recorded; else the booked pickup, or how
     to tell the waybill (fault returns are posted back while still under review)."""
-    if request.type != "return" or request.status not in PARCEL_AWAITED:
+    if request.type != "return" or request.status not in OPEN_STATUSES:
         return
     if request.waybill_no:
         dispatcher.utter_message(response="utter_refund_parcel_recorded", waybill_no=request.waybill_no)
