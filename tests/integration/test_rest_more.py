@@ -426,3 +426,10 @@ def test_an_answer_to_a_later_question_is_kept_while_the_order_is_asked(chat: An
     assert "XL" in confirm and "确认提交吗" in confirm  # the size was not asked again
     bot.say("算了")
     assert count(shop_db_url, AfterSaleRequest) == requests_before
+
+
+@pytest.mark.parametrize("said", ["88", "886"])
+def test_bye_by_numbers_is_a_goodbye(chat: Any, said: str) -> None:
+    """Every number is the same __NUMBER__ to the count features and has no word vector: without the
+    bye_number regex, "88" read like a bare count (the menu), and a count like a goodbye."""
+    assert "再见" in shopper(chat).texts(said)
