@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 VECTORS_FILE = "vectors.npy"
 WORDS_FILE = "words.txt"
-CACHE_SIZE = 100_000  # weighted vectors of this many distinct tokens (800 B each) are kept
+CACHE_SIZE = 20_000  # weighted vectors of this many distinct tokens are kept (800 B each: 16 MB at most)
 
 
 def package_vectors() -> tuple[list[str], np.ndarray]:
