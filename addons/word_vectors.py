@@ -93,7 +93,6 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
         self._set_table(words or [], vectors if vectors is not None else np.zeros((0, 0), np.float32))
 
     def _set_table(self, words: list[str], vectors: np.ndarray) -> None:
-        self.words = words
         self.vectors = vectors
         self.index = {word: row for row, word in enumerate(words)}
         self._cache: dict[str, np.ndarray | None] = {}
@@ -135,7 +134,7 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             tokens = message.get(TOKENS_NAMES[TEXT])
-            if not tokens or not self.words:
+            if not tokens or not self.index:
                 continue
             feature = self.sentence_vector([token.text for token in tokens])[np.newaxis, :]
             message.add_features(Features(feature, FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
@@ -162,7 +161,7 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
         return vector
 
     def _token_vector(self, token: str) -> np.ndarray | None:
-        row = self.index.get(token, self.index.get(token.lower()))
+        row = self.index.get(token)  # the table holds no Latin words: no case to fold
         if row is not None:
             return self.vectors[row].astype(np.float32)
         characters = [self.index[c] for c in token if c in self.index]
