@@ -19,6 +19,9 @@ FILLER = re.compile(r"[的那这个件款单是要我想退换货就吧呢啊哦
 # A one-character noun said with its suffix ("杯子", "裤子"): that character alone names an option
 # (保温杯, 牛仔裤); any other single character is too little to go on ("好" of "好的").
 SUFFIXED_NOUN = re.compile(r"^(\w)子$")
+# Latin letters and digits name an option only as a whole word of its description ("L", "iPhone"):
+# letter by letter, "firstly" would share f, i, r, s, t, l, y with "T恤 黑色/L".
+LATIN_WORD = re.compile(r"[a-z0-9]+")
 
 
 def pick(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> Option | None:
@@ -72,8 +75,19 @@ def _shares(options: Sequence[Option], said: str, describe: Callable[[Option], s
     words = words_of(said).lower()
     noun = SUFFIXED_NOUN.match(words)
     words, least = (noun.group(1), 1) if noun else (words, 2)
-    shares = [({i for i, char in enumerate(words) if char in describe(option).lower()}, option) for option in options]
+    shares = [(_positions_held(words, describe(option).lower()), option) for option in options]
     return [(share, option) for share, option in shares if len(share) >= least]
+
+
+def _positions_held(words: str, description: str) -> set[int]:
+    """The positions of the words' characters that the description holds: each other character on its
+    own, a run of Latin letters or digits only as a whole word of the description."""
+    latin_words = set(LATIN_WORD.findall(description))
+    held = {i for i, char in enumerate(words) if not LATIN_WORD.match(char) and char in description}
+    for run in LATIN_WORD.finditer(words):
+        if run.group() in latin_words:
+            held.update(range(run.start(), run.end()))
+    return held
 
 
 def _ordinal(token: str) -> int:

@@ -7,6 +7,7 @@ import pytest
 from actions.choices import names_several, pick, tied
 
 TEES = ["纯棉圆领T恤 白色/M", "纯棉圆领T恤 黑色/L", "不锈钢保温杯 银色"]
+PHONES = ["iPhone 15 手机壳 透明", "华为 Mate 60 钢化膜"]
 ORDERS = ["轻量跑步鞋 已签收", "修身牛仔裤 已签收", "阳澄湖大闸蟹礼盒 已签收"]
 
 
@@ -21,6 +22,9 @@ ORDERS = ["轻量跑步鞋 已签收", "修身牛仔裤 已签收", "阳澄湖�
     (TEES, "杯", None), (TEES, "好的", None), (TEES, "袜子", None), (TEES, "子", None),
     (TEES, "the second one", TEES[1]), (TEES, "First", TEES[0]), (TEES, "3rd one pls", TEES[2]),
     (TEES, "the last one", TEES[2]), (TEES, "fifth", None),
+    # Latin letters count only as whole words: "firstly" shares t and l with "T恤 黑色/L" letter by letter
+    (TEES, "firstly", None), (TEES, "黑色L码", TEES[1]), (TEES, "m码T恤", TEES[0]), (TEES, "tl", None),
+    (PHONES, "iphone的壳", PHONES[0]), (PHONES, "华为的", PHONES[1]),
 ])
 def test_pick_by_place_or_by_the_words_of_one_option(options: list[str], said: str, chosen: str | None) -> None:
     assert pick(options, said, str) == chosen
