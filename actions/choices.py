@@ -49,6 +49,11 @@ def named(options: Sequence[Option], said: str, describe: Callable[[Option], str
     return best
 
 
+def holds_any(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> bool:
+    """Whether any option holds enough of the words' characters to be named by them (see `named`)."""
+    return bool(_shares(options, said, describe))
+
+
 def names_several(options: Sequence[Option], said: str, describe: Callable[[Option], str]) -> bool:
     """Whether the words name two options or more, each by words of its own (T恤和保温杯)."""
     shares = [share for share, _ in _shares(options, said, describe)]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.order_forms import (
+    OFFERED_ORDERS,
     OrderFormValidation,
     confirmed_customer,
     load_order,
@@ -117,14 +118,16 @@ def confirm_invoice(tracker: Tracker, dispatcher: CollectingDispatcher, domain: 
     )
 
 
-def invoice_form_orders(session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+def invoice_form_orders(
+    session: Session, customer_id: int, tracker: Tracker, limit: int = OFFERED_ORDERS
+) -> list[OrderSummary]:
     """The orders offered: to correct an invoice or ask about one, those that have one (if any); else
     the paid ones."""
     if wants_change(tracker) or asks_status(tracker):
-        invoiced = offered_orders(session, customer_id, "invoice_form", invoiced=True)
+        invoiced = offered_orders(session, customer_id, "invoice_form", invoiced=True, limit=limit)
         if invoiced:
             return invoiced
-    return offered_orders(session, customer_id, "invoice_form")
+    return offered_orders(session, customer_id, "invoice_form", limit=limit)
 
 
 class ActionAskInvoiceFormOrderId(ActionAskOrderId):
@@ -151,8 +154,10 @@ class ValidateInvoiceForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_invoice_form"
 
-    def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
-        return invoice_form_orders(session, customer_id, tracker)
+    def offered(
+        self, session: Session, customer_id: int, tracker: Tracker, limit: int = OFFERED_ORDERS
+    ) -> list[OrderSummary]:
+        return invoice_form_orders(session, customer_id, tracker, limit)
 
     def flow_required_slots(self, tracker: Tracker) -> list[str]:
         tax_no = ["tax_no"] if tracker.get_slot("invoice_kind") == "company" else []

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
-from actions.choices import ORDINAL, named, pick, tied, words_of
+from actions.choices import ORDINAL, holds_any, named, pick, tied, words_of
 from actions.identity import MAX_VERIFY_FAILURES, current_customer, token_customer, verification_locked
 from actions.wording import label
 from shop.clock import system_clock
@@ -45,6 +45,9 @@ STATUSES_FOR_FORM: dict[str, tuple[str, ...]] = {
     "logistics_form": ("shipped", "delivered", "completed"),
 }
 OFFERED_ORDERS = 5
+# A product named in the request that no offered order holds is looked for among this many of the
+# flow's orders: "上周买的保温杯还没发货" names an order older than the five buttons.
+ORDERS_SEARCHED_BY_PRODUCT = 50
 # The request each form serves. With another flow's request, typed words never choose this form's order
 # (the other flow starts instead), nor do a refusal, a complaint, a product question or small talk.
 FORM_INTENTS = {
@@ -65,16 +68,17 @@ REASONS_AFTER_DELIVERY = ("damaged", "missing_items")
 
 
 def offered_orders(
-    session: Session, customer_id: int, form: str | None, *, invoiced: bool = False, tracker: Tracker | None = None
+    session: Session, customer_id: int, form: str | None, *, invoiced: bool = False, tracker: Tracker | None = None,
+    limit: int = OFFERED_ORDERS,
 ) -> list[OrderSummary]:
-    """The recent orders a flow offers as buttons when it asks which order."""
+    """The recent orders a flow offers as buttons when it asks which order (`limit` of them)."""
     statuses = STATUSES_FOR_FORM.get(form or "", ())
     if form == "logistics_form" and tracker is not None and (
         tracker.get_slot("logistics_problem") in PROBLEMS_AFTER_DELIVERY
         or tracker.get_slot("reason") in REASONS_AFTER_DELIVERY
     ):
         statuses = ("delivered", "completed")
-    return list_orders(session, customer_id, statuses=statuses, limit=OFFERED_ORDERS, invoiced=invoiced)
+    return list_orders(session, customer_id, statuses=statuses, limit=limit, invoiced=invoiced)
 
 
 def describe_order(order: OrderSummary, domain: DomainDict) -> str:
@@ -228,8 +232,9 @@ class OrderFormValidation(FormValidationAction):
     ) -> dict[str, Any]:
         """"第一个", "大闸蟹那单": one of the orders offered as buttons, typed instead of tapped; or, in
         the message that starts the flow, the one such order that holds the product it names ("裤子"
-        of "我昨天买的裤子啥时候发货"). Nothing when the words choose none or several (the order
-        question is asked, or the message goes where it would have gone)."""
+        of "我昨天买的裤子啥时候发货"), looked for among older orders of the flow too when no offered
+        one holds it. Nothing when the words choose none or several (the order question is asked, or
+        the message goes where it would have gone)."""
         if _is_a_typed_choice(tracker, self.form_name()):
             said, choose = str(tracker.latest_message.get("text") or ""), pick
         else:
@@ -240,15 +245,17 @@ class OrderFormValidation(FormValidationAction):
         customer_id = token_customer(tracker)
         if customer_id is None:
             return {}
-        try:
-            with shop_session(dispatcher) as session:
-                orders = self.offered(session, customer_id, tracker)
-        except BackendUnavailable:
-            return {}
 
         def describe(order: OrderSummary) -> str:
             return describe_order(order, domain)
 
+        try:
+            with shop_session(dispatcher) as session:
+                orders = self.offered(session, customer_id, tracker)
+                if choose is named and not holds_any(orders, said, describe):
+                    orders = self.offered(session, customer_id, tracker, limit=ORDERS_SEARCHED_BY_PRODUCT)
+        except BackendUnavailable:
+            return {}
         chosen = choose(orders, said, describe)
         if chosen is None:
             return _no_single_order(orders, said, describe, dispatcher) if choose is pick else {}
@@ -277,9 +284,12 @@ class OrderFormValidation(FormValidationAction):
         message = tracker.latest_message or {}
         return (message.get("intent") or {}).get("name") == FORM_INTENTS.get(self.form_name())
 
-    def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
-        """The orders this form offered as buttons (action_ask_order_id), in the same order."""
-        return offered_orders(session, customer_id, self.form_name(), tracker=tracker)
+    def offered(
+        self, session: Session, customer_id: int, tracker: Tracker, limit: int = OFFERED_ORDERS
+    ) -> list[OrderSummary]:
+        """The orders this form offered as buttons (action_ask_order_id), in the same order; with a larger
+        `limit`, older ones of the same kind after them."""
+        return offered_orders(session, customer_id, self.form_name(), tracker=tracker, limit=limit)
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -74,11 +74,11 @@ def _numbers_named_orders(tracker: Tracker) -> list[str]:
     return [str(e.get("value")) for e in entities if e.get("entity") == "order_id"]
 
 
-def parcel_orders(session: Session, customer_id: int) -> list[OrderSummary]:
+def parcel_orders(session: Session, customer_id: int, limit: int = OFFERED_ORDERS) -> list[OrderSummary]:
     """The orders the parcel branch offers: parcel awaited, or its waybill open to correction; recent first."""
     parcel = {*orders_awaiting_parcel(session, customer_id), *orders_with_parcel_recorded(session, customer_id)}
     listed = list_orders(session, customer_id, statuses=STATUSES_FOR_FORM["return_form"], limit=MAX_LIMIT)
-    return [order for order in listed if order.order_no in parcel][:OFFERED_ORDERS]
+    return [order for order in listed if order.order_no in parcel][:limit]
 
 
 def slot_before_message(tracker: Tracker, name: str) -> Any:
@@ -169,10 +169,12 @@ class ReturnParcelSteps:
         waybill = message_waybill(tracker)
         return any(number != waybill for number in _numbers_named_orders(tracker))
 
-    def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:
+    def offered(
+        self, session: Session, customer_id: int, tracker: Tracker, limit: int = OFFERED_ORDERS
+    ) -> list[OrderSummary]:
         if wants_parcel(tracker):
-            return parcel_orders(session, customer_id)
-        return super().offered(session, customer_id, tracker)  # type: ignore[misc]
+            return parcel_orders(session, customer_id, limit)
+        return super().offered(session, customer_id, tracker, limit)  # type: ignore[misc]
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

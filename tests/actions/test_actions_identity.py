@@ -392,6 +392,23 @@ def test_a_product_found_whole_by_one_extractor_and_in_part_by_another_chooses_i
     assert "跑步鞋" in message(dispatcher, "utter_order_chosen")["order"]
 
 
+def test_a_product_no_offered_order_holds_is_looked_for_among_older_orders(domain: dict[str, Any]) -> None:
+    """"大闸蟹到哪了": the one order with 大闸蟹 is older than the five orders the lookup offers."""
+    assert DEMO_ORDERS["fresh_food"] not in offered("order_form", domain)
+    tracker = starting_with("上周买的大闸蟹到哪了", "query_order", "大闸蟹", "order_form")
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(ValidateOrderForm().extract_order_id(dispatcher, tracker, domain))
+    assert extracted == {"order_id": DEMO_ORDERS["fresh_food"]}
+    assert "大闸蟹" in message(dispatcher, "utter_order_chosen")["order"]
+
+
+def test_older_orders_are_not_searched_for_a_product_an_offered_order_holds(domain: dict[str, Any]) -> None:
+    """"连衣裙" is in an offered order: that one is chosen, whatever older orders hold."""
+    tracker = starting_with("连衣裙到哪了", "query_order", "连衣裙", "order_form")
+    extracted = asyncio.run(ValidateOrderForm().extract_order_id(CollectingDispatcher(), tracker, domain))
+    assert extracted == {"order_id": DEMO_ORDERS["packing"]}
+
+
 @pytest.mark.parametrize(("values", "sole"), [
     (["鞋", "鞋子"], "鞋子"), (["保温杯", "保温杯"], "保温杯"), (["T恤", "保温杯"], None), ([], None),
 ])
@@ -401,7 +418,7 @@ def test_the_one_product_a_message_names(values: list[str], sole: str | None) ->
 
 @pytest.mark.parametrize(("text", "intent", "product", "form", "token"), [
     ("T恤想退货", "return_goods", "T恤", "return_form", None),  # two delivered orders hold a T恤: ask which
-    ("我的裤子到哪了", "query_order", "裤子", "order_form", None),  # none of the orders offered holds one
+    ("我的裤子到哪了", "query_order", "裤子", "order_form", None),  # no order offered holds one; two older ones do
     ("裤子啥时候发货", "urge_shipment", "裤子", "urge_form", ""),  # anonymous: nothing was offered
     ("裤子啥时候发货", "urge_shipment", None, "urge_form", None),  # no product named
     ("裤子啥时候发货", "return_goods", "裤子", "urge_form", None),  # another flow's request
