@@ -124,10 +124,10 @@ def invoice_form_orders(
     """The orders offered: to correct an invoice or ask about one, those that have one (if any); else
     the paid ones."""
     if wants_change(tracker) or asks_status(tracker):
-        invoiced = offered_orders(session, customer_id, "invoice_form", invoiced=True, limit=limit)
+        invoiced = offered_orders(session, customer_id, "invoice_form", invoiced=True, tracker=tracker, limit=limit)
         if invoiced:
             return invoiced
-    return offered_orders(session, customer_id, "invoice_form", limit=limit)
+    return offered_orders(session, customer_id, "invoice_form", tracker=tracker, limit=limit)
 
 
 class ActionAskInvoiceFormOrderId(ActionAskOrderId):

@@ -31,6 +31,7 @@ FLOW_SLOTS = (
     "item_id", "reason", "evidence_url", "size", "color", "confirmed", "flow_blocked",
     "new_address", "payment_case", "invoice_kind", "invoice_change", "invoice_title", "tax_no", "email",
     "logistics_problem", "missing_quantity", "remedy", "interrupted_form", "return_parcel", "waybill_no",
+    "order_product",
 )
 
 
@@ -71,14 +72,23 @@ def offered_orders(
     session: Session, customer_id: int, form: str | None, *, invoiced: bool = False, tracker: Tracker | None = None,
     limit: int = OFFERED_ORDERS,
 ) -> list[OrderSummary]:
-    """The recent orders a flow offers as buttons when it asks which order (`limit` of them)."""
+    """The recent orders a flow offers as buttons when it asks which order (`limit` of them); only those
+    that hold the product the request named, when it named one that several orders hold."""
     statuses = STATUSES_FOR_FORM.get(form or "", ())
     if form == "logistics_form" and tracker is not None and (
         tracker.get_slot("logistics_problem") in PROBLEMS_AFTER_DELIVERY
         or tracker.get_slot("reason") in REASONS_AFTER_DELIVERY
     ):
         statuses = ("delivered", "completed")
-    return list_orders(session, customer_id, statuses=statuses, limit=limit, invoiced=invoiced)
+    product = tracker.get_slot("order_product") if tracker is not None else None
+    if not product:
+        return list_orders(session, customer_id, statuses=statuses, limit=limit, invoiced=invoiced)
+    searched = list_orders(session, customer_id, statuses=statuses, limit=ORDERS_SEARCHED_BY_PRODUCT, invoiced=invoiced)
+    return [order for order in searched if holds_any([order], product, _item_titles)][:limit]
+
+
+def _item_titles(order: OrderSummary) -> str:
+    return "、".join(order.item_titles)
 
 
 def describe_order(order: OrderSummary, domain: DomainDict) -> str:
@@ -257,6 +267,8 @@ class OrderFormValidation(FormValidationAction):
         except BackendUnavailable:
             return {}
         chosen = choose(orders, said, describe)
+        if chosen is None and choose is named and len(tied(orders, said, describe)) > 1:
+            return {"order_product": said}  # several orders hold it: the order question offers those
         if chosen is None:
             return _no_single_order(orders, said, describe, dispatcher) if choose is pick else {}
         if choose is named:  # nobody asked which order: say which one this is
@@ -268,8 +280,13 @@ class OrderFormValidation(FormValidationAction):
     ) -> list[EventType]:
         """The flow's own request said again at one of its questions ("我要退货" at the order question):
         the shopper is told the flow is under way and the question comes again. Rasa would otherwise
-        reject the form (nothing filled) and find no rule for a request of the flow already running."""
+        reject the form (nothing filled) and find no rule for a request of the flow already running.
+        A product that several orders hold (extract_order_id) is kept too: rasa_sdk keeps only the
+        form's required slots."""
+        order_product = tracker.slots_to_validate().get("order_product")
         events = await super().get_validation_events(dispatcher, tracker, domain)
+        if order_product:
+            events = [*events, SlotSet("order_product", order_product)]
         requested = tracker.get_slot("requested_slot")
         if requested and self._repeats_its_request(tracker) and not _fills_a_slot(events):
             dispatcher.utter_message(response="utter_flow_in_progress",

@@ -68,7 +68,12 @@ class ActionAskOrderId(Action):
             }
             for order in orders
         ]
-        dispatcher.utter_message(response="utter_choose_order", buttons=buttons)
+        product = tracker.get_slot("order_product")
+        if product:
+            dispatcher.utter_message(response="utter_choose_order_with_product", buttons=buttons,
+                                     count=len(orders), product=product)
+        else:
+            dispatcher.utter_message(response="utter_choose_order", buttons=buttons)
         return []
 
     def offered(self, session: Session, customer_id: int, tracker: Tracker) -> list[OrderSummary]:

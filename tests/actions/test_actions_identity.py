@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.exchanges import ValidateExchangeForm
 from actions.identity import current_customer, token_customer
-from actions.order_forms import sole_entity_value
+from actions.order_forms import FLOW_SLOTS, sole_entity_value
 from actions.orders import ActionAskOrderId, ActionRouteInform, ActionShowOrder, ValidateOrderForm
 from actions.returns import ValidateReturnForm
 from actions.shipping import ValidateUrgeForm
@@ -416,9 +416,38 @@ def test_the_one_product_a_message_names(values: list[str], sole: str | None) ->
     assert sole_entity_value({"entities": [{"entity": "product", "value": v} for v in values]}, "product") == sole
 
 
+@pytest.mark.parametrize(("text", "intent", "product", "form", "orders"), [
+    ("T恤想退货", "return_goods", "T恤", "return_form", ["multi_item", "delivered_in_window"]),  # both offered
+    ("我的裤子到哪了", "query_order", "裤子", "order_form", ["packing_today", "in_transit_delayed"]),  # both older
+])
+def test_a_product_several_orders_hold_narrows_the_order_question_to_them(
+    text: str, intent: str, product: str, form: str, orders: list[str], domain: dict[str, Any]
+) -> None:
+    form_action = {"order_form": ValidateOrderForm, "return_form": ValidateReturnForm}[form]()
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(form_action.run(dispatcher, starting_with(text, intent, product, form), domain))
+    assert {"event": "slot", "timestamp": None, "name": "order_product", "value": product} in events
+    assert not any(event.get("name") == "order_id" and event.get("value") for event in events)
+    assert dispatcher.messages == []
+
+    asked = make_tracker({"order_product": product}, token=token_for(1), active_loop=form)
+    dispatcher, _ = run_action(ActionAskOrderId(), asked, domain)
+    question = message(dispatcher, "utter_choose_order_with_product")
+    assert question["product"] == product and question["count"] == 2
+    assert sorted(b["title"].split()[0] for b in question["buttons"]) == sorted(DEMO_ORDERS[o] for o in orders)
+
+    # "第二个" means the second of those buttons
+    typed = make_tracker({"requested_slot": "order_id", "order_product": product},
+                         events=[user_event("第二个", "inform", token=token_for(1))], active_loop=form)
+    chosen = asyncio.run(form_action.extract_order_id(CollectingDispatcher(), typed, domain))
+    assert chosen == {"order_id": question["buttons"][1]["title"].split()[0]}
+
+
+def test_the_named_product_is_forgotten_when_the_flow_ends() -> None:
+    assert "order_product" in FLOW_SLOTS
+
+
 @pytest.mark.parametrize(("text", "intent", "product", "form", "token"), [
-    ("T恤想退货", "return_goods", "T恤", "return_form", None),  # two delivered orders hold a T恤: ask which
-    ("我的裤子到哪了", "query_order", "裤子", "order_form", None),  # no order offered holds one; two older ones do
     ("裤子啥时候发货", "urge_shipment", "裤子", "urge_form", ""),  # anonymous: nothing was offered
     ("裤子啥时候发货", "urge_shipment", None, "urge_form", None),  # no product named
     ("裤子啥时候发货", "return_goods", "裤子", "urge_form", None),  # another flow's request
