@@ -151,6 +151,12 @@ def sole_entity_value(message: dict[str, Any], name: str) -> Any:
     return longest if longest is not None and all(value in longest for value in values) else None
 
 
+def _sole_product(tracker: Tracker) -> str | None:
+    """The one product the latest message names, unless it gives an order number."""
+    message = tracker.latest_message or {}
+    return None if entity_value(message, "order_id") is not None else sole_entity_value(message, "product")
+
+
 def _product_starting_the_flow(tracker: Tracker, form: str) -> str | None:
     """The product named in the message that starts the flow ("我昨天买的裤子啥时候发货"), which may
     choose one of the orders the flow would offer; None when an order number was given."""
@@ -158,9 +164,7 @@ def _product_starting_the_flow(tracker: Tracker, form: str) -> str | None:
     intent = (message.get("intent") or {}).get("name")
     if tracker.get_slot("requested_slot") is not None or intent != FORM_INTENTS.get(form):
         return None
-    if entity_value(message, "order_id") is not None:
-        return None
-    return sole_entity_value(message, "product")
+    return _sole_product(tracker)
 
 
 def checked_once(tracker: Tracker, key: str, asked: tuple, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -242,11 +246,13 @@ class OrderFormValidation(FormValidationAction):
     ) -> dict[str, Any]:
         """"第一个", "大闸蟹那单": one of the orders offered as buttons, typed instead of tapped; or, in
         the message that starts the flow, the one such order that holds the product it names ("裤子"
-        of "我昨天买的裤子啥时候发货"), looked for among older orders of the flow too when no offered
-        one holds it. Nothing when the words choose none or several (the order question is asked, or
-        the message goes where it would have gone)."""
+        of "我昨天买的裤子啥时候发货"). A product no offered order holds is looked for among older orders
+        of the flow ("手环什么时候到" said at another flow's order question, too). Nothing when the
+        words choose none or several (the order question is asked, or the message goes where it
+        would have gone)."""
         if _is_a_typed_choice(tracker, self.form_name()):
             said, choose = str(tracker.latest_message.get("text") or ""), pick
+            product = _sole_product(tracker)
         else:
             product = _product_starting_the_flow(tracker, self.form_name())
             if product is None:
@@ -259,21 +265,28 @@ class OrderFormValidation(FormValidationAction):
         def describe(order: OrderSummary) -> str:
             return describe_order(order, domain)
 
+        forget = {}
+        if product and tracker.get_slot("order_product") not in (None, product):
+            # a product named now replaces one an earlier request narrowed the orders to
+            tracker.slots["order_product"] = None
+            forget = {"order_product": None}
         try:
             with shop_session(dispatcher) as session:
                 orders = self.offered(session, customer_id, tracker)
-                if choose is named and not holds_any(orders, said, describe):
-                    orders = self.offered(session, customer_id, tracker, limit=ORDERS_SEARCHED_BY_PRODUCT)
+                if product and not holds_any(orders, product, describe):
+                    older = self.offered(session, customer_id, tracker, limit=ORDERS_SEARCHED_BY_PRODUCT)
+                    if choose is named or holds_any(older, product, describe):
+                        orders, said, choose = older, product, named
         except BackendUnavailable:
             return {}
         chosen = choose(orders, said, describe)
         if chosen is None and choose is named and len(tied(orders, said, describe)) > 1:
             return {"order_product": said}  # several orders hold it: the order question offers those
         if chosen is None:
-            return _no_single_order(orders, said, describe, dispatcher) if choose is pick else {}
+            return {**forget, **(_no_single_order(orders, said, describe, dispatcher) if choose is pick else {})}
         if choose is named:  # nobody asked which order: say which one this is
             dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no, order=describe(chosen))
-        return {"order_id": chosen.order_no}
+        return {**forget, "order_id": chosen.order_no}
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -283,10 +296,10 @@ class OrderFormValidation(FormValidationAction):
         reject the form (nothing filled) and find no rule for a request of the flow already running.
         A product that several orders hold (extract_order_id) is kept too: rasa_sdk keeps only the
         form's required slots."""
-        order_product = tracker.slots_to_validate().get("order_product")
+        extracted = tracker.slots_to_validate()
         events = await super().get_validation_events(dispatcher, tracker, domain)
-        if order_product:
-            events = [*events, SlotSet("order_product", order_product)]
+        if "order_product" in extracted:
+            events = [*events, SlotSet("order_product", extracted["order_product"])]
         requested = tracker.get_slot("requested_slot")
         if requested and self._repeats_its_request(tracker) and not _fills_a_slot(events):
             dispatcher.utter_message(response="utter_flow_in_progress",

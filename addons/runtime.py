@@ -48,7 +48,8 @@ Rasa's behaviour (tests/addons prove it) and only removes work. It never predict
    message) is answered once per mapping, active form and intent.
 
 Besides these, `install` also makes every incoming message's full-width digits and Latin letters
-ASCII (addons/input_text.py): a change of behaviour, tested as such.
+ASCII (addons/input_text.py), and reads a button's title typed instead of tapped as that button
+(addons/typed_buttons.py): changes of behaviour, tested as such.
 
 Figures: docs/benchmarks.md.
 """
@@ -110,7 +111,7 @@ from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
-from addons import action_client, input_text
+from addons import action_client, input_text, typed_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -722,6 +723,7 @@ def install() -> None:
         FormAction._temporary_tracker = _temporary_tracker_by_copy  # type: ignore[method-assign]
         SlotMapping.intent_is_desired = staticmethod(_intent_is_desired_remembered)  # type: ignore[method-assign,assignment]
     input_text.install()  # full-width digits and letters read as ASCII (a behaviour, not a speed-up)
+    typed_buttons.install()  # a button's title typed is read as the button (a behaviour too)
     _compiled_validators()  # now, not during the first shopper's first action (5 ms)
 
 

@@ -402,6 +402,25 @@ def test_a_product_no_offered_order_holds_is_looked_for_among_older_orders(domai
     assert "大闸蟹" in message(dispatcher, "utter_order_chosen")["order"]
 
 
+@pytest.mark.parametrize(("text", "intent", "earlier_product"), [
+    ("手环什么时候到啊 急用", "query_order", None),  # another flow's order question, then this flow's request
+    ("手环那单", "inform", None),  # typed at this flow's order question
+    ("手环什么时候到啊 急用", "query_order", "T恤"),  # "T恤想退货" had narrowed the orders to its T恤s
+])
+def test_a_product_typed_at_the_order_question_is_looked_for_among_older_orders(
+    text: str, intent: str, earlier_product: str | None, domain: dict[str, Any]
+) -> None:
+    entities = [{"entity": "product", "value": "手环"}]
+    tracker = make_tracker({"requested_slot": "order_id", "order_product": earlier_product}, active_loop="order_form",
+                           events=[user_event(text, intent, entities=entities, token=token_for(1))])
+    assert DEMO_ORDERS["in_transit"] not in offered("order_form", domain)
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(ValidateOrderForm().extract_order_id(dispatcher, tracker, domain))
+    forgotten = {"order_product": None} if earlier_product else {}
+    assert extracted == {**forgotten, "order_id": DEMO_ORDERS["in_transit"]}
+    assert "手环" in message(dispatcher, "utter_order_chosen")["order"]
+
+
 def test_older_orders_are_not_searched_for_a_product_an_offered_order_holds(domain: dict[str, Any]) -> None:
     """"连衣裙" is in an offered order: that one is chosen, whatever older orders hold."""
     tracker = starting_with("连衣裙到哪了", "query_order", "连衣裙", "order_form")

@@ -70,7 +70,17 @@ def test_cancel_stopped_by_the_shopper_writes_nothing(chat: Any, shop_db_url: st
     assert "后 4 位" in bot.texts(f"订单{order_no}帮我取消")
     assert "不涉及退款" in bot.texts("尾号1234")
     reply = bot.texts("算了")
-    assert "已取消，没有为您提交" in reply or "不办了" in reply
+    assert "不办了" in reply
+    assert db_order(shop_db_url, order_no).status == "pending_payment"
+
+
+def test_a_button_title_typed_instead_of_tapped_is_read_as_the_button(chat: Any, shop_db_url: str) -> None:
+    """"再想想" under the confirmation is its button (/deny): read as words, NLU took it for goodbye."""
+    order_no = DEMO_ORDERS["awaiting_payment"]
+    bot = shopper(chat)
+    assert "确认取消吗" in bot.texts(f"订单{order_no}帮我取消")
+    reply = bot.texts("再想想")
+    assert "不办了" in reply and "订单也没有改动" in reply and "再见" not in reply
     assert db_order(shop_db_url, order_no).status == "pending_payment"
 
 

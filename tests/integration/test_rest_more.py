@@ -450,3 +450,10 @@ def test_a_product_several_orders_hold_offers_those_orders_then_a_typed_place_ch
     offered = [button["title"].split()[0] for message in question for button in message.get("buttons", [])]
     assert sorted(offered) == sorted([DEMO_ORDERS["packing_today"], DEMO_ORDERS["in_transit_delayed"]])
     assert offered[1] in bot.texts("第二个")
+
+
+def test_a_product_said_at_another_flows_order_question_finds_its_older_order(chat: Any) -> None:
+    bot = shopper(chat)
+    assert "有 2 单里有" in bot.texts("T恤想退货")
+    reply = bot.texts("手环什么时候到啊 急用")
+    assert DEMO_ORDERS["in_transit"] in reply and "智能手环" in reply
