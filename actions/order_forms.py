@@ -59,6 +59,9 @@ FORM_INTENTS = {
 }
 NOT_A_CHOICE = frozenset({"deny", "human_handoff", "complain", "product_inquiry", "greet", "goodbye", "thank",
                           "out_of_scope"})
+# What NLU may take a bare place in the list for ("the second one" as a greeting): a refusal, a
+# complaint or a call for a human is never a choice, whatever place it names.
+MISREAD_PLACES = frozenset({"out_of_scope", "greet", "goodbye", "thank", "product_inquiry"})
 
 
 # Words that point at an order ("那单", "上次那个订单"): typed at the order question, they are a choice.
@@ -101,8 +104,8 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     intent = (message.get("intent") or {}).get("name")
     if tracker.get_slot("requested_slot") != "order_id":
         return False
-    if intent in NOT_A_CHOICE and not (intent == "out_of_scope" and ORDINAL.search(str(message.get("text") or ""))):
-        return False  # an English "the second one" may be read as off-topic; its place still chooses
+    if intent in NOT_A_CHOICE and not (intent in MISREAD_PLACES and ORDINAL.search(str(message.get("text") or ""))):
+        return False  # an English "the second one" may be read as off-topic or a greeting; its place still chooses
     if str(message.get("text") or "").startswith("/"):
         return False  # a button's payload ("/logistics_issue{...}"), not words naming an order
     if intent in FORM_INTENTS.values() and intent != FORM_INTENTS.get(form):

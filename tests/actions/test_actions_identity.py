@@ -311,6 +311,7 @@ def typed_at_order_question(text: str, intent: str, form: str = "return_form", t
 @pytest.mark.parametrize(("text", "intent", "index"), [
     ("第一个", "affirm", 0), ("就第二单吧", "inform", 1), ("最后那个", "inform", -1), ("2", "inform", 1),
     ("the first one", "out_of_scope", 0),  # English: read as off-topic, its place still chooses
+    ("the second one", "greet", 1),  # or as a greeting
 ])
 def test_an_offered_order_can_be_chosen_by_its_place_in_the_list(
     text: str, intent: str, index: int, domain: dict[str, Any]
@@ -352,6 +353,7 @@ def test_words_meant_as_an_order_choice_that_fit_none_say_so_and_ask_again(text:
 @pytest.mark.parametrize(("text", "intent", "token"), [
     ("手机壳那个", "inform", None),  # fits no offered order
     ("算了 第一个都不要", "deny", None),
+    ("第二个都不行 我要投诉", "complain", None),  # a complaint naming a place is no choice
     ("我要换货 第一个", "exchange_goods", None),  # another flow's request: that flow starts instead
     ("第一个", "affirm", ""),  # anonymous: no list was offered
 ])

@@ -18,6 +18,7 @@ from shop.db import make_engine
 from shop.models import AfterSaleRequest, Claim, DeliveryIssue, Order, SatisfactionRating, Ticket
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS
 from shop.tokens import mint_token
+from tests.integration.conftest import post_json
 
 PHOTO = "https://img.example.com/box.jpg"
 
@@ -457,3 +458,24 @@ def test_a_product_said_at_another_flows_order_question_finds_its_older_order(ch
     assert "有 2 单里有" in bot.texts("T恤想退货")
     reply = bot.texts("手环什么时候到啊 急用")
     assert DEMO_ORDERS["in_transit"] in reply and "智能手环" in reply
+
+
+def test_an_english_return_names_the_product_and_its_place(chat: Any) -> None:
+    """"T-shirt" is the shop's T恤 (a synonym); "the second one" is a place even when read as a greeting."""
+    bot = shopper(chat)
+    assert "有 2 单里有“T恤”" in bot.texts("I want to return the T-shirt")
+    chosen = bot.texts("the second one")  # the older T恤 order: its reason question, or its open request
+    assert "退货的原因" in chosen or "售后处理中" in chosen
+
+
+@pytest.mark.parametrize(("said", "reason"), [
+    ("wrong size", "size_mismatch"), ("quality problem", "quality"), ("I changed my mind", "no_reason"),
+])
+def test_an_english_reason_is_the_reason_slot_value(rasa_server: str, said: str, reason: str) -> None:
+    parsed = post_json(f"{rasa_server}/model/parse", {"text": said})
+    assert ("reason", reason) in {(e["entity"], e["value"]) for e in parsed["entities"]}
+
+
+def test_a_pasted_photo_link_reads_as_an_answer(rasa_server: str) -> None:
+    parsed = post_json(f"{rasa_server}/model/parse", {"text": PHOTO})
+    assert parsed["intent"]["name"] == "inform"
