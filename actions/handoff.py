@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer
-from actions.order_forms import reset_flow_events
+from actions.order_forms import product_of_the_problem, reset_flow_events
 from actions.orders import names_a_reason
 from actions.satisfaction import FORM as SATISFACTION_FORM
 from actions.satisfaction import reset_rating_events
@@ -164,7 +164,7 @@ class ActionFallback(Action):
     ) -> list[EventType]:
         if names_a_reason(tracker.latest_message):  # "我买的杯子漏水": the problem is clear enough
             dispatcher.utter_message(response="utter_reason_without_flow")
-            return []
+            return product_of_the_problem(tracker)
         if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_HANDOFF:
             return hand_off(tracker, dispatcher)
         dispatcher.utter_message(response="utter_clarify")

@@ -84,14 +84,18 @@ def offered_orders(
     ):
         statuses = ("delivered", "completed")
     product = tracker.get_slot("order_product") if tracker is not None else None
-    if not product:
-        return list_orders(session, customer_id, statuses=statuses, limit=limit, invoiced=invoiced)
-    searched = list_orders(session, customer_id, statuses=statuses, limit=ORDERS_SEARCHED_BY_PRODUCT, invoiced=invoiced)
-    return [order for order in searched if holds_any([order], product, _item_titles)][:limit]
+    if product:
+        searched = list_orders(session, customer_id, statuses=statuses, limit=ORDERS_SEARCHED_BY_PRODUCT,
+                               invoiced=invoiced)
+        holding = [order for order in searched if holds_product(order, product)][:limit]
+        if holding:  # none of this flow's orders holds it (牛仔裤 on its way, then 我要退货): all of them
+            return holding
+    return list_orders(session, customer_id, statuses=statuses, limit=limit, invoiced=invoiced)
 
 
-def _item_titles(order: OrderSummary) -> str:
-    return "、".join(order.item_titles)
+def holds_product(order: OrderSummary, product: str) -> bool:
+    """Whether the product's words name something in the order (its item titles, not its status)."""
+    return holds_any([order], product, lambda listed: "、".join(listed.item_titles))
 
 
 def describe_order(order: OrderSummary, domain: DomainDict) -> str:
@@ -161,13 +165,23 @@ def _sole_product(tracker: Tracker) -> str | None:
 
 
 def _product_starting_the_flow(tracker: Tracker, form: str) -> str | None:
-    """The product named in the message that starts the flow ("我昨天买的裤子啥时候发货"), which may
-    choose one of the orders the flow would offer; None when an order number was given."""
+    """The product named in the message that starts the flow ("我昨天买的裤子啥时候发货"), or in the
+    problem that led to it ("耳机坏了" before [退货]), which may choose one of the orders the flow
+    would offer; None when an order number was given."""
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name")
     if tracker.get_slot("requested_slot") is not None or intent != FORM_INTENTS.get(form):
         return None
-    return _sole_product(tracker)
+    if entity_value(message, "order_id") is not None:
+        return None
+    return _sole_product(tracker) or tracker.get_slot("order_product")
+
+
+def product_of_the_problem(tracker: Tracker) -> list[EventType]:
+    """"耳机坏了 没声音": the product is kept for the flow the shopper picks from the after-sales choices
+    (like the reason), so that flow can choose its order."""
+    product = _sole_product(tracker)
+    return [SlotSet("order_product", product)] if product else []
 
 
 def checked_once(tracker: Tracker, key: str, asked: tuple, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:

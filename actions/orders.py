@@ -18,8 +18,10 @@ from actions.order_forms import (
     OrderFormValidation,
     describe_order,
     entity_value,
+    holds_product,
     load_order,
     offered_orders,
+    product_of_the_problem,
     reset_flow_events,
 )
 from actions.return_parcels import parcel_orders, wants_parcel
@@ -69,7 +71,7 @@ class ActionAskOrderId(Action):
             for order in orders
         ]
         product = tracker.get_slot("order_product")
-        if product:
+        if product and all(holds_product(order, product) for order in orders):  # else none held it: all offered
             dispatcher.utter_message(response="utter_choose_order_with_product", buttons=buttons,
                                      count=len(orders), product=product)
         else:
@@ -183,7 +185,7 @@ class ActionRouteInform(Action):
         if names_a_reason(tracker.latest_message):
             # Worded by the reason slot (conditional variations in domain.yml), set from this message.
             dispatcher.utter_message(response="utter_reason_without_flow")
-            return []
+            return product_of_the_problem(tracker)
         if entity_value(tracker.latest_message, "order_id") is not None:
             return [FollowupAction("order_form")]
         if tracker.active_loop.get("name") and tracker.get_slot("requested_slot"):
@@ -214,7 +216,8 @@ class ActionOutOfScope(Action):
     ) -> list[EventType]:
         if names_a_reason(tracker.latest_message):
             dispatcher.utter_message(response="utter_reason_without_flow")
-        elif ASKS_WHO_ANSWERS.search(str(tracker.latest_message.get("text") or "")):
+            return product_of_the_problem(tracker)
+        if ASKS_WHO_ANSWERS.search(str(tracker.latest_message.get("text") or "")):
             dispatcher.utter_message(response="utter_who_answers")
         else:
             dispatcher.utter_message(response="utter_out_of_scope")

@@ -526,6 +526,30 @@ def test_route_inform_offers_after_sales_for_a_problem_with_the_goods(domain: di
         assert events == []  # the reason (and order) slots were set from the message; the flow keeps them
 
 
+def test_the_product_of_a_problem_chooses_the_order_of_the_flow_picked_next(domain: dict[str, Any]) -> None:
+    """"耳机坏了 没声音" → [退货]: the product is kept like the reason, and the return chooses its order."""
+    entities = [{"entity": "reason", "value": "quality"}, {"entity": "product", "value": "耳机"}]
+    problem = make_tracker({"reason": "quality"}, events=[user_event("耳机坏了 没声音", "inform", entities,
+                                                                  token=token_for(1))])
+    _, events = run_action(ActionRouteInform(), problem, domain)
+    assert events == [{"event": "slot", "timestamp": None, "name": "order_product", "value": "耳机"}]
+
+    picked = make_tracker({"reason": "quality", "order_product": "耳机"}, active_loop="return_form",
+                          events=[user_event("/return_goods", "return_goods", token=token_for(1))])
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(ValidateReturnForm().extract_order_id(dispatcher, picked, domain))
+    assert extracted == {"order_id": DEMO_ORDERS["delivered_out_of_window"]}  # the one delivered 耳机 order
+    assert "耳机" in message(dispatcher, "utter_order_chosen")["order"]
+
+
+def test_a_product_none_of_the_flows_orders_holds_offers_them_all(domain: dict[str, Any]) -> None:
+    """"牛仔裤到哪了" (two jeans orders, neither delivered), then 我要退货: the return offers its usual orders."""
+    tracker = make_tracker({"order_product": "牛仔裤"}, token=token_for(1), active_loop="return_form")
+    dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    assert [b["title"].split()[0] for b in message(dispatcher, "utter_choose_order")["buttons"]] == offered(
+        "return_form", domain)
+
+
 @pytest.mark.parametrize(("form", "intent", "text", "flow", "token"), [
     (ValidateReturnForm, "return_goods", "我要退货", "办理退货", None),
     (ValidateReturnForm, "return_goods", "退货啊", "办理退货", ""),  # anonymous: the number is asked again

@@ -479,3 +479,10 @@ def test_an_english_reason_is_the_reason_slot_value(rasa_server: str, said: str,
 def test_a_pasted_photo_link_reads_as_an_answer(rasa_server: str) -> None:
     parsed = post_json(f"{rasa_server}/model/parse", {"text": PHOTO})
     assert parsed["intent"]["name"] == "inform"
+
+
+def test_the_product_of_a_problem_chooses_the_order_of_the_flow_picked(chat: Any) -> None:
+    bot = shopper(chat)
+    assert "/return_goods" in payloads(bot.say("耳机坏了 没声音"))
+    reply = bot.texts("/return_goods")
+    assert f"好的，是这一单：订单 {DEMO_ORDERS['delivered_out_of_window']}" in reply and "照片" in reply
