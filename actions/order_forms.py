@@ -117,6 +117,19 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     return entity_value(message, "order_id") is None
 
 
+def _say_why_its_order_is_not_offered(
+    session: Session, customer_id: int, product: str, form: str, dispatcher: CollectingDispatcher, domain: DomainDict
+) -> None:
+    """"手环能退吗" while the 手环 is still on its way: the flow offers none of the orders holding it, and
+    says which one it is and that this flow cannot take it, before the orders it can take."""
+    holding = [order for order in list_orders(session, customer_id, limit=ORDERS_SEARCHED_BY_PRODUCT)
+               if holds_product(order, product)]
+    if holding:
+        dispatcher.utter_message(response="utter_product_order_not_for_flow", product=product,
+                                 order_no=holding[0].order_no, order=describe_order(holding[0], domain),
+                                 flow=label(domain, "flow", form))
+
+
 def _no_single_order(
     orders: list[OrderSummary], said: str, describe: Callable[[OrderSummary], str], dispatcher: CollectingDispatcher
 ) -> dict[str, Any]:
@@ -294,6 +307,8 @@ class OrderFormValidation(FormValidationAction):
                     older = self.offered(session, customer_id, tracker, limit=ORDERS_SEARCHED_BY_PRODUCT)
                     if choose is named or holds_any(older, product, describe):
                         orders, said, choose = older, product, named
+                if choose is named and not holds_any(orders, said, describe):
+                    _say_why_its_order_is_not_offered(session, customer_id, said, self.form_name(), dispatcher, domain)
         except BackendUnavailable:
             return {}
         chosen = choose(orders, said, describe)

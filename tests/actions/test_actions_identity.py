@@ -542,6 +542,15 @@ def test_the_product_of_a_problem_chooses_the_order_of_the_flow_picked_next(doma
     assert "耳机" in message(dispatcher, "utter_order_chosen")["order"]
 
 
+def test_a_product_only_an_order_the_flow_cannot_take_holds_is_named_with_that_order(domain: dict[str, Any]) -> None:
+    """"手环能退吗" while the 手环 is on its way: which order it is, and that it cannot be returned yet."""
+    dispatcher = CollectingDispatcher()
+    tracker = starting_with("亲 手环能退吗", "return_goods", "手环", "return_form")
+    assert asyncio.run(ValidateReturnForm().extract_order_id(dispatcher, tracker, domain)) == {}
+    said = message(dispatcher, "utter_product_order_not_for_flow")
+    assert (said["product"], said["order_no"]) == ("手环", DEMO_ORDERS["in_transit"]) and "退货" in said["flow"]
+
+
 def test_a_product_none_of_the_flows_orders_holds_offers_them_all(domain: dict[str, Any]) -> None:
     """"牛仔裤到哪了" (two jeans orders, neither delivered), then 我要退货: the return offers its usual orders."""
     tracker = make_tracker({"order_product": "牛仔裤"}, token=token_for(1), active_loop="return_form")

@@ -486,3 +486,8 @@ def test_the_product_of_a_problem_chooses_the_order_of_the_flow_picked(chat: Any
     assert "/return_goods" in payloads(bot.say("耳机坏了 没声音"))
     reply = bot.texts("/return_goods")
     assert f"好的，是这一单：订单 {DEMO_ORDERS['delivered_out_of_window']}" in reply and "照片" in reply
+
+
+def test_a_product_only_an_order_the_flow_cannot_take_holds_is_named_with_that_order(chat: Any) -> None:
+    reply = shopper(chat).texts("手环能退吗 不想要了")
+    assert f"在订单 {DEMO_ORDERS['in_transit']}" in reply and "还没法办理退货" in reply
