@@ -1,0 +1,39 @@
+"""The trainers' YAML as Rasa reads it: nothing in data/nlu or the held-out files is skipped, and no
+held-out message is a training line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NLU_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml"))
+HELD_OUT_FILES = sorted((ROOT / "tests").glob("nlu_holdout*.yml"))
+
+
+def _blocks(path: Path) -> list[tuple[str, str]]:
+    """(item name, examples text) of each intent, lookup, synonym or regex item of the file."""
+    items = yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []
+    named = []
+    for item in items:
+        name = next((str(item[key]) for key in ("intent", "lookup", "synonym", "regex") if key in item), "?")
+        named.append((name, item.get("examples") or ""))
+    return named
+
+
+@pytest.mark.parametrize("path", NLU_FILES + HELD_OUT_FILES, ids=lambda path: path.name)
+def test_every_line_of_an_examples_block_is_an_example(path: Path) -> None:
+    # Rasa skips any other line with a warning: a comment there is lost, and says nothing to trainers.
+    stray = [(name, line) for name, text in _blocks(path)
+             for line in text.splitlines() if line.strip() and not line.lstrip().startswith("- ")]
+    assert stray == []
+
+
+def test_no_held_out_message_is_a_training_line() -> None:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    training = {message.get("text") for message in load_data(str(ROOT / "data" / "nlu")).intent_examples}
+    held_out = {message.get("text") for path in HELD_OUT_FILES for message in load_data(str(path)).intent_examples}
+    assert sorted(held_out & training) == []
