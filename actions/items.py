@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.choices import ORDINAL, named, names_several, pick
-from actions.order_forms import entity_value, load_order, sole_entity_value
+from actions.order_forms import entity_value, load_order, sole_entity_value, words_for_choosing
 from actions.products import answer_product_question
 from actions.wording import when
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
@@ -63,7 +63,8 @@ def item_choice(
     if order is None:
         return None, {"item_id": None, "flow_blocked": True}
     by_button = entity_value(tracker.latest_message, "item_id") is not None
-    item = chosen_item(order, value, by_button)
+    typed_now = str(value) == str(tracker.latest_message.get("text"))
+    item = chosen_item(order, words_for_choosing(tracker.latest_message) if typed_now else value, by_button)
     if item is None:
         dispatcher.utter_message(response=_why_no_item(order, str(value or ""), by_button))
         return None, {"item_id": None}

@@ -64,6 +64,11 @@ NOT_A_CHOICE = frozenset({"deny", "human_handoff", "complain", "product_inquiry"
 MISREAD_PLACES = frozenset({"out_of_scope", "greet", "goodbye", "thank", "product_inquiry"})
 
 
+# What an English choice may name: the options are described in Chinese (纯棉圆领T恤 白色/L), and the NLU
+# maps "jeans", "white" and "L" to those words (synonyms.yml).
+SPEC_ENTITIES = ("product", "color", "size")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
 # Words that point at an order ("那单", "上次那个订单"): typed at the order question, they are a choice.
 ORDER_REFERENCE = re.compile(r"[那这哪]\s*[一1个]?\s*(?:订单|单)")
 # A parcel problem known before the order is asked ("登记少件", "快递箱压坏了") is about a delivered one.
@@ -108,13 +113,33 @@ def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
     intent = (message.get("intent") or {}).get("name")
     if tracker.get_slot("requested_slot") != "order_id":
         return False
-    if intent in NOT_A_CHOICE and not (intent in MISREAD_PLACES and ORDINAL.search(str(message.get("text") or ""))):
-        return False  # an English "the second one" may be read as off-topic or a greeting; its place still chooses
+    if intent in NOT_A_CHOICE and not (intent in MISREAD_PLACES and is_a_misread_choice(message)):
+        return False
     if str(message.get("text") or "").startswith("/"):
         return False  # a button's payload ("/logistics_issue{...}"), not words naming an order
     if intent in FORM_INTENTS.values() and intent != FORM_INTENTS.get(form):
         return False
     return entity_value(message, "order_id") is None
+
+
+def is_a_misread_choice(message: dict[str, Any]) -> bool:
+    """"the second one" or "the jeans", read as a greeting or off-topic: its place or the product,
+    colour or size it names in English still chooses. A refusal, a complaint or a call for a human
+    never does (MISREAD_PLACES)."""
+    text = str(message.get("text") or "")
+    names_a_spec = any(e.get("entity") in SPEC_ENTITIES for e in message.get("entities") or [])
+    return bool(ORDINAL.search(text)) or (names_a_spec and not CJK.search(text))
+
+
+def words_for_choosing(message: dict[str, Any]) -> str:
+    """The typed words of a choice; for an English message also the Chinese values of the products,
+    colours and sizes it names ("the white one" → "the white one 白色"), which options are described in."""
+    text = str(message.get("text") or "")
+    if CJK.search(text):
+        return text
+    values = [str(e["value"]) for e in message.get("entities") or []
+              if e.get("entity") in SPEC_ENTITIES and e.get("value")]
+    return " ".join([text, *dict.fromkeys(values)])
 
 
 def _say_why_its_order_is_not_offered(
@@ -155,6 +180,7 @@ def _answers_only_later_questions(events: list[EventType], requested: str) -> bo
     """The message gave something (a size, a reason) but not what the form asked for."""
     given = {event.get("name"): event.get("value") for event in events if event.get("event") == "slot"}
     given.pop("requested_slot", None)
+    given.pop("order_product", None)  # "牛仔裤" at the order question narrows that question: no later answer
     return given.get(requested) is None and any(value is not None for value in given.values())
 
 
@@ -281,7 +307,7 @@ class OrderFormValidation(FormValidationAction):
         words choose none or several (the order question is asked, or the message goes where it
         would have gone)."""
         if _is_a_typed_choice(tracker, self.form_name()):
-            said, choose = str(tracker.latest_message.get("text") or ""), pick
+            said, choose = words_for_choosing(tracker.latest_message), pick
             product = _sole_product(tracker)
         else:
             product = _product_starting_the_flow(tracker, self.form_name())
@@ -319,6 +345,19 @@ class OrderFormValidation(FormValidationAction):
         if choose is named:  # nobody asked which order: say which one this is
             dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no, order=describe(chosen))
         return {**forget, "order_id": chosen.order_no}
+
+    async def extract_item_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """"the white one" at the item question (returns, exchanges, missing items), read as a greeting:
+        the slot's mappings skip greetings and thanks, but an English place, product, colour or size
+        still chooses the item (validate_item_id)."""
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        text = str(message.get("text") or "")
+        if tracker.get_slot("requested_slot") != "item_id" or intent not in MISREAD_PLACES or text.startswith("/"):
+            return {}
+        return {"item_id": text} if is_a_misread_choice(message) else {}
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -329,6 +329,17 @@ def test_an_offered_order_can_be_chosen_by_what_was_bought(domain: dict[str, Any
     assert extracted == {"order_id": DEMO_ORDERS["fresh_food"]}
 
 
+@pytest.mark.parametrize(("text", "intent"), [("the crab one", "thank"), ("crab", "affirm"), ("the crab", "greet")])
+def test_an_offered_order_can_be_chosen_in_english_by_its_product(
+    text: str, intent: str, domain: dict[str, Any]
+) -> None:
+    """Orders are described in Chinese: "crab" is 大闸蟹 to the NLU (synonyms.yml), whatever intent it reads."""
+    tracker = make_tracker({"requested_slot": "order_id"}, active_loop="return_form", events=[
+        user_event(text, intent, entities=[{"entity": "product", "value": "大闸蟹"}], token=token_for(1))])
+    extracted = asyncio.run(ValidateReturnForm().extract_order_id(CollectingDispatcher(), tracker, domain))
+    assert extracted == {"order_id": DEMO_ORDERS["fresh_food"]}
+
+
 def test_words_that_fit_two_offered_orders_say_so_and_ask_again(domain: dict[str, Any]) -> None:
     """"T恤那单" with two orders holding a T恤: told that both fit, then the order question again
     (the unset slot keeps the form going), not read as chit-chat."""
@@ -462,6 +473,20 @@ def test_a_product_several_orders_hold_narrows_the_order_question_to_them(
                          events=[user_event("第二个", "inform", token=token_for(1))], active_loop=form)
     chosen = asyncio.run(form_action.extract_order_id(CollectingDispatcher(), typed, domain))
     assert chosen == {"order_id": question["buttons"][1]["title"].split()[0]}
+
+
+@pytest.mark.parametrize("text", ["牛仔裤", "牛仔裤那单", "the jeans"])
+def test_a_product_named_at_the_order_question_narrows_it_without_a_noted_reply(
+    text: str, domain: dict[str, Any]
+) -> None:
+    """Two older orders hold the jeans: the question comes again with those two, and nothing says
+    "记下了，还需要您回答下面的问题" as if the answer were for a later question."""
+    tracker = make_tracker({"requested_slot": "order_id"}, active_loop="order_form", events=[
+        user_event(text, "inform", entities=[{"entity": "product", "value": "牛仔裤"}], token=token_for(1))])
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateOrderForm().run(dispatcher, tracker, domain))
+    assert {"event": "slot", "timestamp": None, "name": "order_product", "value": "牛仔裤"} in events
+    assert dispatcher.messages == []
 
 
 def test_the_named_product_is_forgotten_when_the_flow_ends() -> None:

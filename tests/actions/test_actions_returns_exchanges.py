@@ -143,6 +143,36 @@ def test_an_item_can_be_named_instead_of_tapped(domain: dict[str, Any], typed: s
             assert result["item_id"] == item_ids(order_no)[index]
 
 
+@pytest.mark.parametrize(("typed", "intent", "entities", "index"), [
+    ("the black one", "greet", [{"entity": "color", "value": "黑色"}], 0),  # read as a greeting
+    ("the cup please", "thank", [{"entity": "product", "value": "保温杯"}], 2),
+    ("the second one", "goodbye", [], 1),
+    ("hi", "greet", [], None),  # names nothing: not taken
+    ("the pink one", "greet", [{"entity": "color", "value": "粉色"}], "unclear"),  # no pink item
+])
+def test_an_item_can_be_chosen_in_english(
+    domain: dict[str, Any], typed: str, intent: str, entities: list[dict[str, str]], index: int | str | None
+) -> None:
+    """The items are described in Chinese (纯棉圆领T恤 黑色/L): the colour or product the NLU maps the
+    English words to chooses, even when the message is read as a greeting (the slot mappings skip those)."""
+    order_no = DEMO_ORDERS["multi_item"]
+    for form in (ValidateReturnForm(), ValidateExchangeForm()):
+        tracker = form_tracker(form.name().removeprefix("validate_"))
+        validate(form, "order_id", order_no, tracker, domain)
+        tracker.slots["requested_slot"] = "item_id"
+        tracker.latest_message = {"text": typed, "intent": {"name": intent}, "entities": entities}
+        extracted = asyncio.run(form.extract_item_id(CollectingDispatcher(), tracker, domain))
+        if index is None:
+            assert extracted == {}
+            continue
+        assert extracted == {"item_id": typed}
+        dispatcher, result = validate(form, "item_id", typed, tracker, domain)
+        if index == "unclear":
+            assert names(dispatcher) == ["utter_item_unclear"] and result == {"item_id": None}
+        else:
+            assert result["item_id"] == item_ids(order_no)[index]
+
+
 @pytest.mark.parametrize(("typed", "asks"), [
     ("这个保温杯能装开水吗", True), ("保温杯？", True), ("保温杯", False), ("保温杯吧", False),
 ])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from actions.choices import names_several, pick, tied
+from actions.order_forms import is_a_misread_choice, words_for_choosing
 
 TEES = ["纯棉圆领T恤 白色/M", "纯棉圆领T恤 黑色/L", "不锈钢保温杯 银色"]
 PHONES = ["iPhone 15 手机壳 透明", "华为 Mate 60 钢化膜"]
@@ -44,3 +47,19 @@ def test_words_that_name_several_options(said: str, several: bool) -> None:
 ])
 def test_words_that_fit_several_options_equally(options: list[str], said: str, fitting: list[str]) -> None:
     assert tied(options, said, str) == fitting
+
+
+@pytest.mark.parametrize(("message", "words", "misread_choice"), [
+    ({"text": "the white one", "entities": [{"entity": "color", "value": "白色"}]}, "the white one 白色", True),
+    ({"text": "jeans L", "entities": [{"entity": "product", "value": "牛仔裤"}, {"entity": "size", "value": "L"},
+                                      {"entity": "product", "value": "牛仔裤"}]}, "jeans L 牛仔裤 L", True),
+    ({"text": "the second one", "entities": []}, "the second one", True),
+    ({"text": "hello", "entities": []}, "hello", False),
+    # Chinese is matched as typed: the words are the options' own
+    ({"text": "白色那件", "entities": [{"entity": "color", "value": "白色"}]}, "白色那件", False),
+])
+def test_english_choices_are_matched_by_the_chinese_values_they_name(
+    message: dict[str, Any], words: str, misread_choice: bool
+) -> None:
+    assert words_for_choosing(message) == words
+    assert is_a_misread_choice(message) is misread_choice

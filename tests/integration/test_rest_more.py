@@ -468,6 +468,26 @@ def test_an_english_return_names_the_product_and_its_place(chat: Any) -> None:
     assert "退货的原因" in chosen or "售后处理中" in chosen
 
 
+def test_english_names_a_product_or_colour_the_chinese_options_hold(chat: Any) -> None:
+    """"the crab one" (NLU: thank or fallback) and "the black one" (greet) choose by the product and the
+    colour they name: the options are described in Chinese."""
+    bot = shopper(chat)
+    bot.say("I want to return something")
+    assert "退货的原因" in bot.texts("the crab one")  # the crab order, one item: its reason question
+    bot.texts("算了")
+    assert "请选择要办理的商品" in bot.texts(f"我要退货 订单{DEMO_ORDERS['multi_item']}")
+    assert "没能确定" in bot.texts("the white one")  # no white item in that order
+    reason_or_open = bot.texts("the black one")  # the black T恤
+    assert "退货的原因" in reason_or_open or "售后处理中" in reason_or_open
+
+
+def test_a_product_named_at_the_order_question_narrows_it(chat: Any) -> None:
+    bot = shopper(chat)
+    bot.say("where is my order")
+    reply = bot.texts("the jeans")
+    assert "有 2 单里有“牛仔裤”" in reply and "记下了" not in reply
+
+
 @pytest.mark.parametrize(("said", "reason"), [
     ("wrong size", "size_mismatch"), ("quality problem", "quality"), ("I changed my mind", "no_reason"),
 ])
