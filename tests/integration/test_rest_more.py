@@ -481,6 +481,15 @@ def test_english_names_a_product_or_colour_the_chinese_options_hold(chat: Any) -
     assert "退货的原因" in reason_or_open or "售后处理中" in reason_or_open
 
 
+def test_an_english_product_at_the_cancel_question_stays_in_the_cancel_flow(chat: Any, shop_db_url: str) -> None:
+    """"the strawberries" was read as an order lookup (0.29) and showed the order instead of cancelling it."""
+    bot = shopper(chat)
+    bot.say("can I cancel my order")
+    assert "确认取消吗" in bot.texts("the strawberries")
+    bot.texts("no")
+    assert db_order_status(shop_db_url, DEMO_ORDERS["paid_not_updated"]) == "pending_payment"
+
+
 def test_a_product_named_at_the_order_question_narrows_it(chat: Any) -> None:
     bot = shopper(chat)
     bot.say("where is my order")
