@@ -85,16 +85,14 @@ def test_a_button_title_typed_instead_of_tapped_is_read_as_the_button(chat: Any,
 
 
 def test_a_button_title_typed_with_fillers_is_still_the_button(chat: Any, shop_db_url: str) -> None:
-    """"那我再想想吧" (NLU: goodbye at 0.87) and "嗯确认取消吧" (NLU: cancel_order) answer the confirmation."""
+    """"那我再想想吧" (NLU: goodbye at 0.87) answers the confirmation. (The confirming side, "嗯确认取消吧",
+    is a unit test: cancelling a demo order here would change it for the tests after this one.)"""
     order_no = DEMO_ORDERS["awaiting_payment"]
     bot = shopper(chat)
     assert "确认取消吗" in bot.texts(f"订单{order_no}帮我取消")
     reply = bot.texts("那我再想想吧")
     assert "不办了" in reply and "再见" not in reply
     assert db_order(shop_db_url, order_no).status == "pending_payment"
-    assert "确认取消吗" in bot.texts(f"订单{order_no}帮我取消")
-    bot.texts("嗯确认取消吧")
-    assert db_order(shop_db_url, order_no).status == "cancelled"
 
 
 def test_cancel_of_someone_elses_order_reveals_nothing(chat: Any, shop_db_url: str) -> None:
