@@ -37,12 +37,13 @@ lock: $(STAMP)
 	$(PY) -m pip install --quiet -r requirements.in
 	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock
 
-# The demo shop database: created and seeded once (`make demo-db` seeds it afresh).
+# The demo shop database: created and seeded once, and afresh when the schema or the demo data
+# changes (a checkout that brings a new table would otherwise meet an old file); `make demo-db`
+# seeds it afresh at any time.
 DB_FILE := var/shop.db
 db: $(DB_FILE)
-$(DB_FILE): | $(STAMP)
-	$(PY) -m shop init
-	$(PY) -m shop seed
+$(DB_FILE): shop/models.py shop/seed.py | $(STAMP)
+	$(PY) -m shop --db sqlite:///$(abspath $(DB_FILE)) reset  # this file only, whatever SHOP_DB_URL says
 
 demo-db: $(STAMP)
 	$(PY) -m shop reset

@@ -29,6 +29,7 @@ from shop.models import (
     OrderItem,
     Payment,
     Product,
+    ProductFact,
     Shipment,
     Sku,
     TrackingEvent,
@@ -220,8 +221,14 @@ def _product(session: Session, raw: Any, index: int) -> dict[str, Any]:
     window = rec.integer("return_window_days", minimum=0, required=False,
                          default=rules.DEFAULT_RETURN_WINDOW_DAYS)
     skus = [_sku(session, r, f"{rec.where}.skus[{j}]") for j, r in enumerate(rec.items("skus"))]
+    facts = [_fact(r, f"{rec.where}.facts[{j}]") for j, r in enumerate(rec.items("facts", required=False))]
     return {"title": title, "category": rec.text("category", max_len=20), "returnable": returnable,
-            "return_window_days": window, "skus": skus}
+            "return_window_days": window, "skus": skus, "facts": facts}
+
+
+def _fact(raw: Any, where: str) -> tuple[str, str]:
+    rec = _Rec(raw, where)
+    return rec.text("name", max_len=20) or "", rec.text("value", max_len=200) or ""
 
 
 def _sku(session: Session, raw: Any, where: str) -> dict[str, Any]:
@@ -371,7 +378,9 @@ def _write(session: Session, customers: list[dict], products: list[dict], orders
     session.add_all(by_phone.values())
     skus: dict[str, Sku] = {}
     for data in products:
-        product = Product(**{k: v for k, v in data.items() if k != "skus"})
+        product = Product(**{k: v for k, v in data.items() if k not in ("skus", "facts")},
+                          facts=[ProductFact(position=i, name=name, value=value)
+                                 for i, (name, value) in enumerate(data["facts"])])
         session.add(product)
         for sku_data in data["skus"]:
             skus[sku_data["sku_code"]] = Sku(product=product, reserved=0, **sku_data)

@@ -70,6 +70,22 @@ class Product(Base):
     return_window_days = Column(Integer, nullable=False, default=7)
 
     skus = relationship("Sku", back_populates="product", order_by="Sku.id")
+    facts = relationship("ProductFact", back_populates="product", order_by="ProductFact.position",
+                         cascade="all, delete-orphan")
+
+
+class ProductFact(Base):
+    """One line of a product's 商品参数 (材质: 100% 精梳棉), the answer to a question about the product."""
+
+    __tablename__ = "product_facts"
+
+    id = Column(Integer, primary_key=True)
+    product_id = Column(ForeignKey("products.id"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)  # as the shop lists them
+    name = Column(String(20), nullable=False)
+    value = Column(String(200), nullable=False)
+
+    product = relationship("Product", back_populates="facts")
 
 
 class Sku(Base):

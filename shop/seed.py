@@ -28,6 +28,7 @@ from shop.models import (
     OrderItem,
     Payment,
     Product,
+    ProductFact,
     Shipment,
     Sku,
     TrackingEvent,
@@ -92,6 +93,34 @@ _CATALOGUE: list[tuple[str, str, bool, int, str, list[str], dict[str, tuple[str,
     ("有机草莓", "生鲜", False, 0, "STRAW", [], {"STD": ("1kg", "89.90")}, 40),
     ("真丝连衣裙", "服装", True, 7, "DR", ["S", "M", "L"], {"PNK": ("粉色", "459.00")}, 6),
 ]
+#: Each product's 商品参数, answered to questions about the product ("T恤是什么材质的").
+_FACTS: dict[str, list[tuple[str, str]]] = {
+    "纯棉圆领T恤": [("材质", "100% 精梳棉"), ("克重", "220g"), ("版型", "常规宽松，偏大半码"),
+                ("洗涤", "可机洗，30℃ 以下反面洗，不可漂白")],
+    "修身牛仔裤": [("材质", "98% 棉、2% 氨纶，微弹"), ("版型", "修身直筒"), ("裤长", "S 码 100cm，每大一码加 2cm"),
+               ("洗涤", "首次单独冷水洗，可能轻微掉色")],
+    "轻量跑步鞋": [("鞋面", "透气网布"), ("鞋底", "EVA 中底、橡胶大底"), ("重量", "约 230g（42 码单只）"),
+               ("尺码", "标准码，脚背高或脚宽建议大一码")],
+    "无线蓝牙耳机": [("蓝牙", "5.3"), ("续航", "单次约 6 小时，连充电盒约 24 小时"),
+                ("防水", "IPX4 防汗防溅水，不能游泳佩戴"), ("充电", "Type-C，约 1.5 小时充满")],
+    "不锈钢保温杯": [("材质", "316 不锈钢内胆、304 不锈钢外壳"), ("容量", "500ml"), ("保温", "开水 6 小时后约 60℃"),
+                ("适用", "可装开水和茶，不建议久放牛奶或碳酸饮料")],
+    "阳澄湖大闸蟹礼盒": [("规格", "公蟹 4 两 ×4 只、母蟹 3 两 ×4 只"), ("发货", "顺丰冷链，活蟹发出"),
+                  ("保存", "收到后 0–5℃ 冷藏，2 天内食用")],
+    "定制刻字钢笔": [("笔尖", "EF 尖（0.38mm）"), ("上墨", "吸墨器、墨囊两用"),
+                ("刻字", "最多 10 个汉字或 20 个字母，下单时备注"), ("工期", "刻字后 3 天内发出")],
+    "连帽羽绒服": [("填充", "90% 白鸭绒"), ("充绒量", "约 180g（L 码）"), ("面料", "防泼水尼龙"),
+               ("适用温度", "约 -10℃ 到 5℃")],
+    "氨基酸洗面奶": [("净含量", "120ml"), ("成分", "氨基酸表活，无皂基"), ("适合肤质", "各类肤质，敏感肌也可用"),
+                ("用法", "早晚各一次，取黄豆大小")],
+    "智能手环": [("屏幕", "1.47 英寸 AMOLED"), ("续航", "典型使用约 14 天"),
+             ("防水", "5ATM，可游泳佩戴，不能泡热水或潜水"), ("功能", "心率、血氧、睡眠监测，消息提醒")],
+    "有机草莓": [("产地", "辽宁丹东"), ("规格", "1kg，约 30–40 颗"), ("认证", "有机产品认证"),
+             ("保存", "收到后冷藏，2 天内食用")],
+    "真丝连衣裙": [("面料", "100% 桑蚕丝（19 姆米）"), ("长度", "约 110cm（M 码）"),
+              ("洗涤", "干洗或冷水手洗，不可机洗、不可暴晒")],
+}
+
 #: SKUs deliberately sold out (exchange/stock questions).
 SOLD_OUT = frozenset({"TS-BLK-XXL", "JN-BLU-XL", "RS-BLK-43", "DJ-RED-XL"})
 
@@ -141,7 +170,9 @@ def seed(session: Session, *, now: datetime, rng_seed: int = 42) -> dict[str, in
 
 def _seed_catalogue(ctx: _Ctx) -> None:
     for title, category, returnable, window, code, sizes, colours, stock in _CATALOGUE:
-        product = Product(title=title, category=category, returnable=returnable, return_window_days=window)
+        product = Product(title=title, category=category, returnable=returnable, return_window_days=window,
+                          facts=[ProductFact(position=i, name=name, value=value)
+                                 for i, (name, value) in enumerate(_FACTS.get(title, []))])
         ctx.session.add(product)
         for colour_code, (colour, price) in colours.items():
             for size in sizes or [None]:

@@ -1,4 +1,4 @@
-"""Stock and price look-ups for pre-sales questions."""
+"""Stock, price and product facts for pre-sales questions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shop.models import Product, Sku
-from shop.services.views import SkuView
+from shop.services.views import ProductFactsView, SkuView
 
 MAX_RESULTS = 20
 
@@ -29,3 +29,16 @@ def find_skus(
         SkuView(sku.sku_code, prod.title, sku.size, sku.color, sku.price, max(0, sku.stock - sku.reserved))
         for sku, prod in session.execute(stmt)
     ]
+
+
+def product_facts(session: Session, *, product: str) -> ProductFactsView | None:
+    """The 商品参数 of the first product whose title contains ``product``; None when none does."""
+    term = product.strip()
+    if not term:
+        return None
+    stmt = select(Product).where(Product.title.contains(term, autoescape=True)).order_by(Product.id).limit(1)
+    found = session.execute(stmt).scalar_one_or_none()
+    if found is None:
+        return None
+    facts = sorted(found.facts, key=lambda fact: fact.position)  # order_by applies only when loaded
+    return ProductFactsView(found.title, tuple((fact.name, fact.value) for fact in facts))

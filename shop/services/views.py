@@ -284,6 +284,12 @@ class SkuView:
 
 
 @dataclass(frozen=True)
+class ProductFactsView:
+    title: str
+    facts: tuple[tuple[str, str], ...]  # (name, value), in the shop's order
+
+
+@dataclass(frozen=True)
 class RatingView:
     conversation_id: str
     rating: int

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.importer import ImportError_, import_file
-from shop.models import Base, Order
+from shop.models import Base, Order, Product
 
 GOOD: dict[str, Any] = {
     "customers": [
@@ -34,6 +34,7 @@ GOOD: dict[str, Any] = {
             "returnable": True,
             "return_window_days": 7,
             "skus": [{"sku_code": "BAG-1", "color": "米色", "price": "49.90", "stock": 3}],
+            "facts": [{"name": "材质", "value": "加厚帆布"}, {"name": "尺寸", "value": "38×32×10cm"}],
         }
     ],
     "orders": [
@@ -88,6 +89,8 @@ def test_good_file_imports(db_session: Session, tmp_path: Path) -> None:
     assert first.recipient == "赵六" and first.ship_by is not None
     second = db_session.execute(select(Order).where(Order.order_no == "231100000002")).scalar_one()
     assert second.paid_amount == second.total_amount == Decimal("49.90") and second.created_at.hour == 10
+    bag = db_session.execute(select(Product).where(Product.title == "帆布包")).scalar_one()
+    assert [(fact.name, fact.value) for fact in bag.facts] == [("材质", "加厚帆布"), ("尺寸", "38×32×10cm")]
 
 
 def _mutate(path: str, value: Any) -> dict[str, Any]:
@@ -121,6 +124,9 @@ BAD = [
     ("products.0.skus.0.price", True, "products[0] (帆布包).skus[0] (sku_code BAG-1)", "price"),
     ("products.0.returnable", "yes", "products[0] (帆布包)", "returnable"),
     ("orders.0.items", [], "orders[0] (order_no 231100000001)", "items"),
+    ("products.0.facts.0.name", "", "products[0] (帆布包).facts[0]", "name"),
+    ("products.0.facts.1.value", "长" * 201, "products[0] (帆布包).facts[1]", "value"),
+    ("products.0.facts", {"材质": "帆布"}, "products[0] (帆布包)", "facts"),
 ]
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.errors import DomainError
-from shop.models import AfterSaleRequest, Invoice, InvoiceChange, SatisfactionRating, Ticket
-from shop.services.catalogue import find_skus
+from shop.models import AfterSaleRequest, Invoice, InvoiceChange, Product, ProductFact, SatisfactionRating, Ticket
+from shop.services.catalogue import find_skus, product_facts
 from shop.services.invoices import change_invoice, invoice_status, request_invoice
 from shop.services.payments import payment_report, refund_duplicate_charge
 from shop.services.refunds import refund_progress
@@ -284,6 +284,20 @@ def test_ticket_anonymous_and_foreign_order(world: dict) -> None:
 
 
 # --- catalogue & ratings ---------------------------------------------------------------
+
+
+def test_product_facts_in_the_shops_order(world: dict) -> None:
+    s = world["s"]
+    tee = s.execute(select(Product).where(Product.title == "纯棉T恤")).scalar_one()
+    tee.facts = [ProductFact(position=1, name="克重", value="220g"), ProductFact(position=0, name="材质", value="纯棉")]
+    s.flush()
+    found = product_facts(s, product="T恤")
+    assert found is not None and found.title == "纯棉T恤"
+    assert found.facts == (("材质", "纯棉"), ("克重", "220g"))
+    assert product_facts(s, product="保温杯").facts == ()  # known product, no facts recorded
+    assert product_facts(s, product="手机壳") is None
+    assert product_facts(s, product="  ") is None
+    assert product_facts(s, product="%") is None  # a LIKE wildcard is a character, not "any product"
 
 
 def test_find_skus(world: dict) -> None:
