@@ -1,8 +1,9 @@
-"""Pre-sales questions: the ResponseSelector's FAQ answer, or stock and price from the catalogue.
+"""Pre-sales questions: the ResponseSelector's FAQ answer, or stock, price and 商品参数 from the catalogue.
 
 `product_inquiry` is a retrieval intent (`product_inquiry/<topic>`, answers in domain.yml as
-`utter_product_inquiry/<topic>`). Stock and price questions naming a product are answered from
-the shop's catalogue instead of a canned text.
+`utter_product_inquiry/<topic>`). Stock and price questions, and questions about a product's
+material, size or use, that name a product are answered from the shop's catalogue instead of a
+canned text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.order_forms import entity_value
 from actions.wording import money
-from shop.services.catalogue import find_skus
+from shop.services.catalogue import find_skus, product_facts
 from shop.services.views import SkuView
 
 MAX_COLOURS = 6
@@ -43,6 +44,7 @@ def in_stock_specs(skus: list[SkuView]) -> str:
 
 
 STOCK_TOPIC = "product_inquiry/stock_price"
+SPECS_TOPIC = "product_inquiry/specs"
 
 
 def faq_topic(tracker: Tracker) -> str | None:
@@ -67,8 +69,29 @@ def answer_product_question(tracker: Tracker, dispatcher: CollectingDispatcher) 
     topic = faq_topic(tracker) or STOCK_TOPIC
     if topic == STOCK_TOPIC and latest_entity(tracker, "product"):
         answer_stock(tracker, dispatcher)
+    elif topic == SPECS_TOPIC and latest_entity(tracker, "product"):
+        answer_facts(tracker, dispatcher)
     else:
         dispatcher.utter_message(response=f"utter_{topic}")
+
+
+def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
+    """The 商品参数 of the product this message names ("T恤是什么材质的", "手环防水吗"): all of them, as
+    the shop lists them, since a question's aspect (防水, 能装开水) rarely matches a fact's name. The
+    general answer when the shop has recorded none."""
+    product = latest_entity(tracker, "product")
+    try:
+        with shop_session(dispatcher) as session:
+            found = product_facts(session, product=str(product))
+    except BackendUnavailable:
+        return
+    if found is None:
+        dispatcher.utter_message(response="utter_stock_unknown_product", product=product)
+    elif not found.facts:
+        dispatcher.utter_message(response=f"utter_{SPECS_TOPIC}")
+    else:
+        dispatcher.utter_message(response="utter_product_facts", title=found.title,
+                                 facts="；".join(f"{name}：{value}" for name, value in found.facts))
 
 
 def answer_stock(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:

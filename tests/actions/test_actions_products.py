@@ -51,5 +51,21 @@ def test_unknown_product_and_missing_spec_are_said_plainly(domain: dict[str, Any
     assert names(ask("T恤有紫色吗", "stock_price", domain, product="T恤", color="紫色")) == ["utter_stock_no_such_spec"]
 
 
+@pytest.mark.parametrize(("text", "product", "title", "fact"), [
+    ("T恤是什么材质的", "T恤", "纯棉圆领T恤", "材质：100% 精梳棉"),
+    ("这个保温杯能装开水吗", "保温杯", "不锈钢保温杯", "适用：可装开水和茶"),
+    ("手环防水吗", "手环", "智能手环", "防水：5ATM"),
+])
+def test_a_question_about_a_product_gets_its_facts_from_the_catalogue(
+    text: str, product: str, title: str, fact: str, domain: dict[str, Any]
+) -> None:
+    reply = message(ask(text, "specs", domain, product=product), "utter_product_facts")
+    assert reply["title"] == title and fact in reply["facts"]
+
+
+def test_a_question_about_an_unknown_product_says_so(domain: dict[str, Any]) -> None:
+    assert names(ask("冰箱是几级能效", "specs", domain, product="冰箱")) == ["utter_stock_unknown_product"]
+
+
 def test_stock_question_without_a_product_gets_the_faq_text(domain: dict[str, Any]) -> None:
     assert names(ask("有货吗", "stock_price", domain)) == ["utter_product_inquiry/stock_price"]

@@ -251,6 +251,21 @@ def test_stock_question_is_answered_from_the_catalogue(chat: Any) -> None:
     assert "缺货" in sold_out and "白色" in sold_out
 
 
+def test_a_question_about_a_product_is_answered_with_its_facts(chat: Any) -> None:
+    """The specs answer used to promise "告诉我…我帮您查" and had nothing to look up."""
+    anonymous = chat()
+    material = anonymous.texts("T恤是什么材质的")
+    assert "纯棉圆领T恤的商品参数" in material and "100% 精梳棉" in material
+    assert "5ATM" in anonymous.texts("手环防水吗")
+    assert "可装开水" in anonymous.texts("这个保温杯能装开水吗")
+    # inside a flow: the answer, then the flow's question again
+    bot = shopper(chat)
+    assert "请选择要办理的商品" in bot.texts(f"我要退货 订单{DEMO_ORDERS['multi_item']}")
+    answered = bot.texts("这个保温杯能装开水吗")
+    assert "可装开水" in answered and "请选择要办理的商品" in answered
+    bot.texts("算了")
+
+
 # --- a problem with the goods, told before any flow -----------------------------------------------
 
 def test_problem_first_offers_the_fitting_flows_and_the_return_keeps_the_reason(chat: Any, shop_db_url: str) -> None:
