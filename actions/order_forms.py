@@ -68,6 +68,8 @@ MISREAD_PLACES = frozenset({"out_of_scope", "greet", "goodbye", "thank", "produc
 # maps "jeans", "white" and "L" to those words (synonyms.yml).
 SPEC_ENTITIES = ("product", "color", "size")
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# "is the t-shirt cotton?" names a product but asks about it: the question is answered, not taken as a choice.
+ENGLISH_QUESTION = re.compile(r"\?|^\s*(?:is|are|does|do|can|could|what|how|which|will|would)\b", re.IGNORECASE)
 
 # Words that point at an order ("那单", "上次那个订单"): typed at the order question, they are a choice.
 ORDER_REFERENCE = re.compile(r"[那这哪]\s*[一1个]?\s*(?:订单|单)")
@@ -128,7 +130,8 @@ def is_a_misread_choice(message: dict[str, Any]) -> bool:
     never does (MISREAD_PLACES)."""
     text = str(message.get("text") or "")
     names_a_spec = any(e.get("entity") in SPEC_ENTITIES for e in message.get("entities") or [])
-    return bool(ORDINAL.search(text)) or (names_a_spec and not CJK.search(text))
+    in_english = not CJK.search(text) and not ENGLISH_QUESTION.search(text)
+    return bool(ORDINAL.search(text)) or (names_a_spec and in_english)
 
 
 def words_for_choosing(message: dict[str, Any]) -> str:

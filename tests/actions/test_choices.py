@@ -55,6 +55,11 @@ def test_words_that_fit_several_options_equally(options: list[str], said: str, f
                                       {"entity": "product", "value": "牛仔裤"}]}, "jeans L 牛仔裤 L", True),
     ({"text": "the second one", "entities": []}, "the second one", True),
     ({"text": "hello", "entities": []}, "hello", False),
+    # a question about the product is answered, not taken as a choice
+    ({"text": "is the t-shirt cotton?", "entities": [{"entity": "product", "value": "T恤"}]},
+     "is the t-shirt cotton? T恤", False),
+    ({"text": "does the white one come in XL", "entities": [{"entity": "color", "value": "白色"}]},
+     "does the white one come in XL 白色", False),
     # Chinese is matched as typed: the words are the options' own
     ({"text": "白色那件", "entities": [{"entity": "color", "value": "白色"}]}, "白色那件", False),
 ])
