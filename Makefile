@@ -50,7 +50,8 @@ demo-db: $(STAMP)
 
 # Retrain only when the model is missing or older than what it is trained from.
 MODEL := models/current.tar.gz
-TRAIN_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
+# The pipeline's own components (addons/) are part of what a model is trained from.
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) $(wildcard addons/*.py)
 train: $(MODEL)
 $(MODEL): $(TRAIN_INPUTS) | $(STAMP)
 	$(RASA) train --fixed-model-name current --out models

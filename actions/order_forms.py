@@ -324,8 +324,9 @@ class OrderFormValidation(FormValidationAction):
         def describe(order: OrderSummary) -> str:
             return describe_order(order, domain)
 
+        narrowed_to = tracker.get_slot("order_product")
         forget = {}
-        if product and tracker.get_slot("order_product") not in (None, product):
+        if product and narrowed_to not in (None, product):
             # a product named now replaces one an earlier request narrowed the orders to
             tracker.slots["order_product"] = None
             forget = {"order_product": None}
@@ -343,6 +344,8 @@ class OrderFormValidation(FormValidationAction):
         chosen = choose(orders, said, describe)
         if chosen is None and choose is named and len(tied(orders, said, describe)) > 1:
             return {"order_product": said}  # several orders hold it: the order question offers those
+        if chosen is None and product and product != narrowed_to and len(tied(orders, product, describe)) > 1:
+            return {**forget, "order_product": product}  # "T恤" typed at the question: offer just those
         if chosen is None:
             return {**forget, **(_no_single_order(orders, said, describe, dispatcher) if choose is pick else {})}
         if choose is named:  # nobody asked which order: say which one this is

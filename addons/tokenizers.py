@@ -11,7 +11,10 @@ frequency and tag is not added again: every load after the first leaves jieba as
 from __future__ import annotations
 
 import glob
+import hashlib
 import logging
+import os
+from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
@@ -58,3 +61,21 @@ class ShopJiebaTokenizer(JiebaTokenizer):
     @staticmethod
     def _load_custom_dictionary(path: str) -> None:
         load_dictionary_once(path)
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The dictionary files' contents: Rasa's training cache knows only the path, and after an edit of
+        data/dict alone it restored the tokenizer with the old copy of the words (a new word stayed cut)."""
+        return dictionary_fingerprint(config.get("dictionary_path"))
+
+
+def dictionary_fingerprint(path: str | None) -> str | None:
+    """A digest of the names and contents of the dictionary files in `path` (None without one)."""
+    if not path:
+        return None
+    digest = hashlib.sha256()
+    for dictionary in sorted(glob.glob(f"{path}/*")):
+        digest.update(os.path.basename(dictionary).encode("utf-8") + b"\0")
+        with open(dictionary, "rb") as content:
+            digest.update(content.read() + b"\0")
+    return digest.hexdigest()

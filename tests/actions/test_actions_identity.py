@@ -489,6 +489,21 @@ def test_a_product_named_at_the_order_question_narrows_it_without_a_noted_reply(
     assert dispatcher.messages == []
 
 
+def test_a_product_typed_at_the_order_question_that_two_orders_hold_offers_those_two(domain: dict[str, Any]) -> None:
+    """"T恤" at the return's order question: the question comes again with the two T恤 orders only;
+    said again at that narrowed question, it is a tie (told so) rather than the same list in silence."""
+    def typed(slots: dict[str, Any]) -> Any:
+        return make_tracker({"requested_slot": "order_id", **slots}, active_loop="return_form", events=[
+            user_event("T恤", "inform", entities=[{"entity": "product", "value": "T恤"}], token=token_for(1))])
+
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(ValidateReturnForm().extract_order_id(dispatcher, typed({}), domain)) == {"order_product": "T恤"}
+    assert dispatcher.messages == []
+    dispatcher = CollectingDispatcher()
+    again = asyncio.run(ValidateReturnForm().extract_order_id(dispatcher, typed({"order_product": "T恤"}), domain))
+    assert again == {"order_id": None} and names(dispatcher) == ["utter_order_choice_tied"]
+
+
 def test_the_named_product_is_forgotten_when_the_flow_ends() -> None:
     assert "order_product" in FLOW_SLOTS
 

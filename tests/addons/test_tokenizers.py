@@ -56,3 +56,15 @@ def test_segmentation_does_not_depend_on_how_often_the_tokenizer_was_built(tmp_p
     assert [_tokens(texts, tmp_path, f"again{n}") for n in range(3)] == [first] * 3
     assert jieba.dt.total == total
     assert ["顺丰快递", "到", "哪", "了"] == first[1]  # the shop's words are used
+
+
+def test_the_training_cache_sees_an_edit_of_the_dictionary(tmp_path: Path) -> None:
+    """Rasa's cache key holds the config (the path), not the files: without the addon, a word added to
+    data/dict alone left the cached tokenizer, and the model, cutting it as before."""
+    (tmp_path / "userdict.txt").write_text("连不上蓝牙 2000 v\n", encoding="utf-8")
+    config = {"dictionary_path": str(tmp_path)}
+    before = ShopJiebaTokenizer.fingerprint_addon(config)
+    assert before == ShopJiebaTokenizer.fingerprint_addon(config)  # same files, same key
+    (tmp_path / "userdict.txt").write_text("连不上蓝牙 2000 v\n不充电 2000 v\n", encoding="utf-8")
+    assert ShopJiebaTokenizer.fingerprint_addon(config) != before
+    assert ShopJiebaTokenizer.fingerprint_addon({"dictionary_path": None}) is None

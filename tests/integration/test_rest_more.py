@@ -287,6 +287,21 @@ def test_problem_first_offers_the_fitting_flows_and_the_return_keeps_the_reason(
     assert payloads(damaged) == ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]
 
 
+@pytest.mark.parametrize("said", ["我的耳机有杂音", "手环不充电", "耳机连不上蓝牙"])
+def test_a_device_fault_gets_the_after_sales_choices(chat: Any, said: str) -> None:
+    """"我的耳机有杂音" got "请问您想办理什么业务呢" with the general menu: 杂音 was no known fault."""
+    reply = shopper(chat).say(said)
+    assert "商品有问题" in text(reply)
+    assert payloads(reply) == ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]
+
+
+def test_a_product_typed_at_the_order_question_offers_the_orders_that_hold_it(chat: Any) -> None:
+    bot = shopper(chat)
+    bot.say("我要换货")
+    narrowed = bot.say("T恤")
+    assert "有 2 单里有“T恤”" in text(narrowed) and len(payloads(narrowed)) == 2
+
+
 def test_a_stray_yes_inside_a_form_repeats_the_question(chat: Any) -> None:
     bot = shopper(chat)
     assert "请选择要办理的订单" in bot.texts("我要退货")
