@@ -76,9 +76,9 @@ def answer_product_question(tracker: Tracker, dispatcher: CollectingDispatcher) 
 
 
 def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
-    """The 商品参数 of the product this message names ("T恤是什么材质的", "手环防水吗"): all of them, as
-    the shop lists them, since a question's aspect (防水, 能装开水) rarely matches a fact's name. The
-    general answer when the shop has recorded none."""
+    """The 商品参数 of the product this message names: the facts whose names the question holds
+    ("T恤是什么材质的" → 材质, "手环防水吗" → 防水), else all of them as the shop lists them (能装开水 names
+    none). The general answer when the shop has recorded none."""
     product = latest_entity(tracker, "product")
     try:
         with shop_session(dispatcher) as session:
@@ -90,8 +90,20 @@ def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     elif not found.facts:
         dispatcher.utter_message(response=f"utter_{SPECS_TOPIC}")
     else:
+        question = _without_entities(tracker.latest_message)  # 保温杯 names no 保温 fact
+        asked = [(name, value) for name, value in found.facts if name in question] or found.facts
         dispatcher.utter_message(response="utter_product_facts", title=found.title,
-                                 facts="；".join(f"{name}：{value}" for name, value in found.facts))
+                                 facts="；".join(f"{name}：{value}" for name, value in asked))
+
+
+def _without_entities(message: dict[str, Any]) -> str:
+    """The message's text with the spans of its entities (the product named) blanked out."""
+    text = str(message.get("text") or "")
+    for entity in message.get("entities") or []:
+        start, end = entity.get("start"), entity.get("end")
+        if isinstance(start, int) and isinstance(end, int):
+            text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def answer_stock(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:

@@ -13,7 +13,10 @@ pytestmark = pytest.mark.usefixtures("shop_db")
 
 
 def ask(text: str, topic: str, domain: dict[str, Any], **entities: str) -> Any:
-    event = user_event(text, "product_inquiry", [{"entity": k, "value": v} for k, v in entities.items()])
+    # spans where the value is in the text, as the NLU gives them
+    found = [{"entity": k, "value": v, **({"start": text.find(v), "end": text.find(v) + len(v)} if v in text else {})}
+             for k, v in entities.items()]
+    event = user_event(text, "product_inquiry", found)
     event["parse_data"]["response_selector"] = {
         "product_inquiry": {"response": {"intent_response_key": f"product_inquiry/{topic}"}}
     }
@@ -61,6 +64,22 @@ def test_a_question_about_a_product_gets_its_facts_from_the_catalogue(
 ) -> None:
     reply = message(ask(text, "specs", domain, product=product), "utter_product_facts")
     assert reply["title"] == title and fact in reply["facts"]
+
+
+@pytest.mark.parametrize(("text", "product", "facts"), [
+    ("T恤是什么材质的", "T恤", "材质：100% 精梳棉"),  # the fact the question names, alone
+    # two named: in the shop's order
+    ("手环防水吗 续航呢", "手环", "续航：典型使用约 14 天；防水：5ATM，可游泳佩戴，不能泡热水或潜水"),
+])
+def test_a_question_naming_a_fact_gets_that_fact(
+    text: str, product: str, facts: str, domain: dict[str, Any]
+) -> None:
+    assert message(ask(text, "specs", domain, product=product), "utter_product_facts")["facts"] == facts
+
+
+def test_a_question_naming_no_fact_gets_them_all(domain: dict[str, Any]) -> None:
+    facts = message(ask("这个保温杯能装开水吗", "specs", domain, product="保温杯"), "utter_product_facts")["facts"]
+    assert facts.split("；")[0] == "材质：316 不锈钢内胆、304 不锈钢外壳" and len(facts.split("；")) == 4
 
 
 def test_a_question_about_an_unknown_product_says_so(domain: dict[str, Any]) -> None:
