@@ -1,6 +1,6 @@
 """Operator/developer CLI: ``python -m shop {init,seed,import,show,token,reset}``.
 
-Labels printed here are for developers, not shoppers (the bot's wording lives in domain.yml).
+Labels printed here are for developers, not shoppers (the bot's wording lives in domain/).
 Exit codes: 0 ok, 1 domain/data error (message on stderr), 2 usage error (argparse).
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from shop.clock import system_clock, to_shop_time
+from shop.config import ConfigError, check_serving_config, get_settings
 from shop.db import drop_schema, init_schema, make_engine, session_scope
 from shop.errors import DomainError
 from shop.importer import import_file
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     token_p = sub.add_parser("token", help="mint a customer token")
     token_p.add_argument("customer_id", type=int)
     token_p.add_argument("--ttl", type=int, default=86400, help="seconds (default 86400)")
+    secret_p = sub.add_parser("secret", help="print a serving secret (a demo generates it once into var/secrets/)")
+    secret_p.add_argument("name", choices=["api-token"])
+    sub.add_parser("check-config", help="fail unless serving is safely configured (SHOP_ENV=production needs secrets)")
     reset_p = sub.add_parser("reset", help="drop, create and seed (demo convenience)")
     reset_p.add_argument("--now", type=_iso)
     return parser
@@ -58,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except DomainError as exc:
         print(f"error: {exc.message}" if exc.code == "invalid_import" else f"error: {exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
     except SQLAlchemyError as exc:
         print(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
     return 1
@@ -66,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "token":
         print(mint_token(args.customer_id, ttl_seconds=args.ttl))
+        return 0
+    if args.command == "secret":
+        print(get_settings().api_token)
+        return 0
+    if args.command == "check-config":
+        check_serving_config()
         return 0
     engine = make_engine(args.db)
     handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset}

@@ -1,41 +1,43 @@
-"""Signed customer tokens (HMAC-SHA256).
+"""Customer tokens: standard JWTs (RFC 7519) that a shop's back-end mints with any JWT library.
 
-The web shop mints a token for a logged-in shopper; the chatbot passes it back so
-actions know the customer id without trusting anything the user typed.
-Format: ``base64url(payload) "." base64url(hmac)`` with payload ``"v1:<customer_id>:<expiry>"``;
-expiry is seconds since 1970-01-01 in naive shop-local time (the shop's time convention).
+Claims: `sub` (the customer id, as a string), `iat`, `exp` (Unix seconds), and `aud` / `iss` when
+the shop configures them (`SHOP_TOKEN_AUDIENCE`, `SHOP_TOKEN_ISSUER`; then they are required).
+HS256 with `SHOP_TOKEN_SECRET` by default; RS256 with `SHOP_TOKEN_PUBLIC_KEY` as an option, so
+Xiaoer holds only the public key. A small leeway (`SHOP_TOKEN_LEEWAY_SECONDS`, 30 s) absorbs clock skew.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-from datetime import datetime, timedelta
+from datetime import datetime, timezone
+from typing import Any
 
-from shop.clock import system_clock
-from shop.config import get_settings
+import jwt
+
+from shop.clock import SHOP_TZ
+from shop.config import Settings, get_settings
 from shop.errors import DomainError
 
-_EPOCH = datetime(1970, 1, 1)
-_VERSION = "v1"
+MAX_TOKEN_LENGTH = 4096
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+def _unix_seconds(now: datetime | None) -> int:
+    """Unix time of `now`; a naive datetime is shop time (the shop's convention), not UTC."""
+    moment = now or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHOP_TZ)
+    return int(moment.timestamp())
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _signing_key(settings: Settings, secret: str | None) -> str:
+    if secret is not None or settings.token_algorithm == "HS256":
+        return secret or settings.token_secret
+    return settings.token_private_key
 
 
-def _sign(payload_b64: str, secret: str) -> str:
-    return _b64(hmac.new(secret.encode(), payload_b64.encode("ascii"), hashlib.sha256).digest())
-
-
-def _epoch_seconds(moment: datetime) -> int:
-    return int((moment - _EPOCH).total_seconds())
+def _verifying_key(settings: Settings, secret: str | None) -> str:
+    if secret is not None or settings.token_algorithm == "HS256":
+        return secret or settings.token_secret
+    return settings.token_public_key
 
 
 def mint_token(
@@ -45,42 +47,52 @@ def mint_token(
     secret: str | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Return a url-safe token for ``customer_id`` valid for ``ttl_seconds``."""
+    """A JWT for `customer_id`, valid for `ttl_seconds` (what a shop's back-end does at login)."""
     if isinstance(customer_id, bool) or not isinstance(customer_id, int) or customer_id <= 0:
         raise DomainError("invalid_input", "customer_id must be a positive int", field="customer_id")
     if ttl_seconds <= 0:
         raise DomainError("invalid_input", "ttl_seconds must be positive", field="ttl_seconds")
-    expiry = _epoch_seconds(now or system_clock()) + ttl_seconds
-    payload_b64 = _b64(f"{_VERSION}:{customer_id}:{expiry}".encode("ascii"))
-    return f"{payload_b64}.{_sign(payload_b64, secret or get_settings().token_secret)}"
+    settings = get_settings()
+    algorithm = "HS256" if secret is not None else settings.token_algorithm
+    issued = _unix_seconds(now)
+    claims: dict[str, Any] = {"sub": str(customer_id), "iat": issued, "exp": issued + ttl_seconds}
+    if settings.token_audience:
+        claims["aud"] = settings.token_audience
+    if settings.token_issuer:
+        claims["iss"] = settings.token_issuer
+    return jwt.encode(claims, _signing_key(settings, secret), algorithm=algorithm)
 
 
 def verify_token(token: str, *, secret: str | None = None, now: datetime | None = None) -> int:
-    """Return the customer id, or raise ``invalid_token`` / ``token_expired``."""
-    payload_b64, signature = _split(token)
-    expected = _sign(payload_b64, secret or get_settings().token_secret)
-    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii")):
-        raise DomainError("invalid_token", "signature mismatch")
-    customer_id, expiry = _parse_payload(payload_b64)
-    if _epoch_seconds(now or system_clock()) >= expiry:
-        raise DomainError("token_expired", "token expired", expired_at=_EPOCH + timedelta(seconds=expiry))
+    """The customer id of a valid token, else DomainError `invalid_token` or `token_expired`."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise DomainError("invalid_token", "malformed token")
+    settings = get_settings()
+    algorithm = "HS256" if secret is not None else settings.token_algorithm
+    try:
+        claims = jwt.decode(
+            token,
+            _verifying_key(settings, secret),
+            algorithms=[algorithm],  # never taken from the token's header (no "none", no key confusion)
+            audience=settings.token_audience,
+            issuer=settings.token_issuer,
+            leeway=0 if now is not None else settings.token_leeway_seconds,
+            options={"require": ["sub", "exp", "iat"], "verify_exp": now is None},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise DomainError("token_expired", "token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise DomainError("invalid_token", str(exc)) from exc
+    if now is not None and _unix_seconds(now) >= int(claims["exp"]):
+        raise DomainError("token_expired", "token expired")
+    return _customer_id(claims.get("sub"))
+
+
+def _customer_id(subject: object) -> int:
+    if not isinstance(subject, str) or not subject.isascii() or not subject.isdigit() or len(subject) > 18:
+        raise DomainError("invalid_token", "sub is not a customer id")
+    customer_id = int(subject)
+    if customer_id <= 0:
+        raise DomainError("invalid_token", "sub is not a customer id")
     return customer_id
 
-
-def _split(token: object) -> tuple[str, str]:
-    if not isinstance(token, str) or token.count(".") != 1 or not token.isascii():
-        raise DomainError("invalid_token", "malformed token")
-    payload_b64, signature = token.split(".")
-    if not payload_b64 or not signature:
-        raise DomainError("invalid_token", "malformed token")
-    return payload_b64, signature
-
-
-def _parse_payload(payload_b64: str) -> tuple[int, int]:
-    try:
-        version, customer, expiry = _unb64(payload_b64).decode("ascii").split(":")
-        if version != _VERSION:
-            raise ValueError(version)
-        return int(customer), int(expiry)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise DomainError("invalid_token", "malformed payload") from exc

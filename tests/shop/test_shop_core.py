@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import jwt
 import pytest
 from shop_builders import NOW, catalogue, clock, customer, order
 from sqlalchemy import func, select
@@ -11,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from shop import db as shop_db
 from shop.clock import system_clock
-from shop.config import DEFAULT_DB_URL, get_settings
+from shop.config import DEFAULT_DB_URL, ConfigError, check_serving_config, get_settings
 from shop.errors import DomainError
 from shop.models import AfterSaleRequest, Customer, Order
 from shop.privacy import mask_name, mask_phone, mask_street
@@ -19,7 +23,7 @@ from shop.services.service_hours import is_within_service_hours, next_opening
 from shop.states import transition
 from shop.tokens import mint_token, verify_token
 
-SECRET = "test-secret"
+SECRET = "test-secret-of-at-least-32-bytes-for-hs256"
 
 
 # --- state machines ------------------------------------------------------------------
@@ -108,15 +112,34 @@ def test_token_roundtrip_and_expiry_boundary() -> None:
     assert all(c.isalnum() or c in "-_." for c in token)
 
 
+def test_token_is_a_standard_jwt_that_any_library_mints() -> None:
+    """A shop back-end mints with its own JWT library: Unix-time claims, sub as a string."""
+    issued = int(time.time())
+    foreign = jwt.encode({"sub": "7", "iat": issued, "exp": issued + 60}, SECRET, algorithm="HS256")
+    assert verify_token(foreign, secret=SECRET) == 7
+    claims = jwt.decode(mint_token(7, secret=SECRET), SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "7" and abs(claims["iat"] - issued) <= 2 and claims["exp"] - claims["iat"] == 86400
+
+
+def test_token_expiry_is_unix_time_not_shop_local_time() -> None:
+    """Expired an hour ago by the Unix clock: refused (the old token counted from naive +08:00 time)."""
+    now = int(time.time())
+    stale = jwt.encode({"sub": "7", "iat": now - 7200, "exp": now - 3600}, SECRET, algorithm="HS256")
+    with pytest.raises(DomainError, match="token_expired"):
+        verify_token(stale, secret=SECRET)
+
+
 @pytest.mark.parametrize(
     "mutate",
     [
         lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature tampered
-        lambda t: "eyJ" + t[3:],  # payload tampered
+        lambda t: t.split(".")[0] + "." + base64.urlsafe_b64encode(b'{"sub":"8","iat":1,"exp":9999999999}')
+        .rstrip(b"=").decode() + "." + t.split(".")[2],  # payload swapped for another customer's
         lambda t: t.replace(".", ""),  # malformed
         lambda t: "",
         lambda t: t + ".x",
         lambda t: "not a token at all",
+        lambda t: "a" * 5000,
     ],
 )
 def test_token_tampering_is_invalid(mutate: object) -> None:
@@ -126,15 +149,54 @@ def test_token_tampering_is_invalid(mutate: object) -> None:
     assert err.value.code == "invalid_token"
 
 
-def test_token_other_secret_and_forged_customer() -> None:
+def test_token_other_secret_none_algorithm_and_bad_subjects() -> None:
     token = mint_token(7, secret=SECRET, now=NOW)
     with pytest.raises(DomainError, match="invalid_token"):
-        verify_token(token, secret="other", now=NOW)
-    import base64
-
-    forged_payload = base64.urlsafe_b64encode(b"v1:8:9999999999").rstrip(b"=").decode()
+        verify_token(token, secret="another-secret-of-at-least-32-bytes", now=NOW)
+    exp = int(time.time()) + 60
+    unsigned = jwt.encode({"sub": "7", "iat": 1, "exp": exp}, None, algorithm="none")
     with pytest.raises(DomainError, match="invalid_token"):
-        verify_token(forged_payload + "." + token.split(".")[1], secret=SECRET, now=NOW)
+        verify_token(unsigned, secret=SECRET)
+    for subject in ("0", "-1", "abc", "1e3", 7):
+        forged = jwt.encode({"sub": subject, "iat": 1, "exp": exp}, SECRET, algorithm="HS256")
+        with pytest.raises(DomainError, match="invalid_token"):
+            verify_token(forged, secret=SECRET)
+    no_expiry = jwt.encode({"sub": "7", "iat": 1}, SECRET, algorithm="HS256")
+    with pytest.raises(DomainError, match="invalid_token"):
+        verify_token(no_expiry, secret=SECRET)
+
+
+def test_token_audience_and_issuer_are_checked_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_TOKEN_AUDIENCE", "xiaoer")
+    monkeypatch.setenv("SHOP_TOKEN_ISSUER", "https://shop.example")
+    assert verify_token(mint_token(7, secret=SECRET), secret=SECRET) == 7
+    exp = int(time.time()) + 60
+    for claims in ({"aud": "other", "iss": "https://shop.example"}, {"aud": "xiaoer", "iss": "https://evil"}, {}):
+        token = jwt.encode({"sub": "7", "iat": 1, "exp": exp, **claims}, SECRET, algorithm="HS256")
+        with pytest.raises(DomainError, match="invalid_token"):
+            verify_token(token, secret=SECRET)
+
+
+def test_token_rs256_with_a_public_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_path = tmp_path / "public.pem"
+    public_path.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    monkeypatch.setenv("SHOP_TOKEN_ALGORITHM", "RS256")
+    monkeypatch.setenv("SHOP_TOKEN_PUBLIC_KEY", str(public_path))
+    exp = int(time.time()) + 60
+    shop_minted = jwt.encode({"sub": "7", "iat": 1, "exp": exp}, private_pem, algorithm="RS256")
+    assert verify_token(shop_minted) == 7
+    # key confusion: an HS256 token signed with the public key's text is refused
+    confused = jwt.encode({"sub": "7", "iat": 1, "exp": exp}, "not-the-private-key", algorithm="HS256")
+    with pytest.raises(DomainError, match="invalid_token"):
+        verify_token(confused)
 
 
 def test_token_rejects_bad_input() -> None:
@@ -145,9 +207,30 @@ def test_token_rejects_bad_input() -> None:
 
 
 def test_token_uses_env_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SHOP_TOKEN_SECRET", "from-env")
+    monkeypatch.setenv("SHOP_TOKEN_SECRET", "from-env-secret-of-at-least-32-bytes")
     token = mint_token(3, now=NOW)
-    assert verify_token(token, secret="from-env", now=NOW) == 3
+    assert verify_token(token, secret="from-env-secret-of-at-least-32-bytes", now=NOW) == 3
+
+
+def test_no_usable_secret_in_the_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A demo generates its own random secret once (0600); production refuses to run without one."""
+    monkeypatch.delenv("SHOP_TOKEN_SECRET", raising=False)
+    monkeypatch.delenv("XIAOER_API_TOKEN", raising=False)
+    monkeypatch.setenv("XIAOER_SECRETS_DIR", str(tmp_path / "secrets"))
+    first = get_settings().token_secret
+    assert len(first) >= 40 and first == get_settings().token_secret
+    assert (tmp_path / "secrets" / "token_secret").stat().st_mode & 0o777 == 0o600
+    assert get_settings().api_token not in (first, "")
+    monkeypatch.setenv("XIAOER_SECRETS_DIR", str(tmp_path / "other"))
+    assert get_settings().token_secret != first
+    monkeypatch.setenv("SHOP_ENV", "production")
+    with pytest.raises(ConfigError, match="SHOP_TOKEN_SECRET"):
+        check_serving_config()
+    monkeypatch.setenv("SHOP_TOKEN_SECRET", "s" * 40)
+    with pytest.raises(ConfigError, match="XIAOER_API_TOKEN"):
+        check_serving_config()
+    monkeypatch.setenv("XIAOER_API_TOKEN", "t" * 40)
+    check_serving_config()
 
 
 # --- privacy, hours, config, engine --------------------------------------------------
