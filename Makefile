@@ -51,10 +51,10 @@ demo-db: $(STAMP)
 # Retrain only when the model is missing or older than what it is trained from.
 MODEL := models/current.tar.gz
 # The pipeline's own components (addons/) are part of what a model is trained from.
-TRAIN_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null) $(wildcard addons/*.py)
+TRAIN_INPUTS := config.yml $(shell find domain data -type f 2>/dev/null) $(wildcard addons/*.py)
 train: $(MODEL)
 $(MODEL): $(TRAIN_INPUTS) | $(STAMP)
-	$(RASA) train --fixed-model-name current --out models
+	$(RASA) train --domain domain --fixed-model-name current --out models
 
 actions: $(STAMP) db
 	$(RASA) run actions --actions actions
@@ -70,7 +70,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check shop actions tests bench
 
 test: $(STAMP) $(MODEL)
-	$(RASA) data validate
+	$(RASA) data validate --domain domain
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

@@ -1,5 +1,5 @@
 """Xiaoer's action server package: thin adapters between Rasa and the `shop` backend.
 
-Each action reads slots, calls one `shop` service and answers with a domain.yml response.
+Each action reads slots, calls one `shop` service and answers with a response of the domain (domain/).
 Run it with `rasa run actions` (the Makefile's `make actions`).
 """

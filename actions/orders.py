@@ -183,7 +183,7 @@ class ActionRouteInform(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if names_a_reason(tracker.latest_message):
-            # Worded by the reason slot (conditional variations in domain.yml), set from this message.
+            # Worded by the reason slot (conditions in domain/responses/small_talk.yml), set from this message.
             dispatcher.utter_message(response="utter_reason_without_flow")
             return product_of_the_problem(tracker)
         if entity_value(tracker.latest_message, "order_id") is not None:

@@ -1,6 +1,6 @@
 """Pre-sales questions: the ResponseSelector's FAQ answer, or stock, price and 商品参数 from the catalogue.
 
-`product_inquiry` is a retrieval intent (`product_inquiry/<topic>`, answers in domain.yml as
+`product_inquiry` is a retrieval intent (`product_inquiry/<topic>`, answers in domain/responses/product_inquiry.yml as
 `utter_product_inquiry/<topic>`). Stock and price questions, and questions about a product's
 material, size or use, that name a product are answered from the shop's catalogue instead of a
 canned text.

@@ -1,4 +1,4 @@
-"""Short labels (status names, reason names) live in domain.yml as `utter_label_*` responses.
+"""Short labels (status names, reason names) live in domain/labels.yml as `utter_label_*` responses.
 
 Actions receive the domain with every run, so trainers can change a label without Python.
 """

@@ -140,7 +140,7 @@ class LinearResponseSelector(_LinearComponent):
         unanswered = sorted({e.get(INTENT_RESPONSE_KEY) for e in examples} - answered)
         if unanswered:  # a topic without an answer must never be picked
             raise_warning(f"{self.retrieval_intent}: no response for {', '.join(unanswered)}; "
-                          f"these topics are left out until domain.yml has utter_<topic> responses.")
+                          f"these topics are left out until the domain has utter_<topic> responses.")
             examples = [e for e in examples if e.get(INTENT_RESPONSE_KEY) in answered]
         if examples:
             self._fit(examples, [e.get(INTENT_RESPONSE_KEY) for e in examples])

@@ -39,7 +39,7 @@ def train(
     config = variant.config if epochs is None else config_with_epochs(variant, epochs, model.parent)
     model.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
-        str(RASA), "train", "--force", "--config", str(config), "--domain", "domain.yml", "--data", "data",
+        str(RASA), "train", "--force", "--config", str(config), "--domain", "domain", "--data", "data",
         "--out", str(model.parent), "--fixed-model-name", model.name.removesuffix(".tar.gz"),
     ]
     log = model.parent / f"train_{variant.name}.log"

@@ -2,7 +2,7 @@
 
 Pure domain logic on SQLAlchemy 1.4 (2.0 style). This package never imports Rasa:
 the chatbot's actions call the services in :mod:`shop.services` and turn the stable
-codes/data they return into replies defined in ``domain.yml``.
+codes/data they return into replies defined in the domain (``domain/``).
 """
 
 __all__ = ["__version__"]

@@ -1,6 +1,6 @@
 """Domain errors with stable codes.
 
-The actions layer maps ``DomainError.code`` to a response in domain.yml, so codes are a
+The actions layer maps ``DomainError.code`` to a response in the domain (domain/), so codes are a
 contract; the ``message`` is for logs and developers only and is never shown to shoppers.
 """
 

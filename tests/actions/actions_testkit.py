@@ -1,6 +1,6 @@
 """Helpers for the action tests: real rasa_sdk Trackers, running actions, reading what was said.
 
-Every helper that runs an action also checks each uttered response against domain.yml:
+Every helper that runs an action also checks each uttered response against the domain (domain/):
 the response must exist and every `{placeholder}` of its texts must be given by the action
 (or be a slot, which Rasa fills itself) -- so a typo in a response name or a missing
 parameter fails whichever test happens to reach it.
@@ -86,7 +86,7 @@ def check_messages(dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> 
         name = message.get("response")
         if name is None:
             continue
-        assert name in responses, f"{name} is not a response in domain.yml"
+        assert name in responses, f"{name} is not a response in domain/"
         params = {key for key in message if key not in MESSAGE_KEYS}
         for variation in responses[name]:
             missing = set(PLACEHOLDER.findall(str(variation.get("text", "")))) - params - slot_names

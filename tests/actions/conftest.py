@@ -33,7 +33,7 @@ def domain() -> dict[str, Any]:
     """The dict the action server receives with every request."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # Rasa's note that slot auto-fill was removed in 3.0
-        return Domain.load(str(PROJECT_ROOT / "domain.yml")).as_dict()
+        return Domain.load(str(PROJECT_ROOT / "domain")).as_dict()
 
 
 @pytest.fixture(scope="session")

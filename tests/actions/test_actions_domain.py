@@ -1,4 +1,4 @@
-"""Every response an action can utter exists in domain.yml (static names and generated ones)."""
+"""Every response an action can utter exists in the domain (domain/) (static names and generated ones)."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def test_representative_actions_utter_only_domain_responses(domain: dict[str, An
 
 def render(response: str, slot: str, value: str | None) -> dict[str, Any]:
     """One reply as Rasa renders it for a tracker with `slot` set (conditional variations included)."""
-    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    domain = Domain.load(str(PROJECT_ROOT / "domain"))
     tracker = DialogueStateTracker.from_events("shopper", [SlotSet(slot, value)], domain.slots)
     reply = asyncio.run(TemplatedNaturalLanguageGenerator(domain.responses).generate(response, tracker, "rest"))
     assert reply is not None
@@ -149,7 +149,7 @@ def render(response: str, slot: str, value: str | None) -> dict[str, Any]:
     ("wrong_item", "商品有问题", ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]),
 ])
 def test_after_sales_choices_fit_the_reason(reason: str, expected: str, choices: list[str]) -> None:
-    """utter_reason_without_flow's variation is picked by Rasa from the reason slot (domain.yml conditions)."""
+    """utter_reason_without_flow's variation is picked by Rasa from the reason slot (conditions in domain/responses)."""
     for _ in range(5):  # variations are drawn at random among those whose condition holds
         reply = render("utter_reason_without_flow", "reason", reason)
         assert expected in reply["text"]

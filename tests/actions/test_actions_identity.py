@@ -79,7 +79,7 @@ def test_stuck_parcel_offers_a_claim(domain: dict[str, Any]) -> None:
     tracker = make_tracker({"order_id": DEMO_ORDERS["stuck"]}, token=token_for(1))
     dispatcher, _ = run_action(ActionShowOrder(), tracker, domain)
     assert "utter_progress_in_transit_late" in names(dispatcher)
-    # No delay reason recorded: the label from domain.yml stands in.
+    # No delay reason recorded: the label from domain/labels.yml stands in.
     assert message(dispatcher, "utter_progress_in_transit_late")["reason"] == "物流信息更新延迟"
     assert message(dispatcher, "utter_tracking_stuck")["hours"] >= 80
 

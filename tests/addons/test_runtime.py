@@ -103,7 +103,7 @@ def test_invalid_replies_fail_like_rasa(action: RemoteAction, reply: Any) -> Non
 
 
 def test_slim_domain_keeps_labels_and_structure_only() -> None:
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     full, slim = domain.as_dict(), runtime._slim_domain(domain)
     assert slim["responses"], "label responses must reach the action server (actions/wording.py)"
     assert all(name.startswith(runtime.LABEL_PREFIX) for name in slim["responses"])
@@ -149,7 +149,7 @@ def test_slot_copies_are_shallow_and_independent_like_copy_copy(monkeypatch: pyt
     from rasa.shared.core.slots import Slot
 
     monkeypatch.delattr(Slot, "__copy__", raising=False)  # copy.copy's generic route, for reference
-    for slot in Domain.load(str(ROOT / "domain.yml")).slots:
+    for slot in Domain.load(str(ROOT / "domain")).slots:
         slot.value = ["a list value"] if slot.value is None else slot.value
         duplicate, reference = runtime._copy_slot(slot), copy.copy(slot)
         assert type(duplicate) is type(reference) is type(slot) and duplicate is not slot
@@ -166,7 +166,7 @@ def test_tracker_store_round_trip_equals_rasas() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
 
     runtime.install()
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     events = [
         ev.ActionExecuted("action_session_start"), ev.SessionStarted(), ev.ActionExecuted("action_listen"),
         ev.UserUttered("8800000100000001 我要退货 😂 /x", {"name": "return_goods", "confidence": 0.9731234567891234},
@@ -205,7 +205,7 @@ def test_redis_tracker_store_round_trip_with_ujson() -> None:
     from rasa.shared.core import events as ev
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     store = _redis_store(domain, "xiaoertest")
     events = [ev.ActionExecuted("action_listen"), ev.SlotSet("order_id", "8800000100000001"),
               ev.UserUttered("订单 8800000100000001 退货 😂", {"name": "return_goods"})]
@@ -237,7 +237,7 @@ def _form_tracker(domain: Domain) -> Any:
 
 
 def test_action_call_body_is_rasas_with_the_slim_domain() -> None:
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     action = RemoteAction("action_ask_item_id", EndpointConfig("http://127.0.0.1:9/webhook"))
     tracker = _form_tracker(domain)
     assert tracker.active_loop is not None and tracker.active_loop.trigger_message
@@ -263,7 +263,7 @@ def test_logging_an_action_changes_the_tracker_as_rasa_does() -> None:
     from rasa.core.policies.policy import PolicyPrediction
     from rasa.shared.core import events as ev
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     processor = SimpleNamespace(domain=domain)
     prediction = PolicyPrediction([1.0], "RulePolicy", events=[ev.SlotSet("reason", "quality")])
     for events in (None, [ev.SlotSet("item_id", "16")], [ev.ActionExecutionRejected("return_form")]):
@@ -275,7 +275,7 @@ def test_logging_an_action_changes_the_tracker_as_rasa_does() -> None:
 
 
 def test_domain_emptiness_is_rasas() -> None:
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     assert runtime._is_empty_remembered(domain) is runtime._original_is_empty(domain) is False
     assert runtime._is_empty_remembered(domain) is False  # remembered
     assert runtime._is_empty_remembered(Domain.empty()) is True
@@ -293,14 +293,14 @@ forms:
 """
 
 
-@pytest.mark.parametrize("which", ["domain.yml", "shared entity"])
+@pytest.mark.parametrize("which", ["domain", "shared entity"])
 def test_unique_entity_mapping_answers_are_rasas(which: str) -> None:
     """Every slot mapping, with each form active and each slot requested (or none)."""
     from rasa.core.actions.action import ActionExtractSlots
     from rasa.shared.core import events as ev
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(ROOT / which)) if which == "domain.yml" else Domain.from_yaml(SHARED_ENTITY_DOMAIN)
+    domain = Domain.load(str(ROOT / which)) if which == "domain" else Domain.from_yaml(SHARED_ENTITY_DOMAIN)
     action = ActionExtractSlots(None)
     answers = []
     for form in [None, *domain.form_names]:
@@ -335,13 +335,13 @@ forms:
 """
 
 
-@pytest.mark.parametrize("which", ["domain.yml", "ignored intents"])
+@pytest.mark.parametrize("which", ["domain", "ignored intents"])
 def test_mapping_intent_answers_are_rasas(which: str) -> None:
     """Every slot mapping, with each form active (or none) and each intent (or none, or one not in the domain)."""
     from rasa.shared.core import events as ev
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(ROOT / which)) if which == "domain.yml" else Domain.from_yaml(IGNORING_FORM_DOMAIN)
+    domain = Domain.load(str(ROOT / which)) if which == "domain" else Domain.from_yaml(IGNORING_FORM_DOMAIN)
     answers = []
     for form in [None, *domain.form_names]:
         for intent in [None, "not_an_intent", *domain.intents]:
@@ -366,7 +366,7 @@ def test_mapping_intent_answers_are_rasas(which: str) -> None:
 def test_past_states_are_rasas_and_each_caller_gets_its_own_copy() -> None:
     from rasa.shared.core import events as ev
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     tracker = _form_tracker(domain)
     options = [{}, {"omit_unset_slots": True},
                {"ignore_rule_only_turns": True, "rule_only_data": {"slots": ["reason"]}}]
@@ -407,7 +407,7 @@ def test_past_states_carried_forward_are_rasas_after_every_event() -> None:
     Rasa's after each event, whether carried on or started over (undos, a form running again, restarts)."""
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     carried_on = 0
     for events, omit in itertools.product((_form_turns(), _varied_events()), (False, True)):
         tracker = DialogueStateTracker("shopper", domain.slots)
@@ -458,7 +458,7 @@ def test_tracker_copies_equal_rasas_replayed_copies() -> None:
     from rasa.shared.core import events as ev
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     events = _varied_events()
     for end in range(len(events) + 1):
         tracker = DialogueStateTracker.from_events("shopper", events[:end], domain.slots)
@@ -476,7 +476,7 @@ def test_tracker_copies_equal_rasas_replayed_copies() -> None:
 def test_trackers_with_a_cut_history_are_still_replayed() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     tracker = DialogueStateTracker.from_events("shopper", _varied_events()[:8], domain.slots)
     tracker._max_event_history = 3
     assert _snapshot(runtime._copy_without_replay(tracker)) == _snapshot(runtime._original_copy(tracker))
@@ -505,7 +505,7 @@ def test_the_last_session_read_from_memory_is_rasas(sessions: int) -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
 
     runtime.install()
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     store = InMemoryTrackerStore(domain)
     asyncio.run(store.save(DialogueStateTracker.from_events("shopper", _sessions(sessions), domain.slots)))
     for all_sessions in (False, True):
@@ -520,7 +520,7 @@ def test_the_last_session_read_from_memory_is_rasas(sessions: int) -> None:
 def test_the_last_session_read_from_redis_is_rasas() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     store = _redis_store(domain, "xiaoersessions")
     store.red.delete(f"{store.key_prefix}shopper")
     asyncio.run(store.save(DialogueStateTracker.from_events("shopper", _sessions(2), domain.slots)))
@@ -545,7 +545,7 @@ def test_forms_temporary_trackers_are_rasas(events: str) -> None:
     from rasa.shared.core import events as ev
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     form = FormAction("return_form", None)
     history = _form_turns() if events == "form turns" else _varied_events()
     added = [ev.SlotSet("reason", "quality"), ev.BotUttered("好的")]
