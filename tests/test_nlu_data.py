@@ -1,5 +1,5 @@
-"""The trainers' YAML as Rasa reads it: nothing in data/nlu or the held-out files is skipped, and no
-held-out message is a training line."""
+"""The trainers' YAML as Rasa reads it: nothing in data/nlu or the held-out files is skipped, no
+held-out message is a training line, each intent's examples are in data/nlu/<intent>.yml, and none twice."""
 
 from __future__ import annotations
 
@@ -37,3 +37,23 @@ def test_no_held_out_message_is_a_training_line() -> None:
     training = {message.get("text") for message in load_data(str(ROOT / "data" / "nlu")).intent_examples}
     held_out = {message.get("text") for path in HELD_OUT_FILES for message in load_data(str(path)).intent_examples}
     assert sorted(held_out & training) == []
+
+
+INTENT_FILES = [path for path in NLU_FILES if path.name not in {"synonyms.yml", "lookups.yml", "regex.yml"}]
+
+
+@pytest.mark.parametrize("path", INTENT_FILES, ids=lambda path: path.name)
+def test_an_intent_file_holds_that_intent_only(path: Path) -> None:
+    # Trainers find an intent's examples in data/nlu/<intent>.yml (retrieval topics: product_inquiry/<topic>).
+    intents = {name.split("/")[0] for name, _ in _blocks(path)}
+    assert intents == {path.stem}
+
+
+def test_no_training_message_is_written_twice() -> None:
+    # Twice under one intent weighs a message double; under two intents it contradicts itself.
+    from collections import Counter
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    texts = Counter(message.get("text") for message in load_data(str(ROOT / "data" / "nlu")).intent_examples)
+    assert sorted(text for text, count in texts.items() if count > 1) == []
