@@ -57,6 +57,7 @@ $(MODEL): $(TRAIN_INPUTS) | $(STAMP)
 	$(RASA) train --domain domain --fixed-model-name current --out models
 
 actions: $(STAMP) db
+	$(PY) -m shop check
 	$(RASA) run actions --actions actions
 
 shell: $(STAMP) db $(MODEL)

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${ACTIONS_PORT:-5055}"
 mkdir -p var
+# A missing or empty shop database fails here, saying what to run, instead of at the first message.
+PYTHONPATH="${PYTHONPATH:-$PWD}" .venv/bin/python -m shop check >/dev/null
 .venv/bin/rasa run actions --actions actions --port "$port" >var/actions.log 2>&1 &
 actions_pid=$!
 trap 'kill "$actions_pid" 2>/dev/null || true' EXIT

@@ -17,7 +17,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shop.clock import system_clock, to_shop_time
 from shop.config import ConfigError, check_serving_config, get_settings
-from shop.db import drop_schema, init_schema, make_engine, session_scope
+from shop.db import (
+    DatabaseNotReady,
+    create_database_file,
+    drop_schema,
+    init_schema,
+    make_engine,
+    require_database,
+    session_scope,
+)
 from shop.errors import DomainError
 from shop.importer import import_file
 from shop.models import Order
@@ -31,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", help="database URL (default: $SHOP_DB_URL or var/shop.db)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create the tables")
+    sub.add_parser("check", help="fail (exit 1) unless the database exists with every table; creates nothing")
     seed_p = sub.add_parser("seed", help="load deterministic demo data into an empty database")
     seed_p.add_argument("--now", type=_iso, help="ISO time the demo data is relative to (default: now)")
     seed_p.add_argument("--rng-seed", type=int, default=42)
@@ -64,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc.message}" if exc.code == "invalid_import" else f"error: {exc}", file=sys.stderr)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
+    except DatabaseNotReady as exc:
+        print(f"error: {exc}", file=sys.stderr)
     except SQLAlchemyError as exc:
         print(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
     return 1
@@ -80,6 +91,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         check_serving_config()
         return 0
     engine = make_engine(args.db)
+    if args.command not in ("init", "reset"):  # only these create a database
+        require_database(engine)
+    if args.command == "check":
+        print("shop database ok")
+        return 0
     handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset}
     handlers[args.command](engine, args)
     return 0
@@ -104,6 +120,7 @@ def _import(engine: Engine, args: argparse.Namespace) -> None:
 
 
 def _reset(engine: Engine, args: argparse.Namespace) -> None:
+    create_database_file(engine)
     drop_schema(engine)
     init_schema(engine)
     _seed(engine, args)

@@ -276,13 +276,13 @@ def test_settings_defaults_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert get_settings().stuck_after_hours == 48
 
 
-def test_make_engine_creates_dir_lazily_and_caches(tmp_path: object) -> None:
+def test_make_engine_creates_nothing_init_schema_creates_dir_and_file(tmp_path: object) -> None:
     target = tmp_path / "nested" / "var" / "shop.db"  # type: ignore[operator]
     url = f"sqlite:///{target}"
-    assert not target.parent.exists()
     engine = shop_db.make_engine(url)
-    assert target.parent.exists() and shop_db.make_engine(url) is engine
+    assert not target.parent.exists() and shop_db.make_engine(url) is engine
     shop_db.init_schema(engine)
+    assert target.exists()
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     shop_db.drop_schema(engine)
