@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 domain/data error (message on stderr), 2 usage error (argpar
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -31,6 +32,7 @@ from shop.importer import import_file
 from shop.models import Order
 from shop.privacy import mask_name, mask_phone
 from shop.seed import seed
+from shop.services.agents import add_agent, parse_skill_groups
 from shop.tokens import mint_token
 
 
@@ -53,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     secret_p = sub.add_parser("secret", help="print a serving secret (a demo generates it once into var/secrets/)")
     secret_p.add_argument("name", choices=["api-token"])
     sub.add_parser("check-config", help="fail unless serving is safely configured (SHOP_ENV=production needs secrets)")
+    agent_p = sub.add_parser("agent", help="desk accounts of human agents").add_subparsers(dest="agent_command",
+                                                                                         required=True)
+    agent_add = agent_p.add_parser("add", help="create an agent (the password is asked for, or read from stdin)")
+    agent_add.add_argument("username")
+    agent_add.add_argument("--name", default="", help="display name (default: the username)")
+    agent_add.add_argument("--role", choices=["agent", "admin"], default="agent")
+    agent_add.add_argument("--groups", default="售后", help="skill groups, comma-separated: 售后,物流,支付,售前")
+    agent_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     reset_p = sub.add_parser("reset", help="drop, create and seed (demo convenience)")
     reset_p.add_argument("--now", type=_iso)
     return parser
@@ -96,7 +106,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         print("shop database ok")
         return 0
-    handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset}
+    handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset, "agent": _agent}
     handlers[args.command](engine, args)
     return 0
 
@@ -117,6 +127,21 @@ def _import(engine: Engine, args: argparse.Namespace) -> None:
         summary = import_file(session, args.file)
     print(f"imported: customers={summary.customers}, products={summary.products}, "
           f"skus={summary.skus}, orders={summary.orders}")
+
+
+def _agent(engine: Engine, args: argparse.Namespace) -> None:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else _ask_password()
+    with session_scope(engine) as session:
+        agent = add_agent(session, username=args.username, password=password, display_name=args.name,
+                          role=args.role, skill_groups=parse_skill_groups(args.groups), clock=system_clock)
+    print(f"agent {agent.username} ({agent.role}, {','.join(agent.skill_groups)}) created")
+
+
+def _ask_password() -> str:
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        raise DomainError("invalid_input", "the passwords differ", field="password")
+    return password
 
 
 def _reset(engine: Engine, args: argparse.Namespace) -> None:

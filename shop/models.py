@@ -300,6 +300,9 @@ class Ticket(Base):
     assignee = Column(String(50))
     created_at = Column(DateTime, nullable=False)
     closed_at = Column(DateTime)
+    # The agents' desk (shop.services.desk): who took it and when, who closed it.
+    claimed_at = Column(DateTime)
+    closed_by = Column(String(50))
 
 
 class Invoice(Base):
@@ -431,3 +434,79 @@ class SatisfactionRating(Base):
     comment = Column(Text)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
+
+
+AGENT_ROLES = ("agent", "admin")
+SKILL_GROUP_NAMES = ("售后", "物流", "支付", "售前")
+CANNED_REPLY_KINDS = ("scene", "comfort")  # 场景化话术库 / 安抚话术
+
+
+class Agent(Base):
+    """A human agent of the desk (web/desk); the password is a KDF hash (shop.services.agents)."""
+
+    __tablename__ = "agents"
+    __table_args__ = (CheckConstraint(_in("role", AGENT_ROLES), name="ck_agent_role"),)
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(50), nullable=False, unique=True)
+    display_name = Column(String(50), nullable=False)
+    password_hash = Column(String(200), nullable=False)
+    role = Column(String(10), nullable=False, default="agent")
+    skill_groups = Column(String(40), nullable=False, default="")  # comma-separated SKILL_GROUP_NAMES
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+
+
+class AgentSession(Base):
+    """A signed-in desk session: only the SHA-256 of the cookie's secret is stored."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    agent_id = Column(ForeignKey("agents.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class TicketNote(Base):
+    """An agent's internal note on a ticket: never shown to the shopper."""
+
+    __tablename__ = "ticket_notes"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(ForeignKey("tickets.id"), nullable=False, index=True)
+    author = Column(String(50), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class CannedReply(Base):
+    """The shop's 场景化话术库 and 安抚话术: an agent sends one with a click; admins edit them."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (CheckConstraint(_in("kind", CANNED_REPLY_KINDS), name="ck_canned_kind"),)
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(10), nullable=False)
+    title = Column(String(40), nullable=False)
+    text = Column(Text, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+    updated_by = Column(String(50))
+
+
+class VerificationFailure(Base):
+    """A wrong order number + last-4 pair from an anonymous shopper (shop.services.verification).
+
+    Counted per order number (whether or not such an order exists) and per client address, across
+    every conversation, so a new sender id gets no new tries.
+    """
+
+    __tablename__ = "verification_failures"
+
+    id = Column(Integer, primary_key=True)
+    order_no = Column(String(32), nullable=False, index=True)
+    client = Column(String(64), index=True)
+    at = Column(DateTime, nullable=False, index=True)
+
