@@ -74,5 +74,6 @@ class StoredCRFEntityExtractor(CRFEntityExtractor):
 def _copy_to_temp(path: Path) -> str:
     """A file of the tagger's own to open (the model directory is temporary); removed once opened."""
     with tempfile.NamedTemporaryFile(prefix="xiaoer_crf_", suffix=".crfsuite", delete=False) as handle:
-        shutil.copyfileobj(path.open("rb"), handle)
+        with path.open("rb") as source:
+            shutil.copyfileobj(source, handle)
         return handle.name

@@ -20,13 +20,14 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data import util
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.io import raise_warning
 
-from addons.linear_model import SoftmaxModel, sentence_features, sentence_rows
+from addons.linear_model import SOLVER, SoftmaxModel, sentence_features, sentence_rows
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,13 @@ class _LinearComponent(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"max_iter": 200, "solver": "lbfgs", "tol": 1e-4, "C": 1.0, "random_state": 42, "ranking_length": 10}
+        return {"max_iter": 200, "solver": SOLVER, "tol": 1e-4, "C": 1.0, "random_state": 42, "ranking_length": 10}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         self.config = {**self.get_default_config(), **config}
+        if self.config["solver"] != SOLVER:  # the model's softmax is lbfgs's (addons/linear_model.py)
+            raise InvalidConfigException(
+                f"{type(self).__name__}: solver must be {SOLVER!r}, not {self.config['solver']!r}")
         self._model_storage = model_storage
         self._resource = resource
         self.model: SoftmaxModel | None = None

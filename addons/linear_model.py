@@ -18,6 +18,12 @@ import scipy.sparse
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+# predict_proba below is a softmax over all classes: what LogisticRegression fits with lbfgs and
+# multi_class "auto" (multinomial for three or more classes, a plain sigmoid for two). liblinear or
+# "ovr" fit one-vs-rest models whose probabilities are normalised differently, so they are refused.
+SOLVER = "lbfgs"
+MULTI_CLASS = "auto"
+
 
 def sentence_rows(messages: list[Message]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per message: the column indices and values of its sparse, then dense, sentence features side
@@ -85,10 +91,13 @@ class SoftmaxModel:
     def fit(cls, features: scipy.sparse.csr_matrix, labels: list[str], **options: Any) -> SoftmaxModel:
         from sklearn.linear_model import LogisticRegression
 
+        if options.pop("solver", SOLVER) != SOLVER or options.pop("multi_class", MULTI_CLASS) != MULTI_CLASS:
+            raise ValueError(f"SoftmaxModel's softmax is the model of solver={SOLVER!r}, multi_class={MULTI_CLASS!r}")
         classes = sorted(set(labels))
         if len(classes) == 1:  # nothing to choose between: always that label
             return cls(classes, np.zeros((1, features.shape[1])), np.zeros(1))
-        model = LogisticRegression(class_weight="balanced", **options).fit(features, labels)
+        model = LogisticRegression(class_weight="balanced", solver=SOLVER, multi_class=MULTI_CLASS, **options)
+        model.fit(features, labels)
         weights, bias = model.coef_, model.intercept_
         if len(classes) == 2:  # sklearn keeps one row for two classes: softmax over (-z/2, z/2) is the same sigmoid
             weights, bias = np.vstack([-weights / 2, weights / 2]), np.array([-bias[0] / 2, bias[0] / 2])

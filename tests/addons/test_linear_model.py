@@ -85,3 +85,21 @@ def test_row_predictions_sum_a_column_listed_twice() -> None:
     summed[0, columns[0]] += values[0]
     expected = model.predict_proba(scipy.sparse.csr_matrix(summed))
     np.testing.assert_allclose(model.predict_proba_rows([doubled]), expected)
+
+
+@pytest.mark.parametrize("options", [{"solver": "liblinear"}, {"multi_class": "ovr"}])
+def test_a_fit_whose_probabilities_are_not_a_softmax_is_refused(options: dict[str, str]) -> None:
+    features, labels = _data(3)
+    with pytest.raises(ValueError, match="lbfgs"):
+        SoftmaxModel.fit(features, labels, **options)
+
+
+def test_the_classifier_refuses_another_solver(tmp_path: Path) -> None:
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.exceptions import InvalidConfigException
+
+    from addons.linear_classifiers import LinearIntentClassifier
+
+    with pytest.raises(InvalidConfigException, match="lbfgs"):
+        LinearIntentClassifier({"solver": "liblinear"}, LocalModelStorage(tmp_path), Resource("intents"))
