@@ -64,8 +64,7 @@ shell: $(STAMP) db $(MODEL)
 	scripts/with_actions.sh $(RASA) shell -m $(MODEL) --endpoints endpoints.yml
 
 serve: $(STAMP) db $(MODEL)
-	scripts/with_actions.sh $(RASA) run -m $(MODEL) --enable-api --cors "*" \
-		--credentials credentials.yml --endpoints endpoints.yml --port 5005
+	scripts/serve.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shop actions tests bench

@@ -1,9 +1,10 @@
 """Who is the shopper? A signed token from the shop front-end, or an order + phone check.
 
-The token (`metadata.customer_token`, minted by `python -m shop token`) is verified on
-every message, so a conversation can never switch to another customer. Without one, an
-action-set slot (`verified_customer_id`) remembers a successful order-number + phone check;
-users cannot set that slot themselves because it has only a custom mapping.
+The token (`metadata.customer_token`, a JWT minted by the shop's back-end) is verified on
+every message, and only the message's own token counts: a later message without one is anonymous
+on the same sender id. Without one, an action-set slot (`verified_customer_id`) remembers a
+successful order-number + phone check (limited by shop.services.verification); users cannot set
+that slot themselves because it has only a custom mapping.
 """
 
 from __future__ import annotations
@@ -16,24 +17,25 @@ from shop.errors import DomainError
 from shop.tokens import verify_token
 
 TOKEN_KEY = "customer_token"
-MAX_VERIFY_FAILURES = 3
+# Set by the channel from the request (addons/channels.py), never by the client.
+CLIENT_KEY = "client"
 
 
-def _latest_token(tracker: Tracker) -> str | None:
-    """The most recent token a user message carried (front-ends may send it once)."""
+def _message_token(tracker: Tracker) -> str | None:
+    """The token of the message being answered. Identity belongs to each message, not to the
+    sender id: a message without a token is anonymous, whatever earlier messages carried."""
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
         metadata: dict[str, Any] = event.get("metadata") or {}
         token = metadata.get(TOKEN_KEY)
-        if token:
-            return str(token)
+        return str(token) if token else None
     return None
 
 
 def token_customer(tracker: Tracker) -> int | None:
     """The customer id of a valid, unexpired token, else None."""
-    token = _latest_token(tracker)
+    token = _message_token(tracker)
     if not token:
         return None
     try:
@@ -51,5 +53,8 @@ def current_customer(tracker: Tracker) -> int | None:
     return int(verified) if verified is not None else None
 
 
-def verification_locked(tracker: Tracker) -> bool:
-    return (tracker.get_slot("verify_failures") or 0) >= MAX_VERIFY_FAILURES
+def client_address(tracker: Tracker) -> str | None:
+    """The address the message came from, as the channel saw it (verification tries are counted by it)."""
+    metadata: dict[str, Any] = (tracker.latest_message or {}).get("metadata") or {}
+    client = metadata.get(CLIENT_KEY)
+    return str(client) if client else None

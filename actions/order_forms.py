@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.choices import ORDINAL, holds_any, named, pick, tied, words_of
-from actions.identity import MAX_VERIFY_FAILURES, current_customer, token_customer, verification_locked
+from actions.identity import client_address, current_customer, token_customer
 from actions.wording import label
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.orders import check_order_owner, get_order_detail, list_orders, verify_order_owner
+from shop.services.orders import check_order_owner, get_order_detail, list_orders
+from shop.services.verification import check_phone_last4
 from shop.services.views import OrderDetail, OrderSummary
 
 ORDER_NO = re.compile(r"^\d{12,19}$")
@@ -276,7 +277,8 @@ class OrderFormValidation(FormValidationAction):
     """Base for forms that start with an order: validates `order_id` and `phone_last4`.
 
     With a token the order must be the token's customer's. Without one the shopper proves
-    it with the last 4 digits of the order's phone, with at most MAX_VERIFY_FAILURES tries.
+    it with the last 4 digits of the order's phone; wrong tries are limited by the shop per order
+    number and client address (shop.services.verification), not per conversation.
     A refusal never says whether the order exists.
     """
 
@@ -401,9 +403,6 @@ class OrderFormValidation(FormValidationAction):
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if verification_locked(tracker):
-            dispatcher.utter_message(response="utter_verify_locked")
-            return {"order_id": None, "flow_blocked": True}
         if value is None:  # typed words fitted several offered orders, or none (extract_order_id said so)
             return {"order_id": None}
         order_no = re.sub(r"\D", "", str(value or ""))
@@ -424,9 +423,6 @@ class OrderFormValidation(FormValidationAction):
     def validate_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if verification_locked(tracker):
-            dispatcher.utter_message(response="utter_verify_locked")
-            return {"phone_last4": None, "flow_blocked": True}
         digits = re.sub(r"\D", "", str(value or ""))
         if len(digits) < 4:
             dispatcher.utter_message(response="utter_phone_last4_invalid")  # the form asks again after it
@@ -453,19 +449,18 @@ class OrderFormValidation(FormValidationAction):
     ) -> dict[str, Any]:
         try:
             with shop_session(dispatcher) as session:
-                customer_id = verify_order_owner(session, order_no, last4)
+                check = check_phone_last4(session, order_no, last4, client=client_address(tracker), clock=system_clock)
         except BackendUnavailable:
             return {"flow_blocked": True}
-        except DomainError:
-            failures = (tracker.get_slot("verify_failures") or 0) + 1
-            if failures >= MAX_VERIFY_FAILURES:
-                dispatcher.utter_message(response="utter_verify_locked")
-                return {"verify_failures": failures, "flow_blocked": True,
-                        "phone_last4": None, "verified_customer_id": None}
-            dispatcher.utter_message(response="utter_verify_failed", remaining=int(MAX_VERIFY_FAILURES - failures))
-            # Ask for both again: either could be the wrong one.
-            return {"verify_failures": failures, "order_id": None, "phone_last4": None,
-                    "verified_customer_id": None}
+        if check.locked and not check.matched:
+            dispatcher.utter_message(response="utter_verify_locked")
+            return {"flow_blocked": True, "phone_last4": None, "verified_customer_id": None}
+        if not check.matched:
+            dispatcher.utter_message(response="utter_verify_failed", remaining=check.remaining)
+            # The order number is kept: "不好意思输错了 应该是1234" completes the check; another
+            # order number said instead replaces it (validate_order_id).
+            return {"order_id": order_no, "phone_last4": None, "verified_customer_id": None}
+        customer_id = check.customer_id
         tracker.slots["verified_customer_id"] = customer_id
         extra = self.after_order(order_no, customer_id, dispatcher, tracker, domain)
         result = {"phone_last4": last4, "verified_customer_id": customer_id, **extra}

@@ -63,3 +63,10 @@ def window_deadline(delivered_at: datetime, days: int) -> datetime:
 def pickup_slot(now: datetime) -> str:
     """Next-day pickup slot as data, e.g. ``"2024-06-16 09:00-12:00"``."""
     return f"{(now + timedelta(days=1)).date().isoformat()} {PICKUP_WINDOW}"
+
+#: Wrong last-4 digits of an order's phone (anonymous shoppers): at most this many per order number,
+#: across all conversations, within the window; then the order is locked until old failures age out.
+VERIFY_MAX_FAILURES_PER_ORDER = 5
+#: ... and at most this many from one client address (any order numbers) within the window.
+VERIFY_MAX_FAILURES_PER_CLIENT = 20
+VERIFY_WINDOW = timedelta(hours=1)

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from shop.clock import Clock
-from shop.errors import DomainError, not_found
-from shop.models import Customer, Invoice, Order, OrderItem, Product, Sku
+from shop.errors import not_found
+from shop.models import Invoice, Order, OrderItem, Product, Sku
 from shop.services._common import OWNED_ORDER, address_view, get_owned_order, item_view
 from shop.services.tracking import tracking_for
 from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
@@ -144,18 +144,3 @@ def _shipped_progress(order: Order, tracking: TrackingInfo | None) -> Progress:
     if stuck or order.delay_reason:
         return Progress("in_transit_late", {**params, "reason": order.delay_reason, "stuck": stuck})
     return Progress("in_transit", params)
-
-
-def verify_order_owner(session: Session, order_no: str, phone_last4: str) -> int:
-    """Customer id if ``phone_last4`` matches the buyer's or recipient's phone, else not_found."""
-    last4 = str(phone_last4 or "").strip()
-    if len(last4) != 4 or not last4.isdigit():
-        raise DomainError("invalid_input", "phone_last4 must be 4 digits", field="phone_last4")
-    row = session.execute(
-        select(Order.customer_id, Order.phone, Customer.phone)
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(Order.order_no == str(order_no or "").strip())
-    ).first()
-    if row is None or last4 not in (row[1][-4:], row[2][-4:]):
-        raise not_found()
-    return int(row[0])

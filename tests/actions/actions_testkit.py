@@ -40,13 +40,14 @@ def user_event(
     intent: str = "inform",
     entities: list[dict[str, Any]] | None = None,
     token: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A user event as the Rasa server sends it to the action server."""
     return {
         "event": "user",
         "text": text,
         "parse_data": {"intent": {"name": intent, "confidence": 1.0}, "entities": entities or [], "text": text},
-        "metadata": {"customer_token": token} if token else {},
+        "metadata": {**({"customer_token": token} if token else {}), **(metadata or {})},
     }
 
 
@@ -65,7 +66,7 @@ def make_tracker(
     if latest_user is not None:
         latest_message = {**latest_user["parse_data"], "text": latest_user["text"],
                           "metadata": latest_user.get("metadata", {})}
-    all_slots: dict[str, Any] = {"verify_failures": 0.0, **(slots or {})}
+    all_slots: dict[str, Any] = {**(slots or {})}
     return Tracker(
         sender_id,
         all_slots,

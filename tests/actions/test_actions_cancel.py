@@ -180,7 +180,8 @@ def test_form_restarted_with_order_and_phone_known_checks_and_answers_once(domai
     assert result["flow_blocked"] is True and result["phone_last4"] == "1234"
 
 
-def test_form_restarted_with_a_wrong_phone_clears_both(domain: dict[str, Any]) -> None:
+def test_a_wrong_phone_keeps_the_order_and_corrected_digits_complete_the_check(domain: dict[str, Any]) -> None:
+    """"不好意思输错了 应该是1234" right after a wrong last-4: the order number was kept."""
     order_no = DEMO_ORDERS["stuck"]
     events = [user_event(f"取消订单{order_no}", "cancel_order"),
               {"event": "slot", "name": "order_id", "value": order_no},
@@ -189,4 +190,7 @@ def test_form_restarted_with_a_wrong_phone_clears_both(domain: dict[str, Any]) -
     dispatcher = CollectingDispatcher()
     result = slot_sets(asyncio.run(ValidateCancelForm().run(dispatcher, tracker, domain)))
     assert names(dispatcher) == ["utter_verify_failed"]
-    assert result["order_id"] is None and result["phone_last4"] is None and result["verify_failures"] == 1
+    assert result["order_id"] == order_no and result["phone_last4"] is None
+    tracker.slots.update(result)
+    dispatcher, result = validate(ValidateCancelForm(), "phone_last4", "不好意思输错了 应该是1234", tracker, domain)
+    assert result["verified_customer_id"] == 1 and result["phone_last4"] == "1234"

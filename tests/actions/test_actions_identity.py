@@ -137,18 +137,21 @@ def test_bad_token_is_anonymous(token: Any, domain: dict[str, Any]) -> None:
 
 
 def test_forged_payload_for_another_customer_is_rejected() -> None:
-    genuine_payload, signature = token_for(1).split(".")
-    forged_payload = token_for(2).split(".")[0]
-    tracker = make_tracker(token=f"{forged_payload}.{signature}")
+    header, genuine_payload, signature = token_for(1).split(".")
+    forged_payload = token_for(2).split(".")[1]
+    tracker = make_tracker(token=f"{header}.{forged_payload}.{signature}")
     assert token_customer(tracker) is None
     assert genuine_payload != forged_payload
 
 
-def test_token_sent_once_is_remembered_and_latest_token_wins() -> None:
+def test_identity_belongs_to_each_message_not_to_the_sender() -> None:
+    """A token sent once does not log the sender id in: the next message without one is anonymous."""
     events = [user_event("你好", "greet", token=token_for(1)), user_event("查订单", "query_order")]
-    assert current_customer(make_tracker(events=events)) == 1
+    assert current_customer(make_tracker(events=events)) is None
     events.append(user_event("换账号了", "inform", token=token_for(2)))
     assert current_customer(make_tracker(events=events)) == 2
+    events.append(user_event("还是我", "inform", token=token_for(1)))
+    assert current_customer(make_tracker(events=events)) == 1
 
 
 def test_token_beats_verified_slot() -> None:
@@ -162,34 +165,55 @@ def anonymous(active_loop: str = "order_form", **slots: Any) -> Any:
     return make_tracker(slots, active_loop=active_loop)
 
 
-def test_anonymous_wrong_digits_then_locked(domain: dict[str, Any]) -> None:
+def test_wrong_digits_are_counted_per_order_across_conversations_then_locked(domain: dict[str, Any]) -> None:
+    """Each try is a new conversation (a new sender id brings no new tries): 5 per order, then locked."""
     form = ValidateOrderForm()
-    tracker = anonymous()
-    assert required_slots(form, tracker, domain) == ["order_id", "phone_last4"]
-    for attempt in (1, 2):
+    for attempt in range(1, 5):
+        tracker = anonymous()
+        assert required_slots(form, tracker, domain) == ["order_id", "phone_last4"]
         dispatcher, result = validate(form, "order_id", OWN, tracker, domain)
         assert result == {"order_id": OWN, "verified_customer_id": None}
         dispatcher, result = validate(form, "phone_last4", "尾号 0000", tracker, domain)
         assert names(dispatcher) == ["utter_verify_failed"]
-        assert message(dispatcher, "utter_verify_failed")["remaining"] == 3 - attempt
-        assert result == {"verify_failures": attempt, "order_id": None, "phone_last4": None,
-                          "verified_customer_id": None}
+        assert message(dispatcher, "utter_verify_failed")["remaining"] == 5 - attempt
+        # the order number is kept: corrected digits next complete the check
+        assert result == {"order_id": OWN, "phone_last4": None, "verified_customer_id": None}
+    tracker = anonymous()
     validate(form, "order_id", OWN, tracker, domain)
     dispatcher, result = validate(form, "phone_last4", "9999", tracker, domain)
     assert names(dispatcher) == ["utter_verify_locked"]
-    assert result["flow_blocked"] is True and result["verify_failures"] == 3
-    assert result["verified_customer_id"] is None
+    assert result["flow_blocked"] is True and result["verified_customer_id"] is None
     assert required_slots(form, tracker, domain) == []
-    # Locked: even the right digits are not checked any more.
+    # Locked, in any conversation: even the right digits are not compared, and the reply is the same.
+    tracker = anonymous()
+    validate(form, "order_id", OWN, tracker, domain)
     dispatcher, result = validate(form, "phone_last4", "1234", tracker, domain)
     assert names(dispatcher) == ["utter_verify_locked"]
-    assert result == {"phone_last4": None, "flow_blocked": True}
-    dispatcher, result = validate(form, "order_id", OWN, tracker, domain)
-    assert names(dispatcher) == ["utter_verify_locked"]
-    assert result["order_id"] is None
-    # The blocked flow shows nothing.
+    assert result["verified_customer_id"] is None and result["flow_blocked"] is True
     dispatcher, _ = run_action(ActionShowOrder(), tracker, domain)
     assert dispatcher.messages == []
+    # Another order is not locked by this one's failures.
+    tracker = anonymous()
+    validate(form, "order_id", DEMO_ORDERS["stuck"], tracker, domain)
+    dispatcher, result = validate(form, "phone_last4", "1234", tracker, domain)
+    assert result["verified_customer_id"] == 1
+
+
+def test_wrong_digits_are_counted_per_client_address(domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guessing across many order numbers from one address is limited too (the channel sets `client`)."""
+    monkeypatch.setenv("SHOP_VERIFY_MAX_CLIENT_FAILURES", "2")
+    form = ValidateOrderForm()
+    replies = []
+    for order_no in (DEMO_ORDERS["stuck"], DEMO_ORDERS["in_transit"], DEMO_ORDERS["ship_overdue"]):
+        events = [user_event("查订单", "query_order", metadata={"client": "203.0.113.9"})]
+        tracker = make_tracker(events=events, active_loop="order_form")
+        validate(form, "order_id", order_no, tracker, domain)
+        dispatcher, _ = validate(form, "phone_last4", "0000", tracker, domain)
+        replies.append(names(dispatcher))
+    assert replies == [["utter_verify_failed"], ["utter_verify_locked"], ["utter_verify_locked"]]
+    tracker = anonymous()  # another address is not affected
+    validate(form, "order_id", DEMO_ORDERS["ship_overdue"], tracker, domain)
+    assert validate(form, "phone_last4", "1234", tracker, domain)[1]["verified_customer_id"] == 1
 
 
 def test_anonymous_right_digits_verify(domain: dict[str, Any]) -> None:

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.errors import DomainError
-from shop.models import Claim
+from shop.models import Claim, VerificationFailure
 from shop.services.invoices import request_invoice
-from shop.services.orders import check_order_owner, get_order_detail, list_orders, verify_order_owner
+from shop.services.orders import check_order_owner, get_order_detail, list_orders
 from shop.services.tracking import file_delivery_claim, get_tracking
+from shop.services.verification import PhoneCheck, VerificationLimits, check_phone_last4
 
 
 @pytest.fixture()
@@ -157,17 +158,43 @@ def test_claim_only_when_stuck_and_idempotent(world: dict) -> None:
     assert _err(file_delivery_claim, s, me.id, stuck.order_no, kind="x", clock=clock).code == "invalid_input"
 
 
-def test_verify_order_owner(world: dict) -> None:
+def test_phone_check_matches_buyer_or_recipient_and_fails_alike_for_a_missing_order(world: dict) -> None:
     s, me = world["s"], world["me"]
     row = order(s, me, [(world["skus"]["CUP"], 1)], status="paid")
     row.phone = "13712345678"  # recipient differs from buyer
     s.flush()
-    assert verify_order_owner(s, row.order_no, "1234") == me.id
-    assert verify_order_owner(s, row.order_no, "5678") == me.id
-    wrong = _err(verify_order_owner, s, row.order_no, "0000")
-    missing = _err(verify_order_owner, s, "1234567890123", "1234")
-    assert (wrong.code, wrong.message) == (missing.code, missing.message) == ("not_found", "order not found")
-    assert _err(verify_order_owner, s, row.order_no, "12a4").code == "invalid_input"
+    assert check_phone_last4(s, row.order_no, "1234", clock=clock).customer_id == me.id
+    assert check_phone_last4(s, row.order_no, "5678", clock=clock).customer_id == me.id
+    wrong = check_phone_last4(s, row.order_no, "0000", clock=clock)
+    missing = check_phone_last4(s, "1234567890123", "1234", clock=clock)
+    assert wrong == missing == PhoneCheck(customer_id=None, locked=False, remaining=4)
+    assert _err(check_phone_last4, s, row.order_no, "12a4", clock=clock).code == "invalid_input"
+
+
+def test_phone_check_locks_an_order_across_callers_until_the_window_passes(world: dict) -> None:
+    s, me = world["s"], world["me"]
+    row = order(s, me, [(world["skus"]["CUP"], 1)], status="paid")
+    limits = VerificationLimits(per_order=3, per_client=100, window=timedelta(hours=1))
+    outcomes = [check_phone_last4(s, row.order_no, "0000", clock=clock, client=f"10.0.0.{n}", limits=limits)
+                for n in range(3)]
+    assert [(o.locked, o.remaining) for o in outcomes] == [(False, 2), (False, 1), (True, 0)]
+    locked = check_phone_last4(s, row.order_no, "1234", clock=clock, limits=limits)
+    assert locked == PhoneCheck(customer_id=None, locked=True, remaining=0)  # the right digits are not compared
+    assert s.execute(select(func.count()).select_from(VerificationFailure)).scalar_one() == 3  # nor counted
+    later = lambda: NOW + timedelta(hours=1, minutes=1)  # noqa: E731
+    assert check_phone_last4(s, row.order_no, "1234", clock=later, limits=limits).customer_id == me.id
+
+
+def test_phone_check_limits_one_client_across_orders(world: dict) -> None:
+    s, me = world["s"], world["me"]
+    first, second = (order(s, me, [(world["skus"]["CUP"], 1)], status="paid") for _ in range(2))
+    limits = VerificationLimits(per_order=5, per_client=2, window=timedelta(hours=1))
+    check_phone_last4(s, first.order_no, "0000", clock=clock, client="203.0.113.9", limits=limits)
+    outcome = check_phone_last4(s, "9999999999999", "0000", clock=clock, client="203.0.113.9", limits=limits)
+    assert outcome.locked
+    assert check_phone_last4(s, second.order_no, "1234", clock=clock, client="203.0.113.9", limits=limits).locked
+    assert check_phone_last4(s, second.order_no, "1234", clock=clock, client="198.51.100.7",
+                             limits=limits).customer_id == me.id
 
 
 def test_detail_of_shipped_order_has_tracking(world: dict) -> None:

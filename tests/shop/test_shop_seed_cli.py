@@ -27,10 +27,11 @@ from shop.seed import (
 )
 from shop.services.cancellation import quote_cancel
 from shop.services.exchanges import quote_exchange
-from shop.services.orders import get_order_detail, verify_order_owner
+from shop.services.orders import get_order_detail
 from shop.services.payments import payment_report
 from shop.services.returns import quote_return
 from shop.services.tracking import get_tracking
+from shop.services.verification import check_phone_last4
 from shop.tokens import verify_token
 
 clock = fixed_clock(NOW)
@@ -155,7 +156,7 @@ def test_demo_orders_cover_documented_cases(seeded: Session) -> None:
         ).code
         == "already_requested"
     )
-    assert verify_order_owner(seeded, DEMO_ORDERS["stuck"], "1234") == me
+    assert check_phone_last4(seeded, DEMO_ORDERS["stuck"], "1234", clock=clock).customer_id == me
     with pytest.raises(DomainError, match="not_found"):
         get_order_detail(seeded, me, OTHER_CUSTOMER_ORDERS["in_transit"], clock=clock)
     assert get_order_detail(seeded, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS["in_transit"], clock=clock)
