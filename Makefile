@@ -18,7 +18,7 @@ PYTHON310 = $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python 
 help:
 	@echo "make setup   create .venv (Python 3.10) with the pinned dependency set"
 	@echo "make shell   set up, seed the demo DB, train if needed, start actions, open rasa shell"
-	@echo "make serve   the same, serving REST and socket.io on localhost:5005"
+	@echo "make serve   the same, serving REST and socket.io on localhost:5005, the web app on localhost:8080"
 	@echo "make test    run every test (sets up first when needed)"
 	@echo "make bench   benchmarks against a stock Rasa bot (slow)"
 
@@ -64,7 +64,7 @@ shell: $(STAMP) db $(MODEL)
 	scripts/with_actions.sh $(RASA) shell -m $(MODEL) --endpoints endpoints.yml
 
 serve: $(STAMP) db $(MODEL)
-	scripts/serve.sh
+	scripts/with_web.sh scripts/serve.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check shop actions tests bench
