@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
+from actions.free_text import say_why_refused
 from actions.order_forms import OrderFormValidation, confirmed_customer, load_order, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, place
@@ -236,9 +237,9 @@ class ValidateAddressForm(OrderFormValidation):
             field = str(error.details.get("field", ""))
             if field == "phone":
                 dispatcher.utter_message(response="utter_address_invalid_phone")
-            else:
-                dispatcher.utter_message(response="utter_address_invalid",
-                                         field=label(domain, "address_field", field))
+            else:  # asked again after saying what is wrong
+                say_why_refused(error, dispatcher, domain, otherwise="utter_address_invalid",
+                                field=label(domain, "address_field", field))
             return {"new_address": None}
         return {"new_address": slot_value(address)}
 
@@ -269,8 +270,8 @@ class ActionSubmitAddress(Action):
             elif error.code == "invalid_input" and error.details.get("field") == "phone":
                 dispatcher.utter_message(response="utter_address_invalid_phone")
             elif error.code == "invalid_input":
-                dispatcher.utter_message(response="utter_address_invalid",
-                                         field=label(domain, "address_field", str(error.details.get("field"))))
+                say_why_refused(error, dispatcher, domain, otherwise="utter_address_invalid",
+                                field=label(domain, "address_field", str(error.details.get("field"))))
             else:
                 dispatcher.utter_message(response="utter_order_not_found")
             return reset_flow_events()

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
+from actions.free_text import say_why_refused
 from actions.order_forms import (
     OFFERED_ORDERS,
     OrderFormValidation,
@@ -26,7 +27,14 @@ from actions.satisfaction import offer_rating
 from actions.wording import label, when
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.invoices import EMAIL_RE, TAX_NO_RE, change_invoice, invoice_status, request_invoice
+from shop.services.invoices import (
+    change_invoice,
+    check_email,
+    check_tax_no,
+    check_title,
+    invoice_status,
+    request_invoice,
+)
 from shop.services.views import InvoiceChangeView, InvoiceView, OrderSummary
 
 PAID_STATES = ("paid", "shipped", "delivered", "completed")
@@ -35,7 +43,6 @@ KIND_WORDS = {"company": ("企业", "公司", "单位", "专票", "company"), "p
 TITLE_PREFIX = re.compile(r"^\s*(发票)?(抬头)?(名称)?\s*(写|是|为|开|填)?\s*[:：]?\s*")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 TAX_NO = re.compile(r"[0-9A-Za-z]{15,20}")
-MAX_TITLE = 100
 # "发票开好了吗", "发票怎么还没收到": a question about an invoice already asked for, not a new request.
 STATUS_QUESTION = re.compile(
     r"开好|开出来|开了[吗没么]|好了[吗没么]|发了[吗没么]|怎么还没|还没(收到|开|发)|没收到|什么时候(能)?[开发到]|进度|到哪"
@@ -215,30 +222,31 @@ class ValidateInvoiceForm(OrderFormValidation):
     def validate_invoice_title(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        title = TITLE_PREFIX.sub("", str(value or "")).strip()
-        if not title or len(title) > MAX_TITLE:
-            dispatcher.utter_message(response="utter_invoice_title_invalid")
+        try:
+            return {"invoice_title": check_title(TITLE_PREFIX.sub("", str(value or "")))}
+        except DomainError as error:  # asked again after saying what is wrong
+            say_why_refused(error, dispatcher, domain, otherwise="utter_invoice_title_invalid")
             return {"invoice_title": None}
-        return {"invoice_title": title}
 
     def validate_tax_no(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         found = TAX_NO.search(str(value or "").replace(" ", ""))
-        tax_no = found.group(0).upper() if found else ""
-        if not TAX_NO_RE.match(tax_no):
-            dispatcher.utter_message(response="utter_tax_no_invalid")
+        try:
+            return {"tax_no": check_tax_no(found.group(0) if found else "")}
+        except DomainError as error:
+            say_why_refused(error, dispatcher, domain, otherwise="utter_tax_no_invalid")
             return {"tax_no": None}
-        return {"tax_no": tax_no}
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         found = EMAIL.search(str(value or ""))
-        if found is None or not EMAIL_RE.match(found.group(0)):
-            dispatcher.utter_message(response="utter_email_invalid")
+        try:
+            return {"email": check_email(found.group(0) if found else "")}
+        except DomainError as error:
+            say_why_refused(error, dispatcher, domain, otherwise="utter_email_invalid")
             return {"email": None}
-        return {"email": found.group(0)}
 
 
 class ActionSubmitInvoice(Action):
@@ -263,10 +271,10 @@ class ActionSubmitInvoice(Action):
         except DomainError as error:
             if error.code == "not_paid":
                 dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
-            elif error.code == "invalid_input" and error.details.get("field") == "tax_no":
-                dispatcher.utter_message(response="utter_tax_no_invalid")
-            elif error.code == "invalid_input" and error.details.get("field") == "email":
-                dispatcher.utter_message(response="utter_email_invalid")
+            elif error.code == "invalid_input" and error.details.get("field") in ("title", "tax_no", "email"):
+                field = str(error.details["field"])
+                invalid = "utter_invoice_title_invalid" if field == "title" else f"utter_{field}_invalid"
+                say_why_refused(error, dispatcher, domain, otherwise=invalid)
             elif error.code == "not_found":
                 dispatcher.utter_message(response="utter_order_not_found")
             else:

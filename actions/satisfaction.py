@@ -18,9 +18,10 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
+from actions.free_text import say_why_refused
 from shop.clock import system_clock
 from shop.errors import DomainError
-from shop.services.satisfaction import record_rating
+from shop.services.satisfaction import check_comment, record_rating
 
 FORM = "satisfaction_form"
 SLOTS = ("satisfaction_pending", "rating", "rating_comment")
@@ -30,7 +31,6 @@ SKIP_WORDS = re.compile(r"跳过|不用|不评|不想评|算了|下次|没空|�
 NO_COMMENT_WORDS = re.compile(r"^(没有|没了|无|没|不用了?|没什么|没啥|暂时没有|no)[。.!！～~]*$", re.IGNORECASE)
 CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 RATING = re.compile(r"(?<!\d)([1-5])(?!\d)|([一二两三四五])\s*(?:星|分|颗星)")
-MAX_COMMENT = 500
 
 
 def parse_rating(value: Any) -> int | str | None:
@@ -93,7 +93,11 @@ class ValidateSatisfactionForm(FormValidationAction):
         text = str(value or "").strip()
         if not text or SKIP_WORDS.search(text) or NO_COMMENT_WORDS.match(text):
             return {"rating_comment": NO_COMMENT}
-        return {"rating_comment": text[:MAX_COMMENT]}
+        try:
+            return {"rating_comment": check_comment(text)}
+        except DomainError as error:  # asked again after saying what is wrong
+            say_why_refused(error, dispatcher, domain, otherwise="utter_rating_invalid")
+            return {"rating_comment": None}
 
 
 class ActionSubmitRating(Action):

@@ -34,6 +34,7 @@ from shop.models import (
     Sku,
     TrackingEvent,
 )
+from shop.text import MARKUP, unsafe_problem
 
 ORDER_NO_RE = re.compile(r"^\d{12,19}$")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -94,6 +95,9 @@ class _Rec:
         value = value.strip()
         if required and not value:
             raise self.fail(field, "must not be empty")
+        problem = unsafe_problem(value)
+        if problem is not None:
+            raise self.fail(field, "holds markup characters < >" if problem == MARKUP else "holds control characters")
         if len(value) > max_len:
             raise self.fail(field, f"longer than {max_len} characters")
         return value

@@ -12,6 +12,7 @@ from shop.errors import DomainError
 from shop.models import AddressChange, Order
 from shop.services._common import POST_SHIPMENT, address_view, get_owned_order
 from shop.services.views import AddressChangeView, AddressInput
+from shop.text import ADDRESS_PUNCTUATION, NAME_PUNCTUATION, clean_text
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 _MAX_LEN = {"province": 30, "city": 30, "district": 30, "street": 200, "recipient": 50}
@@ -21,11 +22,8 @@ def validate_address(address: AddressInput) -> AddressInput:
     """Return a stripped copy or raise ``invalid_input`` naming the field."""
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(address).items()}
     for name, limit in _MAX_LEN.items():
-        value = values[name]
-        if not isinstance(value, str) or not value:
-            raise DomainError("invalid_input", f"{name} is required", field=name)
-        if len(value) > limit:
-            raise DomainError("invalid_input", f"{name} longer than {limit}", field=name)
+        punctuation = NAME_PUNCTUATION if name == "recipient" else ADDRESS_PUNCTUATION
+        values[name] = clean_text(values[name], field=name, max_len=limit, punctuation=punctuation)
     phone = values["phone"]
     if not isinstance(phone, str) or not MOBILE_RE.match(phone):
         raise DomainError("invalid_input", "phone must be a mainland mobile number", field="phone")

@@ -12,6 +12,7 @@ from shop.errors import DomainError
 from shop.models import Invoice, InvoiceChange, Order
 from shop.services._common import PAID_STATES, get_owned_order
 from shop.services.views import InvoiceChangeView, InvoiceView
+from shop.text import TITLE_PUNCTUATION, clean_text
 
 KINDS = ("personal", "company")
 # 统一社会信用代码 (GB 32100-2015): 18 chars; letters exclude I, O, S, V, Z.
@@ -19,22 +20,39 @@ TAX_NO_RE = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 
+MAX_TITLE, MAX_EMAIL = 100, 120  # the columns' sizes
+
+
+def check_title(title: object) -> str:
+    """An invoice title as stored (a person's or company's name: letters, digits, spaces, & ( ) , . - /),
+    or ``invalid_input`` (field title) with the problem (shop.text)."""
+    return clean_text(title, field="title", max_len=MAX_TITLE, punctuation=TITLE_PUNCTUATION)
+
+
+def check_email(email: object) -> str:
+    """The e-mail an invoice goes to, or ``invalid_input`` (field email)."""
+    email = clean_text(email, field="email", max_len=MAX_EMAIL)
+    if not EMAIL_RE.match(email):
+        raise DomainError("invalid_input", "email is not valid", field="email", problem="format")
+    return email
+
+
+def check_tax_no(tax_no: object) -> str:
+    """A company's 统一社会信用代码 (spaces dropped, upper case), or ``invalid_input`` (field tax_no)."""
+    tax = clean_text(tax_no, field="tax_no", max_len=40).replace(" ", "").upper()
+    if not TAX_NO_RE.match(tax):
+        raise DomainError("invalid_input", "tax_no must be an 18-char unified social credit code",
+                          field="tax_no", problem="format")
+    return tax
+
+
 def _validate(kind: str, title: str, tax_no: str | None, email: str) -> tuple[str, str | None, str]:
     if kind not in KINDS:
         raise DomainError("invalid_input", f"kind must be one of {KINDS}", field="kind")
-    title = (title or "").strip()
-    if not title or len(title) > 100:
-        raise DomainError("invalid_input", "title is required (<= 100 chars)", field="title")
-    email = (email or "").strip()
-    if not EMAIL_RE.match(email) or len(email) > 120:
-        raise DomainError("invalid_input", "email is not valid", field="email")
+    title, email = check_title(title), check_email(email)
     if kind == "personal":
         return title, None, email
-    tax = (tax_no or "").strip().replace(" ", "").upper()
-    if not TAX_NO_RE.match(tax):
-        raise DomainError("invalid_input", "tax_no must be an 18-char unified social credit code",
-                          field="tax_no")
-    return title, tax, email
+    return title, check_tax_no(tax_no), email
 
 
 def request_invoice(

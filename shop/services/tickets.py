@@ -10,6 +10,7 @@ from shop.errors import DomainError, not_found
 from shop.models import Order, Ticket
 from shop.services._common import get_owned_order
 from shop.services.views import TicketView
+from shop.text import neutralise
 
 SKILL_GROUPS: dict[str, str] = {
     "return_goods": "售后",
@@ -26,6 +27,9 @@ SKILL_GROUPS: dict[str, str] = {
 #: Unknown topics go to the general after-sales queue rather than failing the hand-off.
 DEFAULT_SKILL_GROUP = "售后"
 HIGH_PRIORITY_TOPICS = frozenset({"query_refund", "complain"})
+#: A summary is written by the bot from the conversation (topic, slots, the shopper's last messages):
+#: it is kept, neutralised (shop.text.neutralise), never refused, and cut to this many characters.
+MAX_SUMMARY = 4000
 TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"assigned", "closed"}),
     "assigned": frozenset({"closed"}),
@@ -63,7 +67,8 @@ def open_ticket(
     group, routed_priority = route(topic, quality_problem=quality_problem)
     ticket = Ticket(
         customer_id=customer_id, order_id=order.id if order else None, conversation_id=conversation_id,
-        topic=topic, skill_group=group, priority=priority or routed_priority, summary=summary or "",
+        topic=topic, skill_group=group, priority=priority or routed_priority,
+        summary=neutralise(summary, max_len=MAX_SUMMARY),
         status="open", created_at=clock(),
     )
     session.add(ticket)

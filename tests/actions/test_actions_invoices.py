@@ -106,7 +106,7 @@ def test_company_invoice_with_a_bad_tax_number_is_refused_by_the_backend(domain:
 @pytest.mark.parametrize(("slot", "value", "response"), [
     ("invoice_kind", "随便吧", "utter_invoice_kind_invalid"),
     ("invoice_title", "抬头：", "utter_invoice_title_invalid"),
-    ("invoice_title", "字" * 101, "utter_invoice_title_invalid"),
+    ("invoice_title", "字" * 101, "utter_text_too_long"),  # says what is wrong (issue 28, point 6)
     ("email", "邮箱是abc", "utter_email_invalid"),
     ("email", "zs@163", "utter_email_invalid"),
 ])
