@@ -11,6 +11,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -65,7 +66,21 @@ def build_parser() -> argparse.ArgumentParser:
     agent_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     reset_p = sub.add_parser("reset", help="drop, create and seed (demo convenience)")
     reset_p.add_argument("--now", type=_iso)
+    report_p = sub.add_parser("report", help="the weekly report: report.html and report.pdf (docs/analytics.md)")
+    report_p.add_argument("--week", required=True, type=_week, help="ISO week, e.g. 2026-W49")
+    report_p.add_argument("--out", required=True, help="folder to write into (created)")
+    report_p.add_argument("--no-pdf", action="store_true", help="write report.html only")
     return parser
+
+
+def _week(value: str) -> str:
+    from shop.analytics.summary import iso_week
+
+    try:
+        iso_week(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return value.strip()
 
 
 def _iso(value: str) -> datetime:
@@ -106,9 +121,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         print("shop database ok")
         return 0
-    handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset, "agent": _agent}
+    handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset, "agent": _agent,
+                "report": _report}
     handlers[args.command](engine, args)
     return 0
+
+
+def _report(engine: Engine, args: argparse.Namespace) -> None:
+    from shop.analytics.report import ReportError, write_report
+    from shop.analytics.sources import TrackerStoreNotConfigured, tracker_engine
+
+    try:
+        files = write_report(args.week, Path(args.out), tracker_engine(), engine, pdf=not args.no_pdf)
+    except (ReportError, TrackerStoreNotConfigured) as exc:
+        raise DomainError("report_failed", str(exc)) from exc
+    print("\n".join(str(path) for path in (files.html, files.pdf) if path))
 
 
 def _init(engine: Engine, _args: argparse.Namespace) -> None:

@@ -59,6 +59,7 @@ class Conversation:
     ended_at: datetime
     messages: list[UserMessage] = field(default_factory=list)
     bot_replies: list[tuple[datetime, str | None]] = field(default_factory=list)
+    agent_replies: list[datetime] = field(default_factory=list)
     actions: list[tuple[datetime, str]] = field(default_factory=list)
     paused_at: datetime | None = None
     resumed_at: datetime | None = None
@@ -131,6 +132,8 @@ class _Builder:
             message = user_message(event, time)
             conversation.messages.append(message)
             self.open_turn = [message]
+        elif type_name == "bot" and (event.get("metadata") or {}).get("agent"):
+            conversation.agent_replies.append(time)  # a person's reply from the desk, not the assistant's
         elif type_name == "bot":
             response = (event.get("metadata") or {}).get("utter_action")
             conversation.bot_replies.append((time, response))

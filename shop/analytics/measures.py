@@ -45,6 +45,7 @@ class TicketFact:
     created_at: datetime
     closed_at: datetime | None
     products: tuple[str, ...] = ()
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -240,24 +241,15 @@ def _after_pause(conversation: Conversation, message: UserMessage) -> bool:
     return paused is not None and message.time > paused and (resumed is None or message.time < resumed)
 
 
-def human_wait_seconds(conversations: Iterable[Conversation], tickets: Sequence[TicketFact]) -> tuple[Durations, int]:
-    """From the hand-off to a person taking over (the conversation handed back, or its ticket closed).
+def human_wait_seconds(tickets: Iterable[TicketFact]) -> tuple[Durations, int]:
+    """From a ticket being opened to an agent claiming it at the desk (人工等待时长).
 
-    Returns the waits of those taken over and how many hand-offs are still waiting.
+    Returns the waits of the claimed tickets and how many are still waiting for an agent.
     """
-    waits: list[float] = []
-    waiting = 0
-    for conversation in conversations:
-        if conversation.paused_at is None:
-            continue
-        ends = [conversation.resumed_at] if conversation.resumed_at else []
-        ends += [ticket.closed_at for ticket in tickets_of(conversation, tickets) if ticket.closed_at]
-        ends = [end for end in ends if end >= conversation.paused_at]
-        if ends:
-            waits.append((min(ends) - conversation.paused_at).total_seconds())
-        else:
-            waiting += 1
-    return Durations.of(waits), waiting
+    tickets = list(tickets)
+    waits = [(t.claimed_at - t.created_at).total_seconds() for t in tickets if t.claimed_at is not None]
+    waiting = sum(1 for t in tickets if t.claimed_at is None and t.status == "open")
+    return Durations.of(max(0.0, wait) for wait in waits), waiting
 
 
 # --- satisfaction ----------------------------------------------------------------------------------

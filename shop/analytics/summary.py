@@ -115,7 +115,7 @@ def load_shop_facts(session: Session, start: datetime, end: datetime) -> m.ShopF
     waiting = session.execute(select(Ticket.id).where(Ticket.status == "open")).all()
     return m.ShopFacts(
         tickets=[m.TicketFact(t.conversation_id, t.topic, t.skill_group, t.status, t.created_at, t.closed_at,
-                              ticket_products.get(t.order_id, ())) for t in tickets],
+                              ticket_products.get(t.order_id, ()), t.claimed_at) for t in tickets],
         ratings=[m.RatingFact(r.conversation_id, r.rating, r.comment, r.updated_at) for r in ratings],
         after_sales=[m.AfterSaleFact(r.type, r.reason_kind, r.reason_text or "", r.created_at, _titles(r.items))
                      for r in requests],
@@ -187,7 +187,7 @@ class PeriodSummary:
 def summarise(conversations: list[Conversation], facts: m.ShopFacts, start: datetime, end: datetime) -> PeriodSummary:
     """Every measure of one period from its conversations and the shop's rows."""
     bot_cost, human_cost = costs()
-    wait, still_waiting = m.human_wait_seconds(conversations, facts.tickets)
+    wait, still_waiting = m.human_wait_seconds(facts.tickets)
     return PeriodSummary(
         start=start, end=end, conversations=conversations, facts=facts,
         per_hour=dict(m.conversations_per_hour(conversations)),

@@ -56,6 +56,11 @@ class Recorder:
         self.event("slot", name=name, value=value)
         return self
 
+    def agent(self, seconds: float, text: str = "您好，我是客服小美") -> Recorder:
+        self.wait(seconds)
+        self.event("bot", text=text, metadata={"agent": "xiaomei"})
+        return self
+
     def pause(self) -> Recorder:
         self.event("pause")
         return self
@@ -65,9 +70,9 @@ class Recorder:
         return self
 
 
-def tracker_db(rows: list[tuple[str, str, str]]) -> Engine:
-    """An in-memory tracker store holding `rows` in Rasa's `events` table."""
-    engine = create_engine("sqlite://", future=True)
+def tracker_db(rows: list[tuple[str, str, str]], url: str = "sqlite://") -> Engine:
+    """A tracker store (in memory unless `url` says where) holding `rows` in Rasa's `events` table."""
+    engine = create_engine(url, future=True)
     EVENTS.metadata.create_all(engine)
     with engine.begin() as connection:
         for sender, type_name, data in rows:
@@ -86,7 +91,7 @@ def known_week() -> list[tuple[str, str, str]]:
     b: Monday 10:40, 智能手环到哪了 (query_order about order 8801, 智能手环) answered in 3 s, then a
        fallback 直播间链接在哪 answered in 1 s: not resolved (last message not understood).
     c: Tuesday 20:10, angry 气死了还不发货 (urge_shipment, order 8802) in 1 s, 转人工 -> paused;
-       resumed 300 s later: handed off (asked for a human), waited 300 s.
+       an agent answers 240 s later, resumed after 300 s: handed off (asked for a human).
     d: Tuesday 20:30, 直播间链接在哪 (fallback) twice, then paused: handed off (not understood), still waiting.
     e: Wednesday 09:00, 我170穿多大码 (size_advice about 牛仔裤, low confidence 0.45) answered in 2 s.
     z: 2026-11-25 (the week before), one FAQ question.
@@ -100,7 +105,7 @@ def known_week() -> list[tuple[str, str, str]]:
     b.user("直播间链接在哪", "nlu_fallback", 0.3, runner_up="product_inquiry").bot(1)
     c = Recorder(rows, "c", MONDAY + timedelta(days=1, hours=20, minutes=10))
     c.user("气死了还不发货！！", "urge_shipment", entities={"order_id": "8802"}).bot(1).wait(10)
-    c.user("转人工", "human_handoff").bot(1).pause().wait(300).resume()
+    c.user("转人工", "human_handoff").bot(1).pause().agent(240).wait(60).resume()
     d = Recorder(rows, "d", MONDAY + timedelta(days=1, hours=20, minutes=30))
     d.user("直播间链接在哪？", "nlu_fallback", 0.2, runner_up="product_inquiry").bot(1).wait(5)
     d.user("直播间 链接在哪", "nlu_fallback", 0.25, runner_up="product_inquiry").bot(1).pause()

@@ -25,9 +25,11 @@ def facts() -> m.ShopFacts:
     at = MONDAY + timedelta(days=1, hours=20, minutes=10, seconds=12)
     return m.ShopFacts(
         tickets=[
-            m.TicketFact("c", "urge_shipment", "物流", "closed", at, at + timedelta(minutes=9), ("保温杯",)),
+            m.TicketFact("c", "urge_shipment", "物流", "closed", at, at + timedelta(minutes=9), ("保温杯",),
+                         claimed_at=at + timedelta(minutes=4)),
             m.TicketFact("d", "nlu_fallback", "售后", "open", at + timedelta(minutes=19, seconds=55), None),
-            m.TicketFact("x", "complain", "售后", "closed", at, at, ("保温杯",)),
+            m.TicketFact("x", "complain", "售后", "closed", at, at + timedelta(minutes=3), ("保温杯",),
+                         claimed_at=at + timedelta(minutes=2)),
         ],
         ratings=[
             m.RatingFact("a", 5, "很好", MONDAY + timedelta(hours=10, minutes=6)),
@@ -79,8 +81,8 @@ def test_response_and_wait_times(conversations: list, facts: m.ShopFacts) -> Non
     assert (first.count, first.mean, first.p50, first.p90) == (5, pytest.approx(1.6), 1.0, 3.0)
     every = m.response_seconds(conversations)
     assert (every.count, every.mean) == (9, pytest.approx(13 / 9))
-    waits, still_waiting = m.human_wait_seconds(conversations, facts.tickets)
-    assert (waits.count, waits.mean, still_waiting) == (1, 300.0, 1)  # c resumed after 300 s, d waits
+    waits, still_waiting = m.human_wait_seconds(facts.tickets)
+    assert (waits.count, waits.mean, still_waiting) == (2, 180.0, 1)  # claimed after 240 s and 120 s; d waits
 
 
 def test_satisfaction(facts: m.ShopFacts) -> None:
