@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    ConversationResumed,
+    EventType,
+    FollowupAction,
+    Restarted,
+    SlotSet,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -18,12 +27,15 @@ from actions.satisfaction import reset_rating_events
 from shop.clock import system_clock
 from shop.config import get_settings
 from shop.errors import DomainError
+from shop.services.desk import close_for_conversation
 from shop.services.service_hours import is_within_service_hours, next_opening
 from shop.services.tickets import open_ticket
 from shop.services.views import TicketView
 
 LAST_MESSAGES = 5
 FALLBACKS_BEFORE_HANDOFF = 2
+#: closed_by of a ticket closed when the bot was resumed without the desk (nobody held it).
+RESUMED_BY_API = "api"
 # Intents that say nothing about the shopper's problem, skipped when naming the topic.
 NON_TOPIC_INTENTS = {"human_handoff", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", "inform"}
 
@@ -110,6 +122,51 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         return hand_off(tracker, dispatcher)
+
+
+def hand_back(tracker: Tracker, dispatcher: CollectingDispatcher, *, always_say: bool) -> None:
+    """Close the conversation's ticket if an agent has not already (the desk closes it first); tell the
+    shopper the assistant is back (``always_say``, or when the conversation was handed off)."""
+    try:
+        with shop_session(dispatcher) as session:
+            closed = close_for_conversation(session, tracker.sender_id, closed_by=RESUMED_BY_API,
+                                            clock=system_clock)
+    except BackendUnavailable:
+        return  # the shopper heard that the system is busy; the bot is back all the same
+    if always_say or closed or tracker.is_paused():
+        dispatcher.utter_message(response="utter_handoff_resumed")
+
+
+class ActionHandoffResume(Action):
+    """The agent is done: the bot takes the conversation back (Rasa's HTTP API ``execute`` of this action).
+
+    Returns ``action_listen`` after the resume, so the shopper's next message is read as a fresh
+    turn: the paused turn (handoff, messages while paused) no longer decides what the rules predict.
+    """
+
+    def name(self) -> str:
+        return "action_handoff_resume"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        hand_back(tracker, dispatcher, always_say=True)
+        return [ConversationResumed(), ActionExecuted("action_listen")]
+
+
+class ActionRestart(Action):
+    """``/restart`` (Rasa lets it through even while the conversation waits for a person): the way out of
+    a hand-off where no agent comes, e.g. in ``rasa shell``. Closes the open ticket, says the assistant is
+    back, then restarts as Rasa's own action_restart does."""
+
+    def name(self) -> str:
+        return "action_restart"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        hand_back(tracker, dispatcher, always_say=False)
+        return [Restarted()]
 
 
 class ActionComplain(Action):

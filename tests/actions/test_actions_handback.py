@@ -1,0 +1,52 @@
+"""Handing a conversation back to the bot: the desk's resume, and /restart as the way out of a hand-off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from actions_testkit import db_session, make_tracker, names, run_action, user_event
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, ConversationResumed, Restarted
+from sqlalchemy import select
+
+from actions.handoff import ActionHandoff, ActionHandoffResume, ActionRestart
+from shop.models import Ticket
+
+pytestmark = pytest.mark.usefixtures("shop_db")
+
+
+def ticket_states() -> list[tuple[str, str | None]]:
+    with db_session() as session:
+        return [(t.status, t.closed_by) for t in session.execute(select(Ticket).order_by(Ticket.id)).scalars()]
+
+
+def paused(tracker: Tracker) -> Tracker:
+    return Tracker(tracker.sender_id, tracker.slots, tracker.latest_message, tracker.events, True, None,
+                   tracker.active_loop, tracker.latest_action_name)
+
+
+def test_resume_closes_the_ticket_says_the_bot_is_back_and_listens(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(events=[user_event("转人工", "human_handoff")])
+    run_action(ActionHandoff(), tracker, domain)
+    assert ticket_states() == [("open", None)]
+    dispatcher, events = run_action(ActionHandoffResume(), paused(tracker), domain)
+    assert names(dispatcher) == ["utter_handoff_resumed"]
+    # action_listen after the resume: the next message is a fresh turn, not the paused one's.
+    assert events == [ConversationResumed(), ActionExecuted("action_listen")]
+    assert ticket_states() == [("closed", "api")]
+    dispatcher, _ = run_action(ActionHandoffResume(), tracker, domain)  # again (the desk closed it first)
+    assert names(dispatcher) == ["utter_handoff_resumed"] and ticket_states() == [("closed", "api")]
+
+
+def test_restart_leaves_a_hand_off_and_closes_its_ticket(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(events=[user_event("转人工", "human_handoff")])
+    run_action(ActionHandoff(), tracker, domain)
+    dispatcher, events = run_action(ActionRestart(), paused(tracker), domain)
+    assert names(dispatcher) == ["utter_handoff_resumed"] and events == [Restarted()]
+    assert ticket_states() == [("closed", "api")]
+
+
+def test_restart_without_a_hand_off_just_restarts(domain: dict[str, Any]) -> None:
+    dispatcher, events = run_action(ActionRestart(), make_tracker(), domain)
+    assert names(dispatcher) == [] and events == [Restarted()]
