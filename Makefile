@@ -13,13 +13,15 @@ export SHOP_TEST_DB_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
 PYTHON310 = $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python /root/.pyenv/versions/3.10*/bin/python /usr/bin/python3.10; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: help setup lock test lint db demo-db train shell serve actions
+.PHONY: help setup lock test lint db demo-db train shell serve actions demo-traffic report
 
 help:
 	@echo "make setup   create .venv (Python 3.10) with the pinned dependency set"
 	@echo "make shell   set up, seed the demo DB, train if needed, start actions, open rasa shell"
 	@echo "make serve   the same, serving REST and socket.io on localhost:5005, the web app on localhost:8080"
 	@echo "make test    run every test (sets up first when needed)"
+	@echo "make demo-traffic  play two weeks of demo shoppers for the dashboard and the weekly report"
+	@echo "make report  the weekly report of last week (WEEK=2026-W49 for another) into var/reports/"
 	@echo "make bench   benchmarks against a stock Rasa bot (slow)"
 
 setup: $(STAMP)
@@ -47,6 +49,18 @@ $(DB_FILE): shop/models.py shop/seed.py | $(STAMP)
 
 demo-db: $(STAMP)
 	$(PY) -m shop reset
+
+# A realistic fortnight (and this week so far) of shoppers played through the real assistant, so the
+# dashboard (/dashboard/) and the weekly report show something true on a fresh clone: the demo shop
+# is seeded afresh and earlier demo conversations leave the tracker store first (docs/analytics.md).
+demo-traffic: $(STAMP) $(MODEL)
+	$(PY) -m shop reset
+	$(PY) scripts/demo_traffic.py --replace-demo
+
+# The weekly report of WEEK (ISO, default: last week) into var/reports/WEEK/: report.html, report.pdf.
+WEEK ?= $(shell date -d '7 days ago' +%G-W%V)
+report: $(STAMP)
+	$(PY) -m shop report --week $(WEEK) --out var/reports/$(WEEK)
 
 # Retrain only when the model is missing or older than what it is trained from.
 MODEL := models/current.tar.gz

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import structlog
 import time_machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,6 +190,10 @@ class Shopper:
             return f"尾号{self.phone_last4}"
         if re.search(r"图片|照片|拍照", texts):
             return "https://img.example.com/shopper/photo-1.jpg"
+        if re.search(r"转接人工|转人工客服吗", texts) and not buttons:
+            return "好的" if self.scenario.name == "angry" else self.rng.choice(["不用了", "好的"])
+        if "订单号" in texts and not buttons and self.rng.random() < 0.9:
+            return self.fill["order"]
         if buttons:
             for wanted in self.scenario.prefer:
                 for button in buttons:
@@ -334,20 +339,47 @@ class CountingShopper:
         await self.shopper.play(clock)
 
 
+def remove_demo_conversations(endpoints_file: Path) -> int:
+    """Delete the events of senders demo-* (this script's own) from the SQL tracker store."""
+    from sqlalchemy import create_engine, inspect
+
+    from shop.analytics.conversations import EVENTS
+    from shop.analytics.sources import tracker_db_url
+
+    engine = create_engine(tracker_db_url(endpoints_file), future=True)
+    try:
+        if not inspect(engine).has_table("events"):
+            return 0
+        with engine.begin() as connection:
+            return int(connection.execute(EVENTS.delete().where(EVENTS.c.sender_id.like("demo-%"))).rowcount)
+    finally:
+        engine.dispose()
+
+
+def quiet_logs() -> None:
+    """Progress lines only: Rasa's, Sanic's and TensorFlow's own logging down to errors."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    for noisy in ("rasa", "rasa_sdk", "sanic", "tensorflow", "absl", "urllib3", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weeks", type=int, default=2, help="whole weeks before this one (default 2)")
     parser.add_argument("--per-day", type=int, default=14, help="conversations on an ordinary day (default 14)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--endpoints", type=Path, default=ENDPOINTS, help="its tracker_store keeps the conversations")
+    parser.add_argument("--replace-demo", action="store_true",
+                        help="first remove earlier demo conversations (senders demo-*) from that tracker store")
     args = parser.parse_args()
     if not 0 <= args.weeks <= 8 or not 1 <= args.per_day <= 200:
         parser.error("--weeks must be 0-8 and --per-day 1-200")
     if not MODEL.exists():
         parser.error(f"no model at {MODEL}: run `make train` first")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("rasa", "rasa_sdk", "sanic", "tensorflow", "absl", "urllib3", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    quiet_logs()
+    if args.replace_demo:
+        print(f"removed {remove_demo_conversations(args.endpoints)} events of earlier demo conversations")
     began = time.monotonic()
     counts = asyncio.run(play(args.weeks, args.per_day, args.seed, args.endpoints))
     print(f"played {counts['conversations']} conversations, {counts['messages']} messages, "
