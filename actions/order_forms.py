@@ -413,6 +413,9 @@ class OrderFormValidation(FormValidationAction):
         if customer_id is None:
             # Anonymous: check the pair again only if a phone was already given.
             last4 = tracker.get_slot("phone_last4")
+            if "phone_last4" in tracker.slots_to_validate() and re.sub(r"\D", "", str(last4 or "")) == order_no:
+                # the order number typed again at the phone question: ask for the phone again
+                return {"order_id": order_no, "phone_last4": None, "verified_customer_id": None}
             if not last4:
                 return {"order_id": order_no, "verified_customer_id": None}
             return self._check_pair(order_no, str(last4), dispatcher, tracker, domain, keep_order=True)
@@ -452,6 +455,9 @@ class OrderFormValidation(FormValidationAction):
                 check = check_phone_last4(session, order_no, last4, client=client_address(tracker), clock=system_clock)
         except BackendUnavailable:
             return {"flow_blocked": True}
+        except DomainError:  # not 4 digits
+            dispatcher.utter_message(response="utter_phone_last4_invalid")
+            return {"order_id": order_no, "phone_last4": None, "verified_customer_id": None}
         if check.locked and not check.matched:
             dispatcher.utter_message(response="utter_verify_locked")
             return {"flow_blocked": True, "phone_last4": None, "verified_customer_id": None}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import socket
 import subprocess
 import time
@@ -23,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
 RASA = ROOT / ".venv" / "bin" / "rasa"
 START_TIMEOUT_S = 180
+# Rasa's HTTP API is served behind a token, as `make serve` does (scripts/serve.sh).
+API_TOKEN = secrets.token_urlsafe(24)
 
 
 def free_port() -> int:
@@ -62,8 +66,18 @@ def seeded_db(folder: Path) -> str:
 
 
 def env_for(db_url: str) -> dict[str, str]:
-    # Agents on duty all day, so handoff replies do not depend on when the tests run.
-    return {**os.environ, "SHOP_DB_URL": db_url, "SHOP_SERVICE_HOURS": "00:00-23:59", "PYTHONPATH": str(ROOT)}
+    # Agents on duty all day, so handoff replies do not depend on when the tests run. The suite talks
+    # faster than any shopper from one address: the rate limits are tested on servers of their own
+    # (test_security.py), not here.
+    return {**os.environ, "SHOP_DB_URL": db_url, "SHOP_SERVICE_HOURS": "00:00-23:59", "PYTHONPATH": str(ROOT),
+            "XIAOER_API_TOKEN": API_TOKEN, "XIAOER_SENDER_RATE_PER_MINUTE": "100000",
+            "XIAOER_SENDER_BURST": "100000", "XIAOER_CLIENT_RATE_PER_MINUTE": "1000000",
+            "XIAOER_CLIENT_BURST": "1000000"}
+
+
+def api(server: str, path: str) -> str:
+    """A URL of Rasa's HTTP API, with the token it requires."""
+    return f"{server}{path}{'&' if '?' in path else '?'}token={API_TOKEN}"
 
 
 @contextmanager
@@ -116,12 +130,12 @@ def rasa_server(
     port = free_port()
     log = tmp_path_factory.mktemp("logs") / "rasa.log"
     process = subprocess.Popen(
-        [str(RASA), "run", "-m", str(MODEL), "--enable-api", "--port", str(port),
-         "--endpoints", str(endpoints_file), "--credentials", str(ROOT / "credentials.yml")],
+        [str(RASA), "run", "-m", str(MODEL), "--enable-api", f"--auth-token={API_TOKEN}", "--interface", "127.0.0.1",
+         "--port", str(port), "--endpoints", str(endpoints_file), "--credentials", str(ROOT / "credentials.yml")],
         cwd=ROOT, env=server_env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/status", process, log)
+        wait_for(f"http://127.0.0.1:{port}/", process, log)
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
@@ -153,10 +167,15 @@ class Chat:
         return "\n".join(message.get("text", "") for message in self.say(text))
 
 
+def sender_id(name: str) -> str:
+    """A unique sender id of the shape the channel accepts (letters, digits, _.:@-; at most 64)."""
+    return f"{re.sub(r'[^A-Za-z0-9_.:@-]', '_', name)[:44]}-{time.monotonic_ns()}"
+
+
 @pytest.fixture
 def chat(rasa_server: str, request: pytest.FixtureRequest) -> Any:
     def start(token: str | None = None) -> Chat:
-        return Chat(rasa_server, f"{request.node.name}-{time.monotonic_ns()}", token)
+        return Chat(rasa_server, sender_id(request.node.name), token)
 
     return start
 

@@ -8,7 +8,7 @@ import pytest
 
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS
 from shop.tokens import mint_token
-from tests.integration.conftest import post_json
+from tests.integration.conftest import api, post_json
 
 IN_TRANSIT = DEMO_ORDERS["in_transit"]
 OTHERS_ORDER = OTHER_CUSTOMER_ORDERS["delivered_in_window"]
@@ -53,8 +53,16 @@ def test_without_token_the_phone_digits_are_checked(chat: Any) -> None:
     shopper = chat()
     assert "后 4 位" in shopper.texts(f"查订单 {IN_TRANSIT}")
     assert "不匹配" in shopper.texts("尾号0000")
-    shopper.texts(IN_TRANSIT)
+    assert "后 4 位" in shopper.texts(IN_TRANSIT)  # the order again: the phone is asked again
     reply = shopper.texts("1234")
+    assert IN_TRANSIT in reply and "运单号" in reply
+
+
+def test_a_corrected_last4_right_after_a_wrong_one_completes_the_check(chat: Any) -> None:
+    shopper = chat()
+    shopper.texts(f"查订单 {IN_TRANSIT}")
+    assert "不匹配" in shopper.texts("尾号0000")
+    reply = shopper.texts("不好意思输错了 应该是1234")
     assert IN_TRANSIT in reply and "运单号" in reply
 
 
@@ -144,7 +152,7 @@ def test_handoff_pauses_the_bot_until_an_agent_resumes_it(chat: Any, rasa_server
     reply = shopper.texts("转人工")
     assert "工单" in reply
     assert shopper.say("你好") == []
-    post_json(f"{rasa_server}/conversations/{shopper.sender}/tracker/events", {"event": "resume"})
+    post_json(api(rasa_server, f"/conversations/{shopper.sender}/tracker/events"), {"event": "resume"})
     assert shopper.say("你好")
 
 

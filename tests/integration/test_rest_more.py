@@ -18,7 +18,7 @@ from shop.db import make_engine
 from shop.models import AfterSaleRequest, Claim, DeliveryIssue, Order, SatisfactionRating, Ticket
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ID, OTHER_CUSTOMER_ORDERS
 from shop.tokens import mint_token
-from tests.integration.conftest import post_json
+from tests.integration.conftest import api, post_json
 
 PHOTO = "https://img.example.com/box.jpg"
 
@@ -384,7 +384,7 @@ def test_an_order_typed_instead_of_tapped_is_chosen(chat: Any, shop_db_url: str,
     second = offered[1].split('"')[3]  # /inform{"order_id": "…"}
     chosen = bot.texts("第二个")  # NLU reads it as a "yes": the order question takes it
     assert "好的～" not in chosen and "请选择要办理的订单" not in chosen
-    with urllib.request.urlopen(f"{rasa_server}/conversations/{bot.sender}/tracker") as response:
+    with urllib.request.urlopen(api(rasa_server, f"/conversations/{bot.sender}/tracker")) as response:
         assert json.load(response)["slots"]["order_id"] == second
     bot.texts("算了")
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, second)) == 0
@@ -531,12 +531,12 @@ def test_a_product_named_at_the_order_question_narrows_it(chat: Any) -> None:
     ("wrong size", "size_mismatch"), ("quality problem", "quality"), ("I changed my mind", "no_reason"),
 ])
 def test_an_english_reason_is_the_reason_slot_value(rasa_server: str, said: str, reason: str) -> None:
-    parsed = post_json(f"{rasa_server}/model/parse", {"text": said})
+    parsed = post_json(api(rasa_server, "/model/parse"), {"text": said})
     assert ("reason", reason) in {(e["entity"], e["value"]) for e in parsed["entities"]}
 
 
 def test_a_pasted_photo_link_reads_as_an_answer(rasa_server: str) -> None:
-    parsed = post_json(f"{rasa_server}/model/parse", {"text": PHOTO})
+    parsed = post_json(api(rasa_server, "/model/parse"), {"text": PHOTO})
     assert parsed["intent"]["name"] == "inform"
 
 

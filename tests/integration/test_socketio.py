@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import socketio
@@ -38,6 +39,6 @@ async def converse(server: str, session_id: str, message: str, token: str) -> li
 def test_socketio_shopper_gets_their_order(rasa_server: str) -> None:
     order = DEMO_ORDERS["in_transit"]
     token = mint_token(DEMO_CUSTOMER_ID)
-    replies = asyncio.run(converse(rasa_server, "socket-shopper-1", f"订单 {order} 到哪了", token))
+    replies = asyncio.run(converse(rasa_server, uuid.uuid4().hex, f"订单 {order} 到哪了", token))
     text = "\n".join(reply.get("text", "") for reply in replies)
     assert order in text and "运单号" in text and "138****1234" in text
