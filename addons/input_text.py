@@ -57,3 +57,7 @@ def install() -> None:
     """Idempotent: every UserMessage built from now on (REST, socket.io, the shell) is read as above."""
     if UserMessage.__init__ is not _init_with_half_width:
         UserMessage.__init__ = _init_with_half_width  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    UserMessage.__init__ = _original_init  # type: ignore[method-assign]

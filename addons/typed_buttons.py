@@ -75,3 +75,7 @@ def install() -> None:
     """Idempotent: every message parsed with its tracker from now on (REST, socket.io, the shell)."""
     if MessageProcessor.parse_message is not _parse_typed_button:
         MessageProcessor.parse_message = _parse_typed_button  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    MessageProcessor.parse_message = _original_parse_message  # type: ignore[method-assign]

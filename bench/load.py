@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import aiohttp
 import ujson
 
-from addons.action_client import close_idle_connections, post
 from bench.common import percentile
 
 TIMEOUT_S = 30.0
@@ -44,6 +43,26 @@ def script(orders: dict[str, str]) -> list[Conversation]:
     ]
 
 
+_sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+
+
+async def post(url: str, body: bytes) -> tuple[int, bytes]:
+    """One POST over the running loop's pooled keep-alive session (made at the first call)."""
+    loop = asyncio.get_running_loop()
+    session = _sessions.get(loop)
+    if session is None or session.closed:
+        session = _sessions[loop] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+    async with session.post(url, data=body, headers=JSON_HEADERS) as response:
+        return response.status, await response.read()
+
+
+async def close_connections() -> None:
+    """Closes the running loop's session (a client that is done with its loop)."""
+    session = _sessions.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
+
+
 @dataclass
 class Stats:
     latencies_ms: list[float] = field(default_factory=list)
@@ -64,15 +83,15 @@ class Stats:
 async def send(url: str, sender: str, turn: Turn, token: str, stats: Stats, keep: bool = False) -> None:
     """One REST message; records latency, errors (transport/HTTP) and empty replies.
 
-    Sent with the keep-alive client Rasa uses for action calls (addons/action_client.py), not
-    aiohttp: the load generator shares the 2 cores with the servers it measures, and with aiohttp it
-    spent 0.54-0.94 instead of 0.39-0.54 ms of CPU a message (docs/benchmarks.md, decision 25)."""
+    Sent over one pooled aiohttp session per event loop. The load generator shares the 2 cores with
+    the servers it measures (0.54-0.94 ms of its CPU a message, docs/benchmarks.md, decision 25):
+    compare runs of one sitting, interleaved, not figures of different days."""
     body = ujson.dumps({"sender": sender, "message": turn.text, "metadata": {"customer_token": token}},
                        ensure_ascii=False).encode("utf-8")
     started = time.perf_counter()
     try:
-        reply = await asyncio.wait_for(post(url, body, JSON_HEADERS), TIMEOUT_S)
-        replies = ujson.loads(reply.body) if reply.status == 200 else None
+        status, reply = await asyncio.wait_for(post(url, body), TIMEOUT_S)
+        replies = ujson.loads(reply) if status == 200 else None
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
         replies = None
     stats.latencies_ms.append((time.perf_counter() - started) * 1000)
@@ -101,7 +120,7 @@ async def sequential(url: str, conversations: list[Conversation], token: str, pa
     await send(url, f"{tag}-warmup", Turn("你好"), token, Stats())
     for n, conversation in itertools.product(range(passes), conversations):
         await converse(url, f"{tag}-{n}-{conversation[0]}", conversation, token, stats, keep=n == 0)
-    close_idle_connections()
+    await close_connections()
     return stats
 
 
@@ -123,7 +142,7 @@ async def throughput(
     started = time.perf_counter()
     await asyncio.gather(*(user(i) for i in range(users)))
     elapsed = time.perf_counter() - started
-    close_idle_connections()
+    await close_connections()
     summary = stats.summary()
     summary.update(users=users, seconds=elapsed, msgs_per_s=len(stats.latencies_ms) / elapsed)
     return summary

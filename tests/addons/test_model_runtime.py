@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rasa.engine.runner.dask import DaskGraphRunner
 
-from addons import runtime
+from addons.runtime import graph_loop, past_states, rule_lookup
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -33,9 +33,9 @@ def _parse_all(agent) -> list[dict]:  # noqa: ANN001
 
 
 def test_loop_runner_parses_like_dask(agent, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    assert DaskGraphRunner.run is runtime._run_in_order  # loading the model installed it
     ours = _parse_all(agent)
-    monkeypatch.setattr(DaskGraphRunner, "run", runtime._original_graph_run)
+    assert DaskGraphRunner.run is graph_loop.run_in_order  # loading the model installed it (gc_freeze is gone)
+    monkeypatch.setattr(DaskGraphRunner, "run", graph_loop._original_run)
     theirs = _parse_all(agent)
     assert ours == theirs
     assert {p["intent"]["name"] for p in ours} >= {"greet", "query_order", "product_inquiry", "human_handoff"}
@@ -81,8 +81,8 @@ def test_rule_lookup_cache_finds_the_rules_rasa_finds(agent) -> None:  # noqa: A
         states = policy._prediction_states(tracker, domain, rule_only_data=policy._get_rule_only_data())
         for lookup in policy.lookup.values():
             if isinstance(lookup, dict):
-                assert (runtime._possible_keys_first_step_cached(policy, lookup, states)
-                        == runtime._original_possible_keys(policy, lookup, states))
+                assert (rule_lookup.possible_keys_first_step_cached(policy, lookup, states)
+                        == rule_lookup._original_possible_keys(policy, lookup, states))
 
 
 def test_rule_predictions_with_remembered_past_states_are_rasas(agent, monkeypatch) -> None:  # noqa: ANN001
@@ -103,7 +103,7 @@ def test_rule_predictions_with_remembered_past_states_are_rasas(agent, monkeypat
         return found
 
     remembered = predictions()
-    monkeypatch.setattr(DialogueStateTracker, "past_states", runtime._original_past_states)
+    monkeypatch.setattr(DialogueStateTracker, "past_states", past_states._original_past_states)
     assert remembered == predictions()
 
 
