@@ -37,9 +37,18 @@ TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def route(topic: str, *, quality_problem: bool = False) -> tuple[str, str]:
-    """(skill_group, priority) for a topic: refunds, complaints and quality problems are urgent."""
+#: Topics that say nothing of the problem's kind: the order's state then decides the group.
+GENERAL_TOPICS = frozenset({"complain", "human_handoff"})
+
+
+def route(topic: str, *, quality_problem: bool = False, parcel_on_its_way: bool = False) -> tuple[str, str]:
+    """(skill_group, priority) for a topic: refunds, complaints and quality problems are urgent.
+
+    A complaint or a plain 转人工 about an order whose parcel is on its way (e.g. stuck for days) is
+    the logistics group's."""
     group = SKILL_GROUPS.get(topic, DEFAULT_SKILL_GROUP)
+    if parcel_on_its_way and topic in GENERAL_TOPICS:
+        group = SKILL_GROUPS["logistics_issue"]
     high = quality_problem or topic in HIGH_PRIORITY_TOPICS
     return group, "high" if high else "normal"
 
@@ -64,7 +73,8 @@ def open_ticket(
     if existing is not None:
         return ticket_view(session, existing, created=False)
     order = _order(session, customer_id, order_no)
-    group, routed_priority = route(topic, quality_problem=quality_problem)
+    group, routed_priority = route(topic, quality_problem=quality_problem,
+                                   parcel_on_its_way=order is not None and order.status == "shipped")
     ticket = Ticket(
         customer_id=customer_id, order_id=order.id if order else None, conversation_id=conversation_id,
         topic=topic, skill_group=group, priority=priority or routed_priority,

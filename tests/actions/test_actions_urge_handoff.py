@@ -195,7 +195,9 @@ def test_complain_opens_high_priority_ticket(domain: dict[str, Any]) -> None:
     assert names(dispatcher) == ["utter_complain"]
     assert events == [SlotSet("interrupted_form", None)]  # no form to pause
     [ticket] = tickets()
-    assert (ticket.topic, ticket.priority, ticket.skill_group) == ("complain", "high", "售后")
+    # A stuck parcel is the logistics group's, even as a complaint (issue 30).
+    assert (ticket.topic, ticket.priority, ticket.skill_group) == ("complain", "high", "物流")
+    assert (ticket.customer_id, ticket.order_id) == (1, ticket.order_id) and ticket.order_id is not None
     with db_session() as session:
         order_no = session.execute(select(Order.order_no).where(Order.id == ticket.order_id)).scalar_one()
     assert order_no == DEMO_ORDERS["stuck"]

@@ -234,6 +234,12 @@ def test_ticket_routing(topic: str, quality: bool, group: str, priority: str) ->
     assert route(topic, quality_problem=quality) == (group, priority)
 
 
+def test_a_complaint_about_a_parcel_on_its_way_goes_to_logistics() -> None:
+    assert route("complain", parcel_on_its_way=True) == ("物流", "high")
+    assert route("human_handoff", parcel_on_its_way=True) == ("物流", "normal")
+    assert route("return_goods", parcel_on_its_way=True) == ("售后", "normal")  # the topic names the kind
+
+
 def test_ticket_idempotent_per_open_conversation_and_lifecycle(world: dict) -> None:
     s, me = world["s"], world["me"]
     row = order(s, me, [(world["skus"]["CUP"], 1)], status="delivered")
