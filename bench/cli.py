@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from bench import quality, report, speed
-from bench.common import DOC, OUT_DIR, QUALITY_SETS, ROOT, VARIANTS, read_json, select_variants, write_json
+from bench.common import (
+    DOC,
+    OUT_DIR,
+    QUALITY_SETS,
+    ROOT,
+    VARIANTS,
+    no_encoder_config,
+    read_json,
+    select_variants,
+    write_json,
+)
 from bench.train import train
 
 RESULTS = OUT_DIR / "results.json"
@@ -22,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                         ("train", "train both configurations, timed"), ("quality", "NLU quality"),
                         ("speed", "start-up, latency, throughput, memory"), ("report", "print/write the report")):
         cmd = sub.add_parser(name, help=help_)
-        cmd.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=["ours", "baseline"])
+        cmd.add_argument("--variants", nargs="+", choices=sorted(VARIANTS),
+                         default=["ours", "ours_no_encoder", "baseline"])
         _speed_args(cmd)
         cmd.add_argument("--no-doc", action="store_true", help=f"do not write {DOC.relative_to(ROOT)}")
         cmd.add_argument("--reuse-models", action="store_true",
@@ -55,6 +66,8 @@ def save_part(results: dict[str, dict[str, Any]], name: str, part: str, value: A
 
 
 def do_train(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> None:
+    if "ours_no_encoder" in args.variants:
+        no_encoder_config()
     for variant in select_variants(args.variants):
         if args.reuse_models and variant.model.exists():
             print(f"[train] {variant.name}: reusing {variant.model.relative_to(ROOT)}", flush=True)

@@ -43,7 +43,22 @@ class Variant:
 
 OURS = Variant("ours", ROOT / "config.yml")
 BASELINE = Variant("baseline", BENCH_DIR / "baseline_config.yml")
-VARIANTS: dict[str, Variant] = {v.name: v for v in (OURS, BASELINE)}
+# config.yml without the pretrained sentence encoder (written by `no_encoder_config`, decision 30)
+OURS_NO_ENCODER = Variant("ours_no_encoder", OUT_DIR / "config_ours_no_encoder.yml")
+VARIANTS: dict[str, Variant] = {v.name: v for v in (OURS, BASELINE, OURS_NO_ENCODER)}
+SENTENCE_ENCODER = "addons.sentence_encoder.SentenceEncoderFeaturizer"
+
+
+def no_encoder_config() -> Path:
+    """Write config.yml without its sentence encoder to OURS_NO_ENCODER's config path (done before each use,
+    so that it follows config.yml)."""
+    import yaml
+
+    config = yaml.safe_load(OURS.config.read_text(encoding="utf-8"))
+    config["pipeline"] = [c for c in config["pipeline"] if c.get("name") != SENTENCE_ENCODER]
+    OURS_NO_ENCODER.config.parent.mkdir(parents=True, exist_ok=True)
+    OURS_NO_ENCODER.config.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return OURS_NO_ENCODER.config
 
 
 def select_variants(names: Sequence[str]) -> list[Variant]:

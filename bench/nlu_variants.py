@@ -4,9 +4,9 @@
 
 Each variant is config.yml's pipeline with some changes (`VARIANTS` below). It is trained twice with
 `rasa train nlu` (Rasa's own training, in this process): on all of data/nlu, scored on the held-out,
-typo'd and English held-out sets; and on the shift split, the topic files written first (every
-data/nlu file but `realchat_*`), scored on the colloquial `realchat_*` rounds, which imitate how real
-shoppers differ from our first lines. Variants are chosen on these figures.
+typo'd and English held-out sets; and on the shift split, the examples of the topic files written
+first, scored on the colloquial rounds (the `realchat_*` files before data/nlu became one file per
+intent), which imitate how real shoppers differ from our first lines. Variants are chosen on these figures.
 
 `--external` also scores the full models on the real shoppers' file (test only: never printed, never
 trained on). Each such read is appended to bench/out/external_reads.log, so a closing note can say how
@@ -20,12 +20,14 @@ import argparse
 import copy
 import datetime
 import json
-import shutil
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from rasa.shared.nlu.constants import TEXT
 
 from bench.common import EXTERNAL, HOLDOUT, HOLDOUT_ENGLISH, HOLDOUT_TYPOS, OUT_DIR, ROOT, write_json
 from bench.quality import evaluate
@@ -90,15 +92,54 @@ def variant_config(name: str, directory: Path) -> Path:
     return path
 
 
+# data/nlu was split into one file per intent in e3a8b3c; the colloquial rounds are the examples that
+# were in the `realchat_*` files of the commit before it.
+ROUNDS_COMMIT = "cec5b90"
+
+
+def colloquial_round_texts() -> set[str]:
+    """Texts of the `realchat_*` files of data/nlu at ROUNDS_COMMIT (or now, if such files are back)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    current = sorted(NLU_DIR.glob("realchat_*.yml"))
+    sources = {path.name: path.read_text(encoding="utf-8") for path in current}
+    if not sources:
+        names = subprocess.run(["git", "ls-tree", "--name-only", ROUNDS_COMMIT, "data/nlu/"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.split()
+        sources = {Path(name).name: subprocess.run(["git", "show", f"{ROUNDS_COMMIT}:{name}"], cwd=ROOT,
+                                                   capture_output=True, text=True, check=True).stdout
+                   for name in names if Path(name).name.startswith("realchat_")}
+    texts: set[str] = set()
+    with tempfile.TemporaryDirectory() as directory:
+        for name, source in sources.items():
+            (Path(directory) / name).write_text(source, encoding="utf-8")
+        texts = {message.get(TEXT) for message in load_data(directory).intent_examples}
+    return texts
+
+
 def shift_split() -> tuple[Path, Path]:
-    """Training directory (topic files) and test directory (colloquial rounds), copied under bench/out."""
+    """Training data (the examples of the topic files written first, with every regex, lookup and
+    synonym) and test data (the colloquial rounds), written under bench/out as Rasa YAML."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
     train_dir, test_dir = WORK_DIR / "shift_train", WORK_DIR / "shift_test"
-    for directory in (train_dir, test_dir):
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(parents=True)
-    for path in sorted(NLU_DIR.glob("*.yml")):
-        shutil.copy(path, (test_dir if path.name.startswith("realchat_") else train_dir) / path.name)
-    # the test rounds' entities may name lookups and synonyms of the training files; they need none
+    rounds = colloquial_round_texts()
+    data = load_data(str(NLU_DIR))
+    split = {
+        train_dir: [m for m in data.training_examples if m.get(TEXT) not in rounds],
+        test_dir: [m for m in data.training_examples if m.get(TEXT) in rounds],
+    }
+    for directory, examples in split.items():
+        directory.mkdir(parents=True, exist_ok=True)
+        part = TrainingData(examples, data.entity_synonyms, data.regex_features, data.lookup_tables)
+        text = part.nlu_as_yaml()
+        target = directory / "nlu.yml"
+        # written only when changed, so that another run training from it meanwhile is not disturbed
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        for stale in set(directory.glob("*.yml")) - {target}:
+            stale.unlink()
     return train_dir, test_dir
 
 
@@ -156,11 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--external", action="store_true", help="also score the real shoppers' file (counted)")
     args = parser.parse_args(argv)
     results_path = WORK_DIR / "results.json"
-    results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
     print("| variant | held-out acc. / macro-F1 | typo'd | English | shift | real shoppers | training s |")
     print("|---|---|---|---|---|---|---|")
     for name in args.variants:
         result = run_variant(name, args.external)
+        # read again before writing: another run may have added its variants meanwhile
+        results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
         results[name] = result
         write_json(results_path, results)
         print(summary_row(name, result), flush=True)
