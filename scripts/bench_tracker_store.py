@@ -1,11 +1,14 @@
 """What keeping conversations costs per message: Rasa's SQL tracker store (SQLite) against the in-memory one.
 
-One process, one loaded model, the action server in the same process (as in scripts/demo_traffic.py);
-the same scripted conversations alternate between the two stores (memory, SQL, memory, SQL, ...) so
-background load on a shared machine falls on both alike. Per message: wall time of
-`Agent.handle_message` (median, mean, p95) and this process's CPU time. Prints a Markdown table.
+The bench's own REST harness (bench/servers.py, bench/load.py, as `python -m bench.ab` uses it): per
+repeat and per store, a freshly seeded shop, the action server, `rasa run` with an endpoints file that
+differs only in `tracker_store`, one warm-up pass of the bench's scripted conversations, then `--users`
+concurrent shoppers for `--seconds`, and a sequential pass for latency. The two stores alternate within
+each repeat (memory, SQL, memory, SQL, ...) so background load on a shared machine falls on both alike.
+Reported: messages a second, Rasa's CPU per message under load, sequential p50/p95; medians of the
+repeats and their ratio to the in-memory store.
 
-Usage: python scripts/bench_tracker_store.py [--rounds 30] [--db /tmp/bench_tracker.db]
+Usage: python scripts/bench_tracker_store.py [--repeats 3] [--users 50] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -14,76 +17,96 @@ import argparse
 import asyncio
 import statistics
 import sys
-import time
+import tempfile
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.demo_traffic import ENDPOINTS, free_port, load_agent, quiet_logs, start_action_server  # noqa: E402
-from shop.tokens import mint_token  # noqa: E402
+from bench import load  # noqa: E402
+from bench.servers import (  # noqa: E402
+    action_server,
+    cpu_seconds,
+    mint_token,
+    rasa_server,
+    seed_db,
+    snapshot_code,
+    use_code_snapshot,
+    write_endpoints,
+)
+from bench.speed import _orders, _url, action_failures  # noqa: E402
 
-#: A mixed conversation of customer 1: greeting, FAQ, an order lookup, a return up to its question, thanks.
-SCRIPT = ["你好", "包邮吗", "我的订单8800000100000005到哪了", "8800000100000007 我要退货", "算了", "谢谢"]
-
-
-async def run(rounds: int, db: Path) -> dict[str, dict[str, float]]:
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-    from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
-
-    port = free_port()
-    server = await start_action_server(port)
-    agent = await load_agent(port, ENDPOINTS)
-    db.unlink(missing_ok=True)
-    stores = {"in-memory": InMemoryTrackerStore(agent.domain),
-              "SQL (SQLite)": SQLTrackerStore(agent.domain, db=str(db))}
-    walls: dict[str, list[float]] = {name: [] for name in stores}
-    cpu: dict[str, float] = {name: 0.0 for name in stores}
-    token = mint_token(1, ttl_seconds=3600)
-    try:
-        for round_no in range(rounds + 1):  # round 0 warms both up and is not counted
-            for name, store in stores.items():
-                agent.tracker_store = store
-                agent.processor.tracker_store = store
-                sender = f"bench-{name[:3]}-{round_no}"
-                for text in SCRIPT:
-                    message = UserMessage(text, CollectingOutputChannel(), sender, input_channel="rest",
-                                          metadata={"customer_token": token})
-                    cpu_before, wall_before = time.process_time(), time.perf_counter()
-                    await agent.handle_message(message)
-                    wall, spent = time.perf_counter() - wall_before, time.process_time() - cpu_before
-                    if round_no:
-                        walls[name].append(wall * 1000)
-                        cpu[name] += spent * 1000
-    finally:
-        server.close()
-        await server.wait_closed()
-    return {
-        name: {"messages": len(values), "median": statistics.median(values), "mean": statistics.fmean(values),
-               "p95": sorted(values)[int(len(values) * 0.95) - 1], "cpu": cpu[name] / len(values)}
-        for name, values in walls.items()
-    }
+STORES = ("in-memory", "SQL (SQLite)")
 
 
-def table(results: dict[str, dict[str, float]]) -> str:
-    base = results["in-memory"]
-    lines = ["| tracker store | messages | median ms | mean ms | p95 ms | CPU ms/message | CPU vs in-memory |",
-             "|---|---|---|---|---|---|---|"]
-    for name, figures in results.items():
-        lines.append(f"| {name} | {figures['messages']:.0f} | {figures['median']:.1f} | {figures['mean']:.1f} | "
-                     f"{figures['p95']:.1f} | {figures['cpu']:.1f} | {figures['cpu'] / base['cpu']:.2f}× |")
+def endpoints_for(store: str, workdir: Path, actions_port: int) -> Path:
+    path = write_endpoints(workdir, actions_port, redis_db=None)
+    if store != "in-memory":
+        endpoints = yaml.safe_load(path.read_text(encoding="utf-8"))
+        endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(workdir / "rasa_tracker.db")}
+        path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    return path
+
+
+def one_run(store: str, model: Path, workdir: Path, users: int, seconds: float) -> dict[str, float]:
+    db_url = seed_db(workdir)
+    token = mint_token(db_url)
+    conversations = load.script(_orders())
+    with action_server(workdir, db_url) as actions:
+        with rasa_server(workdir, model, db_url, endpoints_for(store, workdir, actions.port)) as rasa:
+            url = _url(rasa.port)
+            asyncio.run(load.sequential(url, conversations, token, 1, f"{store[:3]}-warm"))
+            sequential = asyncio.run(load.sequential(url, conversations, token, 2, f"{store[:3]}-seq")).summary()
+            before = cpu_seconds(rasa.proc.pid)
+            tput = asyncio.run(load.throughput(url, conversations, token, users, seconds, f"{store[:3]}-tp"))
+            after = cpu_seconds(rasa.proc.pid)
+            failures = action_failures(workdir, rasa.port)
+    messages = max(int(tput["messages"]), 1)
+    return {"msgs_per_s": float(tput["msgs_per_s"]), "rasa_cpu_ms": (after - before) * 1000 / messages,
+            "seq_p50_ms": float(sequential["p50_ms"]), "seq_p95_ms": float(sequential["p95_ms"]),
+            "errors": float(tput["errors"]) + failures}
+
+
+def table(runs: dict[str, list[dict[str, float]]]) -> str:
+    keys = ("msgs_per_s", "rasa_cpu_ms", "seq_p50_ms", "seq_p95_ms")
+    medians = {store: {key: statistics.median(run[key] for run in runs[store]) for key in keys} for store in runs}
+    base = medians[STORES[0]]
+    lines = ["| tracker store | msg/s under load (runs) | Rasa CPU ms/message (runs) | sequential p50 / p95 ms "
+             "| errors |",
+             "|---|---|---|---|---|"]
+    for store, figures in medians.items():
+        each_tput = " / ".join(f"{run['msgs_per_s']:.1f}" for run in runs[store])
+        each_cpu = " / ".join(f"{run['rasa_cpu_ms']:.2f}" for run in runs[store])
+        lines.append(
+            f"| {store} | {figures['msgs_per_s']:.1f} ({each_tput}; {figures['msgs_per_s'] / base['msgs_per_s']:.2f}×) "
+            f"| {figures['rasa_cpu_ms']:.2f} ({each_cpu}; {figures['rasa_cpu_ms'] / base['rasa_cpu_ms']:.2f}×) "
+            f"| {figures['seq_p50_ms']:.1f} / {figures['seq_p95_ms']:.1f} "
+            f"| {sum(run['errors'] for run in runs[store]):.0f} |")
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--db", type=Path, default=Path("/tmp/xiaoer_bench_tracker.db"))
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
-    if not 1 <= args.rounds <= 500:
-        parser.error("--rounds must be 1-500")
-    quiet_logs()
-    print(table(asyncio.run(run(args.rounds, args.db))))
+    if not 1 <= args.repeats <= 10 or not 1 <= args.users <= 200 or not 1 <= args.seconds <= 300:
+        parser.error("--repeats 1-10, --users 1-200, --seconds 1-300")
+    workdir = Path(tempfile.mkdtemp(prefix="xiaoer-tracker-bench-"))
+    use_code_snapshot(snapshot_code(workdir / "code"))  # edits in the checkout cannot reach the servers
+    runs: dict[str, list[dict[str, float]]] = {store: [] for store in STORES}
+    for repeat in range(args.repeats):
+        for store in STORES:
+            run_dir = workdir / f"{'sql' if 'SQL' in store else 'memory'}-r{repeat}"
+            run_dir.mkdir(parents=True)
+            runs[store].append(one_run(store, args.model, run_dir, args.users, args.seconds))
+            print(f"repeat {repeat + 1} {store}: {runs[store][-1]}", flush=True)
+    print(table(runs))
+    print(f"(logs under {workdir})")
     return 0
 
 

@@ -64,9 +64,8 @@ class Scenario:
     messages: list[str]
     logged_in: bool = True
     prefer: list[str] = field(default_factory=list)
-    #: ratings this kind of shopper gives when asked (chosen at random), and comments for low ones
+    #: ratings this kind of shopper gives when asked (chosen at random)
     ratings: tuple[int, ...] = (5, 5, 5, 4, 4, 3)
-    comments: tuple[str, ...] = ()
     follow_up: tuple[str, ...] = ("谢谢", "好的谢谢", "", "", "")
 
 
@@ -90,6 +89,15 @@ ANGRY_OPENERS = [
     "都四天了还不发货，到底发不发？？", "你们这什么破服务，快递一周没动静", "太差了，我要投诉",
     "垃圾客服，问了半天等于没说", "气死我了，东西是坏的", "再不处理我就去12315投诉",
 ]
+#: What shoppers type at the assistant's open questions (no buttons), by what the question asks.
+OPEN_ANSWERS = [
+    (re.compile(r"尺码或颜色|换成什么"), ("大一码", "换L码", "换黑色", "XL")),
+    (re.compile(r"发票抬头"), ("张伟", "李娜", "王芳")),
+    (re.compile(r"邮箱"), ("buyer@example.com", "shopper2026@example.com")),
+    (re.compile(r"税号"), ("91330106MA2B3C4D5E",)),
+    (re.compile(r"什么原因|原因是"), ("尺码不合适", "质量问题", "不喜欢")),
+    (re.compile(r"寄回.*单号|快递单号"), ("SF1234567890123",)),
+]
 LOW_COMMENTS = ("回复太慢了", "问题没解决", "转人工等太久", "机器人听不懂我说的", "物流太慢")
 HIGH_COMMENTS = ("很方便", "客服很耐心", "解决得很快，点赞", "")
 
@@ -99,15 +107,15 @@ SCENARIOS = [
     Scenario("product_question", 12, ["{product_question}"], logged_in=False),
     Scenario("track", 16, ["我的快递到哪了"], prefer=["运输中", "已发货", "待发货"]),
     Scenario("track_number", 8, ["帮我查一下订单{order}"]),
-    Scenario("urge", 7, ["订单{order}怎么还不发货"], ratings=(4, 3, 3, 2), comments=LOW_COMMENTS),
+    Scenario("urge", 7, ["订单{order}怎么还不发货"], ratings=(4, 3, 3, 2)),
     Scenario("return", 7, ["我要退货"], prefer=["尺码不合适", "质量问题", "七天无理由", "确认"],
              ratings=(5, 4, 4, 3)),
     Scenario("exchange", 4, ["我想换个尺码"], prefer=["大一码", "确认"]),
     Scenario("refund", 5, ["退款到哪了"]),
     Scenario("invoice", 3, ["开发票"], prefer=["个人", "确认"]),
-    Scenario("stuck", 4, ["物流好几天没更新了"], prefer=["好的", "确认"], ratings=(3, 2, 4), comments=LOW_COMMENTS),
+    Scenario("stuck", 4, ["物流好几天没更新了"], prefer=["好的", "确认"], ratings=(3, 2, 4)),
     Scenario("handoff", 6, ["转人工"], ratings=(3, 4, 5)),
-    Scenario("angry", 6, ["{angry}"], prefer=["转人工", "好的"], ratings=(1, 2, 2, 3), comments=LOW_COMMENTS),
+    Scenario("angry", 6, ["{angry}"], prefer=["转人工", "好的"], ratings=(1, 2, 2, 3)),
     Scenario("unrecognised", 9, ["{unrecognised}", "{unrecognised}"], logged_in=False),
     Scenario("greeting_faq", 5, ["你好", "{faq}"], logged_in=False),
 ]
@@ -152,6 +160,7 @@ class Shopper:
         self.rng, self.fill, self.phone_last4 = rng, fill, phone_last4
         self.handed_off = False
         self.followed_up = False
+        self.rating: int | None = None
 
     async def say(self, text: str) -> list[dict[str, Any]]:
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -181,11 +190,15 @@ class Shopper:
         texts = "\n".join(reply.get("text") or "" for reply in replies)
         buttons = [button for reply in replies for button in reply.get("buttons") or []]
         if any("rating" in str(button.get("payload")) for button in buttons):
-            return f"{self.rng.choice(self.scenario.ratings)}分"
+            self.rating = self.rng.choice(self.scenario.ratings)
+            return f"{self.rating}分"
         if "还有什么想对我们说" in texts:
-            low = self.scenario.comments and self.rng.random() < 0.6
-            comment = self.rng.choice(self.scenario.comments if low else HIGH_COMMENTS)
+            low = (self.rating or 5) <= 3
+            comment = self.rng.choice(LOW_COMMENTS if low else HIGH_COMMENTS) if self.rng.random() < 0.7 else ""
             return comment or "跳过"
+        for question, answers in OPEN_ANSWERS:
+            if question.search(texts) and not buttons:
+                return self.rng.choice(answers)
         if re.search(r"后\s*4\s*位|尾号", texts) and self.phone_last4:
             return f"尾号{self.phone_last4}"
         if re.search(r"图片|照片|拍照", texts):
