@@ -47,3 +47,23 @@ def test_small_talk_still_works(rasa_without_actions: str) -> None:
     assert "店小二" in Chat(rasa_without_actions, "down-3").texts("你好")
 
 
+
+
+PHONE_QUESTION = "手机号的后 4 位"
+
+
+@pytest.mark.parametrize("request_text", [
+    f"查一下订单 {DEMO_ORDERS['in_transit']}",
+    f"订单{DEMO_ORDERS['delivered_in_window']}我要退货",
+    "我的快递到哪了",
+    "我要开发票",
+])
+def test_a_logged_in_shopper_is_never_asked_for_the_phone_because_an_action_failed(
+    rasa_without_actions: str, request_text: str
+) -> None:
+    """Issue 28, point 9: with the validation action down, Rasa asked the domain's next question (the phone)."""
+    shopper = Chat(rasa_without_actions, f"down-token-{abs(hash(request_text))}", mint_token(DEMO_CUSTOMER_ID))
+    first = shopper.texts(request_text)
+    assert PHONE_QUESTION not in first and first.count("系统有点忙") == 1
+    again = shopper.texts("1234")  # nothing asked, so nothing of a form takes this as the phone
+    assert PHONE_QUESTION not in again
