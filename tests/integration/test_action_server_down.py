@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import subprocess
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from rasa.shared.core.domain import Domain
 
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS
 from shop.tokens import mint_token
-from tests.integration.conftest import MODEL, RASA, ROOT, Chat, env_for, free_port, stop, wait_for
+from tests.integration.conftest import (
+    MODEL,
+    RASA,
+    ROOT,
+    Chat,
+    env_for,
+    free_port,
+    running_action_server,
+    seeded_db,
+    stop,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +85,36 @@ def test_a_logged_in_shopper_is_never_asked_for_the_phone_because_an_action_fail
     assert PHONE_QUESTION not in first and first.count("系统有点忙") == 1
     again = shopper.texts("1234")  # nothing asked, so nothing of a form takes this as the phone
     assert PHONE_QUESTION not in again
+
+
+def _show_order(webhook: str, domain: dict[str, Any], token: str) -> list[str]:
+    """Ask the action server, as Rasa does, to show an order to the token's shopper; the responses' names."""
+    metadata = {"customer_token": token}
+    parse = {"text": "查一下订单", "intent": {"name": "query_order", "confidence": 1.0}, "entities": [],
+             "metadata": metadata}
+    call = {"next_action": "action_show_order", "sender_id": "db-recovery", "version": "3.6.2", "domain": domain,
+            "tracker": {"sender_id": "db-recovery", "slots": {"order_id": DEMO_ORDERS["in_transit"]},
+                        "latest_message": parse, "latest_action_name": "action_listen", "paused": False,
+                        "followup_action": None, "active_loop": {}, "latest_event_time": 1.0,
+                        "events": [{"event": "user", "text": "查一下订单", "parse_data": parse, "metadata": metadata,
+                                    "timestamp": 1.0}]}}
+    request = urllib.request.Request(webhook, json.dumps(call).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return [str(message.get("response")) for message in json.load(response)["responses"]]
+
+
+def test_the_action_server_serves_again_once_its_database_is_back(tmp_path: Path) -> None:
+    """Issue 28, point 9: the file removed while the action server runs gives the busy reply (no empty
+    database is created in its place); restored (as a copy, another file), the next call is served."""
+    database = tmp_path / "shop.db"
+    domain = Domain.load(str(ROOT / "domain")).as_dict()
+    token = mint_token(DEMO_CUSTOMER_ID)
+    with running_action_server(seeded_db(tmp_path), tmp_path) as endpoints:
+        webhook = re.search(r'url: "([^"]+)"', endpoints.read_text()).group(1)  # type: ignore[union-attr]
+        served = _show_order(webhook, domain, token)
+        assert "utter_system_busy" not in served and served
+        database.rename(tmp_path / "aside.db")
+        assert _show_order(webhook, domain, token) == ["utter_system_busy"]
+        assert not database.exists()
+        shutil.copy(tmp_path / "aside.db", database)
+        assert _show_order(webhook, domain, token) == served
