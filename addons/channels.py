@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 64 * 1024  # a 1,000-character message with metadata fits many times over
+# No request to the server (channels and the authenticated API alike) is read past this size.
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
 SOCKET_SESSION_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # random ids only: a session id receives replies
 # Metadata a front-end may send, with the longest value each may have. Anything else is dropped.
@@ -49,6 +51,12 @@ MARKUP = str.maketrans({"<": "\uff1c", ">": "\uff1e"})
 
 class InvalidMessage(ValueError):
     """A request the assistant will not read; `str()` says why, for the client."""
+
+    status = 400
+
+
+class BodyTooLarge(InvalidMessage):
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ def read_metadata(value: object) -> dict[str, Any]:
 def read_rest_body(body: bytes) -> IncomingMessage:
     """The REST request's sender, text and metadata, or InvalidMessage."""
     if len(body) > MAX_BODY_BYTES:
-        raise InvalidMessage(f"the body must be at most {MAX_BODY_BYTES} bytes")
+        raise BodyTooLarge(f"the body must be at most {MAX_BODY_BYTES} bytes")
     try:
         payload = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -200,6 +208,10 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
 
+        @webhook.listener("before_server_start")
+        async def cap_request_size(app: Any, _loop: Any) -> None:
+            app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, MAX_REQUEST_BYTES)
+
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
@@ -209,7 +221,7 @@ class GuardedRestInput(RestInput):
             try:
                 message = read_rest_body(request.body)
             except InvalidMessage as exc:
-                return error(400, "invalid_request", str(exc))
+                return error(exc.status, "invalid_request", str(exc))
             client = client_address(request)
             wait = self.guard.retry_after(message.sender, client)
             if wait:

@@ -9,7 +9,7 @@ export PYTHONPATH="${PYTHONPATH:-$PWD}"
 .venv/bin/python -m shop check-config
 api_token="$(.venv/bin/python -m shop secret api-token)"
 exec scripts/with_actions.sh .venv/bin/rasa run -m "${XIAOER_MODEL:-models/current.tar.gz}" \
-  --enable-api --auth-token "$api_token" \
+  --enable-api --auth-token="$api_token" \
   --interface "${XIAOER_BIND:-127.0.0.1}" --port "${XIAOER_PORT:-5005}" \
   --cors "${XIAOER_CORS:-*}" --response-timeout 60 \
-  --credentials credentials.yml --endpoints endpoints.yml "$@"
+  --credentials credentials.yml --endpoints "${XIAOER_ENDPOINTS:-endpoints.yml}" "$@"
