@@ -111,7 +111,10 @@ def hand_off(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventTy
             service_hours=hours,
             next_opening=next_opening(now, hours).strftime("%m-%d %H:%M"),
         )
-    return [*reset_flow_events(), ConversationPaused()]
+    # Listening after the pause: Rasa stops predicting at the pause without logging action_listen, so a
+    # message while paused, and the first one after the resume, would follow the hand-off itself and
+    # match no rule ("这句我没能处理", even for /restart).
+    return [*reset_flow_events(), ConversationPaused(), ActionExecuted("action_listen")]
 
 
 class ActionHandoff(Action):

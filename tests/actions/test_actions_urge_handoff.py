@@ -19,7 +19,7 @@ from actions_testkit import (
     user_event,
     validate,
 )
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SlotSet
 from sqlalchemy import select
 
 from actions.handoff import ActionComplain, ActionFallback, ActionHandoff, ActionResetFlow
@@ -31,6 +31,8 @@ from shop.models import Order, ShippingReminder, Ticket
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 
 pytestmark = pytest.mark.usefixtures("shop_db")
+#: A hand-off pauses the bot, then listens: the next message is a turn of its own (after a resume too).
+PAUSED_AND_LISTENING = [ConversationPaused(), ActionExecuted("action_listen")]
 
 
 def urge(order_key: str, domain: dict[str, Any], customer_id: int = 1) -> tuple[Any, list[Any]]:
@@ -132,7 +134,7 @@ def test_handoff_in_service_hours(domain: dict[str, Any], monkeypatch: pytest.Mo
                            events=handoff_conversation(token_for(1)))
     dispatcher, events = run_action(ActionHandoff(), tracker, domain)
     assert names(dispatcher) == ["utter_handoff"]
-    assert events[-1] == ConversationPaused()
+    assert events[-2:] == PAUSED_AND_LISTENING
     assert_flow_reset(events)
     reply = message(dispatcher, "utter_handoff")
     [ticket] = tickets()
@@ -153,7 +155,7 @@ def test_handoff_after_hours(domain: dict[str, Any], monkeypatch: pytest.MonkeyP
     tracker = make_tracker(events=[user_event("催一下发货", "urge_shipment"), user_event("转人工", "human_handoff")])
     dispatcher, events = run_action(ActionHandoff(), tracker, domain)
     assert names(dispatcher) == ["utter_handoff_after_hours"]
-    assert events[-1] == ConversationPaused()
+    assert events[-2:] == PAUSED_AND_LISTENING
     reply = message(dispatcher, "utter_handoff_after_hours")
     assert reply["service_hours"] == hours
     assert reply["next_opening"].endswith(hours[:5])
@@ -182,7 +184,7 @@ def test_handoff_after_verification_lockout(domain: dict[str, Any]) -> None:
     assert tracker.get_slot("order_id") == DEMO_ORDERS["in_transit"]  # kept for the agent
     dispatcher, events = run_action(ActionHandoff(), tracker, domain)
     assert names(dispatcher) == ["utter_handoff"] or names(dispatcher) == ["utter_handoff_after_hours"]
-    assert events[-1] == ConversationPaused()
+    assert events[-2:] == PAUSED_AND_LISTENING
     [ticket] = tickets()
     assert ticket.customer_id is None and ticket.order_id is None  # not attached: ownership unproven
     assert DEMO_ORDERS["in_transit"] in ticket.summary
@@ -213,7 +215,7 @@ def test_fallback_clarifies_then_hands_off(domain: dict[str, Any], monkeypatch: 
     events.append(user_event("巴拉巴拉", "nlu_fallback"))
     dispatcher, result = run_action(ActionFallback(), make_tracker(events=events), domain)
     assert names(dispatcher) == ["utter_handoff"]
-    assert result[-1] == ConversationPaused()
+    assert result[-2:] == PAUSED_AND_LISTENING
     [ticket] = tickets()
     assert ticket.topic == "query_order" and ticket.skill_group == "物流"
 
