@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +20,45 @@ from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.exchanges import quote_exchange, request_exchange
 from shop.services.views import ExchangeQuote
+
+# A size typed with its unit ("43码", "XL号") or alone as a letter size, for when the NLU finds none.
+SIZE_WORDS = re.compile(r"(?<![\dA-Za-z])(3[4-9]|4[0-8]|XXXL|XXL|XL|L|M|S)\s*(?:码|号)?(?![\dA-Za-z])", re.IGNORECASE)
+TARGET_SLOTS = ("size", "color")
+
+
+def _said_in(message: dict[str, Any], slot: str) -> str | None:
+    """The size or colour a message asks for: the last one it names ("黑的没43了 那换白色的43码" asks for
+    白色, not 黑色), from the NLU's entities, or for a size typed with its unit the words themselves."""
+    found = sorted((e for e in message.get("entities") or [] if e.get("entity") == slot and e.get("value")),
+                   key=lambda e: e.get("start") or 0)
+    if found:
+        return str(found[-1]["value"])
+    if slot == "size" and not str(message.get("text") or "").startswith("/"):
+        sizes = SIZE_WORDS.findall(str(message.get("text") or ""))
+        return sizes[-1].upper() if sizes else None
+    return None
+
+
+def _messages_of_this_flow(tracker: Tracker) -> list[dict[str, Any]]:
+    """The shopper's messages since the exchange started, oldest first (the latest included)."""
+    messages: list[dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") not in ("exchange_form", None):
+            break
+        if event.get("event") == "user":
+            messages.insert(0, event.get("parse_data") or {})
+    return messages or [tracker.latest_message or {}]
+
+
+def target_asked(tracker: Tracker) -> dict[str, str | None]:
+    """The size and colour the shopper asked for: what the latest message names, and for what it does
+    not name, what an earlier message of this exchange named. "换大一码" then "那换白色的" asks for the
+    white one in the bigger size, never the white one in the size bought."""
+    asked: dict[str, str | None] = {slot: None for slot in TARGET_SLOTS}
+    for message in _messages_of_this_flow(tracker):
+        said = {slot: _said_in(message, slot) for slot in TARGET_SLOTS}
+        asked.update({slot: value for slot, value in said.items() if value})
+    return asked
 
 
 def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ExchangeQuote | None:
@@ -82,12 +122,18 @@ class ValidateExchangeForm(ReturnParcelSteps, OrderFormValidation):
     def validate_size(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"size": value, **self._check(tracker, dispatcher, {"size": value})}
+        return self._target(tracker, dispatcher)
 
     def validate_color(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"color": value, **self._check(tracker, dispatcher, {"color": value})}
+        return self._target(tracker, dispatcher)
+
+    def _target(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """Size and colour together, exactly as asked: the quote, the confirmation and the reserved SKU
+        all come from these two slots."""
+        asked = target_asked(tracker)
+        return {**asked, **self._check(tracker, dispatcher, asked)}
 
     def _check(self, tracker: Tracker, dispatcher: CollectingDispatcher, new: dict[str, Any]) -> dict[str, Any]:
         """Window first (as soon as the item is known), then the target's stock."""

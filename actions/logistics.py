@@ -194,6 +194,17 @@ def explain_quote(quote_: DeliveryIssueQuote, dispatcher: CollectingDispatcher, 
         dispatcher.utter_message(response="utter_request_failed", code=quote_.code)
 
 
+def delivery_issue_refusal(tracker: Tracker, dispatcher: CollectingDispatcher, domain: DomainDict) -> bool:
+    """Whether the slot's order cannot take a delivery-problem report; True after saying why."""
+    quote_ = quote(tracker, dispatcher)
+    if quote_ is None:
+        return True
+    if not quote_.eligible:
+        explain_quote(quote_, dispatcher, domain, tracker.get_slot("order_id"))
+        return True
+    return False
+
+
 class ValidateLogisticsForm(OrderFormValidation):
     def name(self) -> str:
         return "validate_logistics_form"

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -24,8 +24,12 @@ from shop.services.views import ReturnQuote
 URL = re.compile(r"https?://[^\s，。！]+")
 # Reasons the shop treats as the seller's fault: photo evidence, 15-day window, fee compensation.
 SELLER_FAULT = {"quality", "damaged", "wrong_item"}
-# A return asked for items that never arrived (漏发) is the seller's fault, as goods sent wrong are.
-NLU_REASON_TO_KIND = {"size_mismatch": "no_reason", "other": "no_reason", "missing_items": "wrong_item"}
+NLU_REASON_TO_KIND = {"size_mismatch": "no_reason", "other": "no_reason"}
+# Items that never arrived (少件/漏发) cannot be sent back: a "return" of them is the delivery-issue flow
+# (its refund is their share, with no pickup booked), which the return hands over to.
+MISSING_ITEMS = "missing_items"
+# What the delivery-issue flow takes over from the return: the item and the photo already given.
+HANDED_OVER = ("item_id", "evidence_url")
 
 
 def reason_kind(reason: str | None) -> str:
@@ -53,6 +57,8 @@ class ValidateReturnForm(ReturnParcelSteps, OrderFormValidation):
     def flow_required_slots(self, tracker: Tracker) -> list[str]:
         if wants_parcel(tracker):
             return PARCEL_SLOTS
+        if tracker.get_slot("reason") == MISSING_ITEMS:
+            return []  # handed over to the delivery-issue flow (ActionSubmitReturn)
         evidence = ["evidence_url"] if reason_kind(tracker.get_slot("reason")) in SELLER_FAULT else []
         return ["item_id", "reason", *evidence, "confirmed"]
 
@@ -61,6 +67,8 @@ class ValidateReturnForm(ReturnParcelSteps, OrderFormValidation):
     ) -> dict[str, Any]:
         if wants_parcel(tracker):
             return parcel_awaited(order_no, customer_id, dispatcher)
+        if tracker.get_slot("reason") == MISSING_ITEMS:
+            return {}
         slots = received_order_item("return", order_no, tracker, dispatcher)
         if slots.get("item_id"):
             slots.update(self._check_reason(tracker, dispatcher, item_id=slots["item_id"]))
@@ -79,6 +87,8 @@ class ValidateReturnForm(ReturnParcelSteps, OrderFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         tracker.slots["reason"] = value
+        if value == MISSING_ITEMS:
+            return {"reason": value}  # nothing to send back: handed over to the delivery-issue flow
         return {"reason": value, **self._check_reason(tracker, dispatcher)}
 
     def _check_reason(
@@ -88,7 +98,7 @@ class ValidateReturnForm(ReturnParcelSteps, OrderFormValidation):
         could be accepted (so nobody is asked why for nothing), then, with the reason, for the quote."""
         if item_id:
             tracker.slots["item_id"] = item_id
-        if not tracker.get_slot("item_id"):
+        if not tracker.get_slot("item_id") or tracker.get_slot("reason") == MISSING_ITEMS:
             return {}
         asked = (tracker.get_slot("order_id"), tracker.get_slot("item_id"), tracker.get_slot("reason"))
         return checked_once(tracker, "_return_checked", asked, lambda: self._verdict(tracker, dispatcher))
@@ -120,6 +130,8 @@ class ActionSubmitReturn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if tracker.get_slot("reason") == MISSING_ITEMS and not tracker.get_slot("flow_blocked"):
+            return hand_over_to_delivery_issue(tracker, dispatcher, domain)
         customer_id = confirmed_customer(tracker)
         if customer_id is None:
             return reset_flow_events()
@@ -166,3 +178,19 @@ class ActionSubmitReturn(Action):
                 return_address=request.return_address,
             )
         return reset_flow_events() + (offer_rating(tracker) if request.created else [])
+
+
+def hand_over_to_delivery_issue(
+    tracker: Tracker, dispatcher: CollectingDispatcher, domain: DomainDict
+) -> list[EventType]:
+    """"少了一件 我要退货": nothing is sent back and nothing is written here. The shopper is told that the
+    missing item is reported instead (a refund of its share, no pickup), and the delivery-issue flow
+    starts with the order, the problem, the item and the photo already given, the refund as remedy."""
+    from actions.logistics import delivery_issue_refusal  # logistics imports this module
+
+    if tracker.get_slot("order_id") and delivery_issue_refusal(tracker, dispatcher, domain):
+        return reset_flow_events()
+    dispatcher.utter_message(response="utter_return_missing_items_handed_over")
+    kept = [SlotSet(slot, tracker.get_slot(slot)) for slot in HANDED_OVER if tracker.get_slot(slot)]
+    return [*reset_flow_events(), SlotSet("logistics_problem", MISSING_ITEMS), SlotSet("reason", MISSING_ITEMS),
+            SlotSet("remedy", "refund"), *kept, FollowupAction("logistics_form")]

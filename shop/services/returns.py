@@ -54,6 +54,11 @@ class _Check:
 
 
 def check_reason_kind(reason_kind: str) -> None:
+    if reason_kind == "missing_items":
+        # What never arrived cannot be sent back: it is a delivery issue (delivery_issues.py), whose
+        # refund is the missing items' share, with no pickup and no parcel to wait for.
+        raise DomainError("not_eligible", "missing items are reported as a delivery issue, not returned",
+                          reason="missing_items")
     if reason_kind not in rules.REASON_KINDS:
         raise DomainError("invalid_input", f"reason_kind must be one of {rules.REASON_KINDS}",
                           field="reason_kind")
