@@ -9,6 +9,7 @@ Behaviours (what the assistant does):
 - session_window: a long conversation starts a new session every 400 events (bounded cost a message).
 - addons.input_text: full-width digits and Latin letters of every message read as ASCII.
 - addons.typed_buttons: a button's title typed instead of tapped is read as that button.
+- addons.answers: the message after a question is first read as an answer to that question.
 
 Speed (each keeps Rasa's behaviour, tests/addons proves it, and only removes work):
 - action_reply_validation: the action server's replies checked by validators compiled once.
@@ -62,6 +63,7 @@ BEHAVIOURS: tuple[str, ...] = (
     "addons.runtime.session_window",
     "addons.input_text",
     "addons.typed_buttons",
+    "addons.answers",  # after typed_buttons: a typed button stays that button
 )
 SPEED: tuple[str, ...] = (
     "addons.runtime.action_reply_validation",
