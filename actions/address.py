@@ -21,6 +21,7 @@ from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.privacy import mask_name, mask_phone, mask_street
 from shop.services.addresses import change_address, validate_address
+from shop.services.eligibility import why_flow_cannot_take
 from shop.services.views import AddressInput, AddressView
 
 # --- parsing "浙江省 杭州市 西湖区 文三路100号 王小明 13912345678" ------------------------------
@@ -200,15 +201,12 @@ class ValidateAddressForm(OrderFormValidation):
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        tracker.slots["order_id"] = order_no
-        order = load_order(tracker, dispatcher)
+        order = load_order(tracker, dispatcher, order_no=order_no)
         if order is None:
             return {"flow_blocked": True}
-        if order.status in ("shipped", "delivered", "completed") or order.tracking is not None:
-            dispatcher.utter_message(response="utter_address_already_shipped", order_no=order_no)
-            return {"flow_blocked": True}
-        if order.status == "cancelled":
-            dispatcher.utter_message(response="utter_address_order_cancelled", order_no=order_no)
+        why = why_flow_cannot_take("address", order)  # already_shipped or order_cancelled
+        if why is not None:
+            dispatcher.utter_message(response=f"utter_address_{why}", order_no=order_no)
             return {"flow_blocked": True}
         return {}
 

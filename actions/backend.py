@@ -63,3 +63,19 @@ def ask_for_shopper(
     except BackendUnavailable:
         pass
     return None
+
+
+# Refusals every flow words the same way; a flow names its own responses for the codes it explains.
+COMMON_REFUSALS = {"not_found": "utter_order_not_found"}
+
+
+def say_refusal(
+    error: DomainError, dispatcher: CollectingDispatcher, responses: dict[str, str] | None = None, **values: object,
+) -> None:
+    """Words a service's refusal: the flow's response for its code, else the common one (an order not
+    found), else the generic `utter_request_failed` with the code."""
+    response = (responses or {}).get(error.code) or COMMON_REFUSALS.get(error.code)
+    if response is None:
+        dispatcher.utter_message(response="utter_request_failed", code=error.code)
+    else:
+        dispatcher.utter_message(response=response, **values)

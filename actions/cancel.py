@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
+from actions.backend import BackendUnavailable, ask_for_shopper, say_refusal, shop_session
 from actions.order_forms import OrderFormValidation, confirmed_customer, reset_flow_events
 from actions.satisfaction import offer_rating
 from actions.wording import label, money
@@ -27,12 +27,12 @@ def refund_words(domain: DomainDict, method: str | None, days: tuple[int, int] |
     return {"method": label(domain, "payment_method", method or "unknown"), "eta": eta}
 
 
-def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> CancelQuote | None:
+def quote(tracker: Tracker, dispatcher: CollectingDispatcher, order_no: str | None = None) -> CancelQuote | None:
     return ask_for_shopper(
         tracker,
         dispatcher,
         lambda session, customer_id: quote_cancel(
-            session, customer_id, tracker.get_slot("order_id"), clock=system_clock
+            session, customer_id, order_no or tracker.get_slot("order_id"), clock=system_clock
         ),
     )
 
@@ -73,8 +73,7 @@ class ValidateCancelForm(OrderFormValidation):
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Shipped or already cancelled: say so now instead of asking for a confirmation."""
-        tracker.slots["order_id"] = order_no
-        quote_ = quote(tracker, dispatcher)
+        quote_ = quote(tracker, dispatcher, order_no)
         if quote_ is None:
             return {"flow_blocked": True}
         if quote_.code == "already_shipped":
@@ -102,12 +101,7 @@ class ActionSubmitCancel(Action):
             with shop_session(dispatcher) as session:
                 result = cancel_order(session, customer_id, order_no, clock=system_clock)
         except DomainError as error:
-            if error.code == "already_shipped":
-                dispatcher.utter_message(response="utter_cancel_already_shipped", order_no=order_no)
-            elif error.code == "not_found":
-                dispatcher.utter_message(response="utter_order_not_found")
-            else:
-                dispatcher.utter_message(response="utter_request_failed", code=error.code)
+            say_refusal(error, dispatcher, {"already_shipped": "utter_cancel_already_shipped"}, order_no=order_no)
             return reset_flow_events()
         except BackendUnavailable:
             return reset_flow_events()

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.backend import BackendUnavailable, shop_session
+from actions.backend import BackendUnavailable, say_refusal, shop_session
 from actions.free_text import say_why_refused
 from actions.order_forms import (
     OFFERED_ORDERS,
@@ -27,6 +27,7 @@ from actions.satisfaction import offer_rating
 from actions.wording import label, when
 from shop.clock import system_clock
 from shop.errors import DomainError
+from shop.services.eligibility import why_flow_cannot_take
 from shop.services.invoices import (
     change_invoice,
     check_email,
@@ -37,7 +38,6 @@ from shop.services.invoices import (
 )
 from shop.services.views import InvoiceChangeView, InvoiceView, OrderSummary
 
-PAID_STATES = ("paid", "shipped", "delivered", "completed")
 # Typed answers to "个人还是企业?" (the buttons send the codes themselves).
 KIND_WORDS = {"company": ("企业", "公司", "单位", "专票", "company"), "personal": ("个人", "自己", "personal")}
 TITLE_PREFIX = re.compile(r"^\s*(发票)?(抬头)?(名称)?\s*(写|是|为|开|填)?\s*[:：]?\s*")
@@ -190,11 +190,10 @@ class ValidateInvoiceForm(OrderFormValidation):
         if invoice is not None:
             show_status(invoice, dispatcher, domain)
             return {"flow_blocked": True}
-        tracker.slots["order_id"] = order_no
-        order = load_order(tracker, dispatcher)
+        order = load_order(tracker, dispatcher, order_no=order_no)
         if order is None:
             return {"flow_blocked": True}
-        if order.status not in PAID_STATES:
+        if why_flow_cannot_take("invoice", order) == "not_paid":
             dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
             return {"flow_blocked": True}
         kind = self._kind_from_request(tracker)
@@ -269,16 +268,12 @@ class ActionSubmitInvoice(Action):
             with shop_session(dispatcher) as session:
                 result = submit(session, customer_id, order_no, **details, clock=system_clock)
         except DomainError as error:
-            if error.code == "not_paid":
-                dispatcher.utter_message(response="utter_invoice_not_paid", order_no=order_no)
-            elif error.code == "invalid_input" and error.details.get("field") in ("title", "tax_no", "email"):
+            if error.code == "invalid_input" and error.details.get("field") in ("title", "tax_no", "email"):
                 field = str(error.details["field"])
                 invalid = "utter_invoice_title_invalid" if field == "title" else f"utter_{field}_invalid"
                 say_why_refused(error, dispatcher, domain, otherwise=invalid)
-            elif error.code == "not_found":
-                dispatcher.utter_message(response="utter_order_not_found")
             else:
-                dispatcher.utter_message(response="utter_request_failed", code=error.code)
+                say_refusal(error, dispatcher, {"not_paid": "utter_invoice_not_paid"}, order_no=order_no)
             return reset_flow_events()
         except BackendUnavailable:
             return reset_flow_events()

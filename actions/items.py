@@ -14,6 +14,7 @@ from actions.choices import ORDINAL, named, names_several, pick
 from actions.order_forms import entity_value, load_order, sole_entity_value, words_for_choosing
 from actions.products import answer_product_question
 from actions.wording import when
+from shop.services.eligibility import why_flow_cannot_take
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
 
 # Order numbers and the like: their digits are not words that name an item ("120ml").
@@ -135,12 +136,13 @@ def received_order_item(
 
     Slots to set: `flow_blocked` (the shopper was told why) or the single `item_id`, or nothing.
     """
+    # returns.py and exchanges.py read the order of this message from the slot in the same validation run
     tracker.slots["order_id"] = order_no
-    order = load_order(tracker, dispatcher)
+    order = load_order(tracker, dispatcher, order_no=order_no)
     if order is None:
         return {"flow_blocked": True}
-    if order.status not in ("delivered", "completed"):
-        why = "order_cancelled" if order.status == "cancelled" else "not_delivered"
+    why = why_flow_cannot_take(flow, order)  # order_cancelled or not_delivered
+    if why is not None:
         dispatcher.utter_message(response=f"utter_{flow}_{why}")
         return {"flow_blocked": True}
     item_id = single_item_id(order) or item_named_in_message(order, tracker)

@@ -20,12 +20,13 @@ from actions.identity import client_address, current_customer, token_customer
 from actions.wording import label
 from shop.clock import system_clock
 from shop.errors import DomainError
+from shop.services.eligibility import PROBLEMS_AFTER_DELIVERY as PROBLEMS_AFTER_DELIVERY  # logistics.py reads it
+from shop.services.eligibility import order_statuses_for
 from shop.services.orders import check_order_owner, get_order_detail, list_orders
 from shop.services.verification import check_phone_last4
 from shop.services.views import OrderDetail, OrderSummary
 
 ORDER_NO = re.compile(r"^\d{12,19}$")
-LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 # Slots of one flow, cleared when it ends; the order and the identity carry over.
 FLOW_SLOTS = (
@@ -36,16 +37,6 @@ FLOW_SLOTS = (
 )
 
 
-# Which orders a flow can act on, so the buttons offer only sensible choices.
-STATUSES_FOR_FORM: dict[str, tuple[str, ...]] = {
-    "urge_form": ("paid",),
-    "return_form": ("delivered", "completed"),
-    "exchange_form": ("delivered", "completed"),
-    "cancel_form": ("pending_payment", "paid"),
-    "address_form": ("pending_payment", "paid"),
-    "invoice_form": ("paid", "shipped", "delivered", "completed"),
-    "logistics_form": ("shipped", "delivered", "completed"),
-}
 OFFERED_ORDERS = 5
 # A product named in the request that no offered order holds is looked for among this many of the
 # flow's orders: "上周买的保温杯还没发货" names an order older than the five buttons.
@@ -74,9 +65,6 @@ ENGLISH_QUESTION = re.compile(r"\?|^\s*(?:is|are|does|do|can|could|what|how|whic
 
 # Words that point at an order ("那单", "上次那个订单"): typed at the order question, they are a choice.
 ORDER_REFERENCE = re.compile(r"[那这哪]\s*[一1个]?\s*(?:订单|单)")
-# A parcel problem known before the order is asked ("登记少件", "快递箱压坏了") is about a delivered one.
-PROBLEMS_AFTER_DELIVERY = ("not_received", "damaged", "missing_items")
-REASONS_AFTER_DELIVERY = ("damaged", "missing_items")
 
 
 def offered_orders(
@@ -85,12 +73,9 @@ def offered_orders(
 ) -> list[OrderSummary]:
     """The recent orders a flow offers as buttons when it asks which order (`limit` of them); only those
     that hold the product the request named, when it named one that several orders hold."""
-    statuses = STATUSES_FOR_FORM.get(form or "", ())
-    if form == "logistics_form" and tracker is not None and (
-        tracker.get_slot("logistics_problem") in PROBLEMS_AFTER_DELIVERY
-        or tracker.get_slot("reason") in REASONS_AFTER_DELIVERY
-    ):
-        statuses = ("delivered", "completed")
+    # which orders this flow can take is the shop's rule (shop.services.eligibility)
+    statuses = order_statuses_for(flow_of(form), problem=tracker.get_slot("logistics_problem") if tracker else None,
+                                  reason=tracker.get_slot("reason") if tracker else None)
     product = tracker.get_slot("order_product") if tracker is not None else None
     if product:
         searched = list_orders(session, customer_id, statuses=statuses, limit=ORDERS_SEARCHED_BY_PRODUCT,
@@ -256,10 +241,17 @@ def reset_flow_events() -> list[EventType]:
     return [*(SlotSet(slot, None) for slot in FLOW_SLOTS), SlotSet("satisfaction_pending", None)]
 
 
-def load_order(tracker: Tracker, dispatcher: CollectingDispatcher, clock: Any = None) -> OrderDetail | None:
-    """The slot's order if it is the identified shopper's; otherwise says so and returns None."""
+def flow_of(form: str | None) -> str:
+    """The shop's name of a form's flow: return_form → return."""
+    return (form or "").removesuffix("_form")
+
+
+def load_order(
+    tracker: Tracker, dispatcher: CollectingDispatcher, clock: Any = None, order_no: str | None = None,
+) -> OrderDetail | None:
+    """The order (given, else the slot's) if it is the identified shopper's; otherwise says so and returns None."""
     customer_id = current_customer(tracker)
-    order_no = tracker.get_slot("order_id")
+    order_no = order_no or tracker.get_slot("order_id")
     if customer_id is None or not order_no:
         dispatcher.utter_message(response="utter_order_not_found")
         return None

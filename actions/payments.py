@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
+from actions.backend import BackendUnavailable, ask_for_shopper, say_refusal, shop_session
 from actions.cancel import refund_words
 from actions.identity import current_customer
 from actions.order_forms import OrderFormValidation, reset_flow_events
@@ -24,12 +24,12 @@ from shop.services.views import PaymentReport
 FAILURE_REASONS = ("insufficient_balance", "card_limit", "system_error")
 
 
-def report(tracker: Tracker, dispatcher: CollectingDispatcher) -> PaymentReport | None:
+def report(tracker: Tracker, dispatcher: CollectingDispatcher, order_no: str | None = None) -> PaymentReport | None:
     return ask_for_shopper(
         tracker,
         dispatcher,
         lambda session, customer_id: payment_report(
-            session, customer_id, tracker.get_slot("order_id")
+            session, customer_id, order_no or tracker.get_slot("order_id")
         ),
     )
 
@@ -99,8 +99,7 @@ class ValidatePaymentForm(OrderFormValidation):
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        tracker.slots["order_id"] = order_no
-        report_ = report(tracker, dispatcher)
+        report_ = report(tracker, dispatcher, order_no)
         if report_ is None:
             return {"flow_blocked": True}
         return {"payment_case": case_of(report_)}
@@ -130,10 +129,7 @@ class ActionPaymentIssue(Action):
             with shop_session(dispatcher) as session:
                 result = refund_duplicate_charge(session, customer_id, order_no, clock=system_clock)
         except DomainError as error:
-            if error.code == "not_found":
-                dispatcher.utter_message(response="utter_order_not_found")
-            else:
-                dispatcher.utter_message(response="utter_request_failed", code=error.code)
+            say_refusal(error, dispatcher)
             return reset_flow_events()
         except BackendUnavailable:
             return reset_flow_events()

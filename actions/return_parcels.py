@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer, token_customer
-from actions.order_forms import FORM_INTENTS, OFFERED_ORDERS, STATUSES_FOR_FORM, entity_value
+from actions.order_forms import FORM_INTENTS, OFFERED_ORDERS, entity_value
 from shop.clock import system_clock
 from shop.errors import DomainError
+from shop.services.eligibility import order_statuses_for
 from shop.services.orders import MAX_LIMIT, list_orders
 from shop.services.return_parcels import (
     booked_pickup,
@@ -77,7 +78,7 @@ def _numbers_named_orders(tracker: Tracker) -> list[str]:
 def parcel_orders(session: Session, customer_id: int, limit: int = OFFERED_ORDERS) -> list[OrderSummary]:
     """The orders the parcel branch offers: parcel awaited, or its waybill open to correction; recent first."""
     parcel = {*orders_awaiting_parcel(session, customer_id), *orders_with_parcel_recorded(session, customer_id)}
-    listed = list_orders(session, customer_id, statuses=STATUSES_FOR_FORM["return_form"], limit=MAX_LIMIT)
+    listed = list_orders(session, customer_id, statuses=order_statuses_for("return"), limit=MAX_LIMIT)
     return [order for order in listed if order.order_no in parcel][:limit]
 
 

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from shop.rules import STUCK_AFTER_HOURS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
 DEFAULT_SECRETS_DIR = PROJECT_ROOT / "var" / "secrets"
@@ -67,12 +69,15 @@ class Settings:
     """Runtime configuration of the shop backend. Secrets are read when asked for, not before."""
 
     db_url: str = DEFAULT_DB_URL
-    stuck_after_hours: int = 72
+    stuck_after_hours: int = STUCK_AFTER_HOURS
     service_hours: str = "09:00-22:00"
     token_algorithm: str = "HS256"
     token_audience: str | None = None
     token_issuer: str | None = None
     token_leeway_seconds: int = 30
+    # After which jobs the satisfaction survey is offered (SHOP_RATING_AFTER, comma-separated):
+    # "write" (a job that changed something), "handoff" (a conversation handed back), "lookup" (an order shown).
+    rating_after: frozenset[str] = frozenset({"write", "handoff"})
 
     @property
     def token_secret(self) -> str:
@@ -112,13 +117,28 @@ def get_settings() -> Settings:
     """Read settings from env each call, so tests and CLIs can change env freely."""
     return Settings(
         db_url=os.environ.get("SHOP_DB_URL") or DEFAULT_DB_URL,
-        stuck_after_hours=int(os.environ.get("SHOP_STUCK_AFTER_HOURS") or 72),
+        stuck_after_hours=int(os.environ.get("SHOP_STUCK_AFTER_HOURS") or STUCK_AFTER_HOURS),
         service_hours=os.environ.get("SHOP_SERVICE_HOURS") or "09:00-22:00",
         token_algorithm=_algorithm(),
         token_audience=os.environ.get("SHOP_TOKEN_AUDIENCE") or None,
         token_issuer=os.environ.get("SHOP_TOKEN_ISSUER") or None,
         token_leeway_seconds=int(os.environ.get("SHOP_TOKEN_LEEWAY_SECONDS") or 30),
+        rating_after=_rating_occasions(os.environ.get("SHOP_RATING_AFTER")),
     )
+
+
+RATING_OCCASIONS = frozenset({"write", "handoff", "lookup"})
+
+
+def _rating_occasions(value: str | None) -> frozenset[str]:
+    """SHOP_RATING_AFTER: "write,handoff" by default; "none" (or empty words) for never."""
+    if value is None or not value.strip():
+        return frozenset({"write", "handoff"})
+    occasions = frozenset(word.strip().lower() for word in value.split(",") if word.strip()) - {"none"}
+    unknown = occasions - RATING_OCCASIONS
+    if unknown:
+        raise ConfigError(f"SHOP_RATING_AFTER takes {sorted(RATING_OCCASIONS)} or none, not {sorted(unknown)}")
+    return occasions
 
 
 def check_serving_config() -> None:

@@ -52,9 +52,6 @@ class ImportError_(DomainError):  # noqa: N801 - trailing underscore avoids the 
         self.where, self.field = where, field
 
 
-ImportValidationError = ImportError_
-
-
 @dataclass(frozen=True)
 class ImportSummary:
     customers: int

@@ -31,6 +31,8 @@ REFUND_ARRIVAL_DAYS: dict[str, tuple[int, int]] = {
 }
 DEFAULT_REFUND_ARRIVAL_DAYS = (3, 7)
 
+#: A shipped parcel whose tracking has not moved for this many hours is stuck (SHOP_STUCK_AFTER_HOURS overrides).
+STUCK_AFTER_HOURS = 72
 #: Expected courier transit time once shipped, for ETAs.
 TRANSIT_DAYS = 2
 #: The n-th reminder on an overdue order escalates to a human ticket.
