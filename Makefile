@@ -23,6 +23,14 @@ help:
 	@echo "make demo-traffic  play two weeks of demo shoppers for the dashboard and the weekly report"
 	@echo "make report  the weekly report of last week (WEEK=2026-W49 for another) into var/reports/"
 	@echo "make bench   benchmarks against a stock Rasa bot (slow)"
+	@echo "make bench-smoke  the bench harness on a few messages (reuses models)"
+	@echo "make train   retrain models/current.tar.gz if config, domain/, data/ or addons/ changed"
+	@echo "make actions  run the action server alone (port 5055)"
+	@echo "make db      create and seed the demo shop database var/shop.db if missing or stale"
+	@echo "make demo-db  seed the demo shop database afresh"
+	@echo "make lint    ruff over shop, actions, tests and bench"
+	@echo "make lock    regenerate requirements.lock after editing requirements.in"
+	@echo "make help    this list"
 
 setup: $(STAMP)
 
