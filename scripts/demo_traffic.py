@@ -259,6 +259,7 @@ DESK_AGENTS = tuple(
     AgentView(id=0, username=username, display_name=name, role="agent", skill_groups=SKILL_GROUP_NAMES)
     for username, name in (("demo-xiaomei", "客服小美"), ("demo-ajie", "客服阿杰"), ("demo-xiaoyu", "客服小雨"))
 )
+RESUME_ACTION = "action_handoff_resume"
 AGENT_REPLIES = ("您好，我是人工客服，已经看到您的问题了，马上为您处理。", "久等了，这边帮您核实一下～",
                  "您好，问题已经记录，给您加急处理。")
 
@@ -268,7 +269,7 @@ async def take_over(agent: Any, sender: str, clock: Any, rng: random.Random, *, 
     through the desk's own services and the same Rasa calls the desk makes (a `bot` event carrying
     the agent's name, then `action_handoff_resume`)."""
     from rasa.core.channels.channel import CollectingOutputChannel
-    from rasa.shared.core.events import BotUttered
+    from rasa.shared.core.events import BotUttered, ConversationResumed
 
     clock.shift(timedelta(minutes=rng.choice([1, 2, 3, 4, 6, 8, 12, 15, 25, 40])))
     person = rng.choice(DESK_AGENTS)
@@ -292,7 +293,12 @@ async def take_over(agent: Any, sender: str, clock: Any, rng: random.Random, *, 
     clock.shift(timedelta(minutes=rng.randint(2, 10)))
     with session_scope(make_engine()) as session:
         desk.close(session, person, ticket_no, clock=system_clock)
-    await agent.execute_action(sender, "action_handoff_resume", CollectingOutputChannel(), None, None)
+    if RESUME_ACTION in agent.domain.action_names_or_texts:
+        await agent.execute_action(sender, RESUME_ACTION, CollectingOutputChannel(), None, None)
+    else:  # a model trained before the desk's hand-back action: Rasa's own resume event
+        tracker = await agent.tracker_store.get_or_create_tracker(sender)
+        tracker.update(ConversationResumed())
+        await agent.tracker_store.save(tracker)
 
 
 async def play(weeks: int, per_day: int, seed: int, endpoints_file: Path) -> dict[str, int]:

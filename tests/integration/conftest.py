@@ -82,7 +82,10 @@ def api(server: str, path: str) -> str:
 
 @contextmanager
 def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
-    """An action server on a free port over `db_url`; yields an endpoints.yml pointing at it."""
+    """An action server on a free port over `db_url`; yields an endpoints.yml pointing at it.
+
+    The endpoints keep conversations as `make serve` does: Rasa's SQL tracker store, SQLite in `folder`.
+    """
     port = free_port()
     log = folder / "actions.log"
     process = subprocess.Popen(
@@ -92,7 +95,10 @@ def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
     try:
         wait_for(f"http://127.0.0.1:{port}/health", process, log)
         endpoints = folder / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n')
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{folder / "rasa_tracker.db"}"\n'
+        )
         yield endpoints
     finally:
         stop(process)
