@@ -114,7 +114,9 @@ def hand_off(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventTy
     # Listening after the pause: Rasa stops predicting at the pause without logging action_listen, so a
     # message while paused, and the first one after the resume, would follow the hand-off itself and
     # match no rule ("这句我没能处理", even for /restart).
-    return [*reset_flow_events(), ConversationPaused(), ActionExecuted("action_listen")]
+    # A form still waiting (e.g. the rating's comment) would take the first message after the resume.
+    leave_form = [ActiveLoop(None), SlotSet("requested_slot", None)] if tracker.active_loop_name else []
+    return [*reset_flow_events(), *leave_form, ConversationPaused(), ActionExecuted("action_listen")]
 
 
 class ActionHandoff(Action):

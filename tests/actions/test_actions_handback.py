@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from actions_testkit import db_session, make_tracker, names, run_action, user_event
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, ConversationResumed, Restarted
+from rasa_sdk.events import ActionExecuted, ActiveLoop, ConversationPaused, ConversationResumed, Restarted, SlotSet
 from sqlalchemy import select
 
 from actions.handoff import ActionHandoff, ActionHandoffResume, ActionRestart
@@ -50,3 +50,11 @@ def test_restart_leaves_a_hand_off_and_closes_its_ticket(domain: dict[str, Any])
 def test_restart_without_a_hand_off_just_restarts(domain: dict[str, Any]) -> None:
     dispatcher, events = run_action(ActionRestart(), make_tracker(), domain)
     assert names(dispatcher) == [] and events == [Restarted()]
+
+
+def test_a_hand_off_leaves_the_form_that_was_waiting(domain: dict[str, Any]) -> None:
+    """The rating's comment question took the first message after the resume ("好的，这个我先记下了")."""
+    tracker = make_tracker(events=[user_event("转人工", "human_handoff")], active_loop="satisfaction_form")
+    _, events = run_action(ActionHandoff(), tracker, domain)
+    assert ActiveLoop(None) in events and SlotSet("requested_slot", None) in events
+    assert events[-2:] == [ConversationPaused(), ActionExecuted("action_listen")]
