@@ -110,7 +110,7 @@ class ActionShowOrder(Action):
             # with the reason kept for the flow the shopper picks (and no rating yet).
             dispatcher.utter_message(response="utter_reason_without_flow")
             return [event for event in reset_flow_events() if event.get("name") != "reason"]
-        return reset_flow_events() + offer_rating(tracker)
+        return reset_flow_events() + offer_rating(tracker, "lookup")
 
 
 def masked_address(order: OrderDetail) -> str:

@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.free_text import say_why_refused
 from shop.clock import system_clock
+from shop.config import get_settings
 from shop.errors import DomainError
 from shop.services.satisfaction import check_comment, record_rating
 
@@ -56,9 +57,10 @@ def asked_this_session(tracker: Tracker) -> bool:
     return False
 
 
-def offer_rating(tracker: Tracker) -> list[EventType]:
-    """Events that make the rules ask for a rating next (nothing if it was asked this session)."""
-    if asked_this_session(tracker):
+def offer_rating(tracker: Tracker, occasion: str = "write") -> list[EventType]:
+    """Events that make the rules ask for a rating next: after a job of an `occasion` the shop asks after
+    (SHOP_RATING_AFTER: a write or a handoff by default, not a lookup), once a session."""
+    if occasion not in get_settings().rating_after or asked_this_session(tracker):
         return []
     return [SlotSet("satisfaction_pending", True)]
 

@@ -67,13 +67,26 @@ def test_offered_once_per_session() -> None:
     assert offer_rating(new_session) == [SlotSet("satisfaction_pending", True)]
 
 
-def test_an_order_shown_offers_a_rating(domain: dict[str, Any]) -> None:
+def test_an_order_shown_offers_no_rating_unless_lookups_are_configured(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     tracker = make_tracker({"order_id": DEMO_ORDERS["in_transit"]}, token=token_for(1))
+    _, events = run_action(ActionShowOrder(), tracker, domain)
+    assert slot_sets(events)["satisfaction_pending"] is None  # a lookup changed nothing: no survey
+    monkeypatch.setenv("SHOP_RATING_AFTER", "write,handoff,lookup")
     _, events = run_action(ActionShowOrder(), tracker, domain)
     assert slot_sets(events)["satisfaction_pending"] is True
     tracker = make_tracker({"order_id": DEMO_ORDERS["in_transit"]}, token=token_for(2))
     _, events = run_action(ActionShowOrder(), tracker, domain)
     assert slot_sets(events)["satisfaction_pending"] is None  # not found: nothing resolved
+
+
+def test_rating_occasions_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_RATING_AFTER", "none")
+    assert offer_rating(make_tracker()) == []
+    monkeypatch.setenv("SHOP_RATING_AFTER", "handoff")
+    assert offer_rating(make_tracker(), "handoff") == [SlotSet("satisfaction_pending", True)]
+    assert offer_rating(make_tracker()) == []
 
 
 def test_rating_and_comment_are_stored_with_the_conversation(domain: dict[str, Any]) -> None:
