@@ -208,8 +208,9 @@ class ActionResumeFlow(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         form = tracker.get_slot("interrupted_form")
+        # The complaint is acknowledged (its ticket is already filed), never offered a human again.
+        dispatcher.utter_message(response="utter_complaint_acknowledged")
         if not form:
-            dispatcher.utter_message(response="utter_anything_else")
             return []
         dispatcher.utter_message(response="utter_resume_flow")
         return [SlotSet("interrupted_form", None), FollowupAction(form)]

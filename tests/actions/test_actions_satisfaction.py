@@ -154,10 +154,10 @@ def test_complaint_inside_a_form_pauses_it_and_declining_resumes_it(domain: dict
     assert events == [ActiveLoop(None), SlotSet("interrupted_form", "return_form")]  # no slot is cleared
     tracker.slots["interrupted_form"] = "return_form"
     dispatcher, events = run_action(ActionResumeFlow(), tracker, domain)
-    assert names(dispatcher) == ["utter_resume_flow"]
+    assert names(dispatcher) == ["utter_complaint_acknowledged", "utter_resume_flow"]
     assert events == [SlotSet("interrupted_form", None), FollowupAction("return_form")]
     dispatcher, events = run_action(ActionResumeFlow(), make_tracker(), domain)
-    assert names(dispatcher) == ["utter_anything_else"] and events == []
+    assert names(dispatcher) == ["utter_complaint_acknowledged"] and events == []
 
 
 def test_accepting_the_human_after_a_complaint_keeps_the_high_priority(domain: dict[str, Any]) -> None:
