@@ -21,6 +21,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -92,3 +93,113 @@ class UnknownLatinWordsFallback(GraphComponent):
             message.set(INTENT, fallback, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [fallback, *(message.get(INTENT_RANKING_KEY) or [])], add_to_output=True)
         return messages
+
+
+#: A word, for the checks below: a token holding a Chinese character or a Latin letter (not an emoji,
+#: a digit run or punctuation).
+WORD = re.compile(r"[\u3400-\u9fffa-z]")
+VOCABULARY_FILE = "intent_words.json"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class DoubtfulIntentFallback(GraphComponent):
+    """Intents that start something costly (``complain`` opens a high-priority ticket) need a real message.
+
+    An emoji, an SQL string, a script tag or a keyboard mash in Chinese (阿斯蒂芬, 士大夫) was read as
+    ``complain`` at up to 0.99 confidence: the intent model scores character n-grams, and a message
+    without any known word still lands somewhere. For each intent in ``intents``, its prediction is
+    turned into ``nlu_fallback`` (so the shopper gets the menu, and no ticket is opened) unless:
+
+    - its confidence is at least ``threshold`` (chosen on tests/nlu_holdout*.yml, docs/benchmarks.md);
+    - one word of the message is a word of that intent's training examples that at most
+      ``max_intents`` intents' examples hold (这 or 我 say nothing; 投诉, 差评, 敷衍, terrible do);
+    - at least ``min_known_share`` of the message's word characters are in words the training data
+      knows (撒旦法师打发 holds 打发, but 撒旦 and 法师 are no shop words).
+
+    Written as ``nlu_fallback`` the way FallbackClassifier writes it (place this after it).
+    """
+
+    def __init__(
+        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        intent_words: dict[str, list[str]] | None = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.intents: frozenset[str] = frozenset(self._config["intents"])
+        self.threshold = float(self._config["threshold"])
+        self.min_known_share = float(self._config["min_known_share"])
+        words = intent_words or {}
+        self.known_words: frozenset[str] = frozenset(words)
+        self.intent_words: dict[str, frozenset[str]] = {
+            intent: frozenset(word for word, holders in words.items()
+                              if intent in holders and len(holders) <= int(self._config["max_intents"]))
+            for intent in self.intents
+        }
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"intents": ["complain"], "threshold": 0.7, "max_intents": 8, "min_known_share": 0.4}
+
+    @classmethod
+    def create(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> DoubtfulIntentFallback:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        holders: dict[str, set[str]] = {}
+        for example in training_data.intent_examples:
+            for word in set(message_words(example)):
+                holders.setdefault(word, set()).add(str(example.get(INTENT)))
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / VOCABULARY_FILE).write_text(
+                json.dumps({word: sorted(intents) for word, intents in sorted(holders.items())}, ensure_ascii=False),
+                encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        execution_context: ExecutionContext, **kwargs: Any,
+    ) -> DoubtfulIntentFallback:
+        try:
+            with model_storage.read_from(resource) as directory:
+                words = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            logger.debug("%s: no vocabulary in resource '%s'", cls.__name__, resource.name)
+            words = {}
+        return cls(config, model_storage, resource, words)
+
+    def is_doubtful(self, message: Message) -> bool:
+        """Whether the message's intent (one of `intents`) lacks the confidence or the words it needs."""
+        intent = message.get(INTENT) or {}
+        name = intent.get(INTENT_NAME_KEY)
+        if name not in self.intents:
+            return False
+        if float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self.threshold:
+            return True
+        words = message_words(message)
+        if not any(word in self.intent_words[name] for word in words):
+            return True
+        characters = sum(len(word) for word in words)
+        known = sum(len(word) for word in words if word in self.known_words)
+        return known < self.min_known_share * characters
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            if not self.is_doubtful(message):
+                continue
+            fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, fallback, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [fallback, *(message.get(INTENT_RANKING_KEY) or [])], add_to_output=True)
+        return messages
+
+
+def message_words(message: Message) -> list[str]:
+    """The message's tokens that are words (see WORD), lower-cased; a message's text split on spaces when
+    no tokenizer ran before."""
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    texts = [token.text for token in tokens] if tokens else str(message.get(TEXT) or "").split()
+    return [text.lower() for text in texts if WORD.search(text.lower())]
