@@ -33,7 +33,7 @@ from actions.order_forms import (
     reset_flow_events,
 )
 from actions.orders import show_tracking
-from actions.returns import URL
+from actions.returns import photo_url
 from actions.satisfaction import offer_rating
 from actions.wording import label, money, when
 from shop.clock import system_clock
@@ -295,11 +295,11 @@ class ValidateLogisticsForm(OrderFormValidation):
     def validate_evidence_url(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        link = URL.search(str(value or ""))
+        link = photo_url(value, tracker)
         if link is None:
             dispatcher.utter_message(response="utter_evidence_url_invalid")
             return {"evidence_url": None}
-        return {"evidence_url": link.group(0)}
+        return {"evidence_url": link}
 
     def validate_remedy(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

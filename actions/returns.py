@@ -22,6 +22,14 @@ from shop.services.returns import quote_for_any_reason, quote_return, request_re
 from shop.services.views import ReturnQuote
 
 URL = re.compile(r"https?://[^\s，。！]+")
+
+
+def photo_url(value: Any, tracker: Tracker) -> str | None:
+    """The photo the shopper sent: an image attached to the message (metadata.image_url, uploaded from the
+    widget or sent by the shop's front-end over REST or socket.io), else a link typed in the message."""
+    attached = str(((tracker.latest_message or {}).get("metadata") or {}).get("image_url") or "")
+    link = URL.fullmatch(attached) or URL.search(str(value or ""))
+    return link.group(0) if link else None
 # Reasons the shop treats as the seller's fault: photo evidence, 15-day window, fee compensation.
 SELLER_FAULT = {"quality", "damaged", "wrong_item"}
 NLU_REASON_TO_KIND = {"size_mismatch": "no_reason", "other": "no_reason"}
@@ -116,11 +124,11 @@ class ValidateReturnForm(ReturnParcelSteps, OrderFormValidation):
     def validate_evidence_url(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        link = URL.search(str(value or ""))
+        link = photo_url(value, tracker)
         if link is None:
             dispatcher.utter_message(response="utter_evidence_url_invalid")
             return {"evidence_url": None}
-        return {"evidence_url": link.group(0)}
+        return {"evidence_url": link}
 
 
 class ActionSubmitReturn(Action):

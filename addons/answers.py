@@ -349,6 +349,9 @@ async def _parse_answer(
     if kind is None or typed_button_payload(message.text, tracker) is not None:
         return parse_data
     reading = read_answer(kind, message.text)
+    attached = str((message.metadata or {}).get("image_url") or "") if kind == "photo" else ""
+    if URL.fullmatch(attached):  # an image attached to the message is the photo asked for
+        reading = Reading("value", attached)
     if reading.outcome == "other":
         return parse_data
     return as_answer(parse_data, kind, reading)
