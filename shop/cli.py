@@ -12,10 +12,12 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from shop.clock import system_clock, to_shop_time
 from shop.config import ConfigError, check_serving_config, get_settings
@@ -30,7 +32,17 @@ from shop.db import (
 )
 from shop.errors import DomainError
 from shop.importer import import_file
-from shop.models import Order
+from shop.models import (
+    AddressChange,
+    Claim,
+    DeliveryIssue,
+    Invoice,
+    InvoiceChange,
+    Order,
+    SatisfactionRating,
+    ShippingReminder,
+    Ticket,
+)
 from shop.privacy import mask_name, mask_phone
 from shop.seed import seed
 from shop.services.agents import add_agent, parse_skill_groups
@@ -183,7 +195,7 @@ def _show(engine: Engine, args: argparse.Namespace) -> None:
         order = session.execute(select(Order).where(Order.order_no == args.order_no)).scalar_one_or_none()
         if order is None:
             raise DomainError("not_found", f"order {args.order_no} not found")
-        print("\n".join(format_order(order)))
+        print("\n".join(format_order(order) + format_order_records(session, order)))
 
 
 def format_order(order: Order) -> list[str]:
@@ -230,3 +242,53 @@ def _after_sale_lines(order: Order) -> list[str]:
                      f" refund={req.refund_amount}{parcel}")
         lines += [f"      {e.time} {e.status}{' ' + e.note if e.note else ''}" for e in req.events]
     return lines if len(lines) > 1 else ["  after-sales: -"]
+
+
+def format_order_records(session: Session, order: Order) -> list[str]:
+    """Everything else the shop keeps about an order: invoices, address changes, reminders, claims,
+    delivery issues, tickets and the ratings of their conversations (masked, as above)."""
+
+    def rows(model: Any, *where: Any) -> list[Any]:
+        return list(session.execute(select(model).where(*where).order_by(model.id)).scalars())
+
+    def section(title: str, lines: list[str]) -> list[str]:
+        return [f"  {title}:", *lines] if lines else [f"  {title}: -"]
+
+    invoices = rows(Invoice, Invoice.order_id == order.id)
+    invoice_lines = []
+    for invoice in invoices:
+        invoice_lines.append(f"    {invoice.kind} {invoice.title} {invoice.status} requested {invoice.requested_at}"
+                             f" issued {invoice.issued_at or '-'}")
+        invoice_lines += [f"      change to {change.kind} {change.title} {change.status} {change.requested_at}"
+                          for change in rows(InvoiceChange, InvoiceChange.invoice_id == invoice.id)]
+    changes = [f"    {change.changed_at} {_address_text(change.old_address)} → {_address_text(change.new_address)}"
+               for change in rows(AddressChange, AddressChange.order_id == order.id)]
+    reminders = [f"    {reminder.created_at}"
+                 for reminder in rows(ShippingReminder, ShippingReminder.order_id == order.id)]
+    claims = [f"    {claim.claim_no} {claim.kind} {claim.status} amount={claim.amount or '-'} {claim.created_at}"
+              for claim in rows(Claim, Claim.order_id == order.id)]
+    issues = []
+    for issue in rows(DeliveryIssue, DeliveryIssue.order_id == order.id):
+        missing = ", ".join(f"#{item.order_item_id} x{item.quantity}" for item in issue.items)
+        issues.append(f"    {issue.issue_no} {issue.problem} remedy={issue.remedy} {issue.status} {issue.created_at}"
+                      f"{' missing ' + missing if missing else ''}")
+    tickets = rows(Ticket, Ticket.order_id == order.id)
+    ticket_lines = [f"    {ticket.ticket_no} {ticket.topic} {ticket.skill_group} {ticket.priority} {ticket.status}"
+                    f" assignee={ticket.assignee or '-'} {ticket.created_at} closed {ticket.closed_at or '-'}"
+                    for ticket in tickets]
+    conversations = {ticket.conversation_id for ticket in tickets}
+    ratings = [f"    {rating.rating}/5 {rating.created_at}{' ' + repr(rating.comment) if rating.comment else ''}"
+               for rating in (rows(SatisfactionRating, SatisfactionRating.conversation_id.in_(conversations))
+                              if conversations else [])]
+    return (section("invoices", invoice_lines) + section("address changes", changes)
+            + section("shipping reminders", reminders) + section("claims", claims)
+            + section("delivery issues", issues) + section("tickets", ticket_lines)
+            + section("ratings (of the tickets' conversations)", ratings))
+
+
+def _address_text(address: Any) -> str:
+    """A stored address (JSON), with its person masked."""
+    if not isinstance(address, dict):
+        return "-"
+    place = "".join(str(address.get(key) or "") for key in ("province", "city", "district"))
+    return f"{place} ({mask_name(str(address.get('recipient') or ''))} {mask_phone(str(address.get('phone') or ''))})"
