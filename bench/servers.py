@@ -53,7 +53,7 @@ UNLIMITED_RATES = {"XIAOER_CLIENT_RATE_PER_MINUTE": "0", "XIAOER_SENDER_RATE_PER
 
 def base_env(db_url: str) -> dict[str, str]:
     pythonpath = os.pathsep.join([*(str(p) for p in _code_path), str(ROOT)])
-    return dict(UNLIMITED_RATES, **os.environ, SHOP_DB_URL=db_url, PYTHONPATH=pythonpath)
+    return {**UNLIMITED_RATES, **os.environ, "SHOP_DB_URL": db_url, "PYTHONPATH": pythonpath}
 
 
 def seed_db(workdir: Path) -> str:
