@@ -25,7 +25,7 @@ help:
 	@echo "make bench   benchmarks against a stock Rasa bot (slow)"
 	@echo "make bench-smoke  the bench harness on a few messages (reuses models)"
 	@echo "make train   retrain models/current.tar.gz if config, domain/, data/ or addons/ changed"
-	@echo "make actions  run the action server alone (port 5055)"
+	@echo "make actions  run the action server alone (on the port of action_endpoint in endpoints.yml)"
 	@echo "make db      create and seed the demo shop database var/shop.db if missing or stale"
 	@echo "make demo-db  seed the demo shop database afresh"
 	@echo "make lint    ruff over shop, actions, tests and bench"
@@ -80,7 +80,7 @@ $(MODEL): $(TRAIN_INPUTS) | $(STAMP)
 
 actions: $(STAMP) db
 	$(PY) -m shop check
-	$(RASA) run actions --actions actions
+	$(RASA) run actions --actions actions --port $$($(PY) scripts/actions_port.py)
 
 shell: $(STAMP) db $(MODEL)
 	scripts/with_actions.sh $(RASA) shell -m $(MODEL) --endpoints endpoints.yml

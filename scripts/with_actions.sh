@@ -3,7 +3,8 @@
 # Usage: scripts/with_actions.sh COMMAND [ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-port="${ACTIONS_PORT:-5055}"
+# The action server's port comes from one place: action_endpoint.url in endpoints.yml.
+port="$(.venv/bin/python scripts/actions_port.py "${XIAOER_ENDPOINTS:-endpoints.yml}")"
 mkdir -p var
 # A missing or empty shop database fails here, saying what to run, instead of at the first message.
 PYTHONPATH="${PYTHONPATH:-$PWD}" .venv/bin/python -m shop check >/dev/null
