@@ -78,6 +78,10 @@ class Settings:
     # After which jobs the satisfaction survey is offered (SHOP_RATING_AFTER, comma-separated):
     # "write" (a job that changed something), "handoff" (a conversation handed back), "lookup" (an order shown).
     rating_after: frozenset[str] = frozenset({"write", "handoff"})
+    # Proactive notices (shop.services.notices): none in these shop-time hours ("" = no quiet hours), and
+    # event-driven ones (after-sale steps, refunds, invoices, exceptions) only for what happened this recently.
+    quiet_hours: str = "22:00-08:00"
+    notice_lookback_hours: int = 72
 
     @property
     def token_secret(self) -> str:
@@ -105,6 +109,11 @@ class Settings:
         """Token of Rasa's HTTP API (`rasa run --auth-token`), for the desk and agents' tools."""
         return secret_from_env("XIAOER_API_TOKEN", "api_token")
 
+    @property
+    def events_secret(self) -> str:
+        """HMAC secret a shop signs the events it pushes with (`X-Xiaoer-Signature`, docs/shop.md)."""
+        return secret_from_env("SHOP_EVENTS_SECRET", "events_secret")
+
 
 def _algorithm() -> str:
     algorithm = (os.environ.get("SHOP_TOKEN_ALGORITHM") or "HS256").strip().upper()
@@ -124,6 +133,8 @@ def get_settings() -> Settings:
         token_issuer=os.environ.get("SHOP_TOKEN_ISSUER") or None,
         token_leeway_seconds=int(os.environ.get("SHOP_TOKEN_LEEWAY_SECONDS") or 30),
         rating_after=_rating_occasions(os.environ.get("SHOP_RATING_AFTER")),
+        quiet_hours=os.environ.get("SHOP_QUIET_HOURS", "22:00-08:00").strip(),
+        notice_lookback_hours=int(os.environ.get("SHOP_NOTICE_LOOKBACK_HOURS") or 72),
     )
 
 

@@ -26,6 +26,7 @@ ERROR_CODES: frozenset[str] = frozenset(
         "invalid_token",
         "token_expired",
         "invalid_import",
+        "conflict",
     }
 )
 

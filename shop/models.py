@@ -510,3 +510,64 @@ class VerificationFailure(Base):
     client = Column(String(64), index=True)
     at = Column(DateTime, nullable=False, index=True)
 
+
+
+class ShopEvent(Base):
+    """An event a shop's system pushed in (POST /api/events, shop.services.events), kept by the sender's id:
+    a replay of the same id changes nothing. ``details`` keeps what the monitor words (an exception's kind)."""
+
+    __tablename__ = "shop_events"
+
+    id = Column(Integer, primary_key=True)
+    event_id = Column(String(64), nullable=False, unique=True)
+    type = Column(String(30), nullable=False, index=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    body_sha256 = Column(String(64), nullable=False)  # the same id with another body is refused
+    details = Column(JSON, nullable=False, default=dict)
+    occurred_at = Column(DateTime, nullable=False)
+    received_at = Column(DateTime, nullable=False)
+
+
+NOTICE_STATUSES = ("unread", "sending", "sent", "read")
+
+
+class Notice(Base):
+    """A proactive notice to a shopper (shop.services.notices), recorded once by its ``key``: ``unread``
+    until it reaches a conversation (``sent``, live) or the shopper's widget pulls it (``read``); ``sending``
+    while one deliverer holds it (so the monitor and a pull never both send it)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (CheckConstraint(_in("status", NOTICE_STATUSES), name="ck_notice_status"),)
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(120), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    order_id = Column(ForeignKey("orders.id"), index=True)
+    kind = Column(String(30), nullable=False)
+    facts = Column(JSON, nullable=False, default=dict)
+    status = Column(String(10), nullable=False, default="unread")
+    conversation_id = Column(String(100))
+    created_at = Column(DateTime, nullable=False)
+    sent_at = Column(DateTime)
+
+
+class NoticePreference(Base):
+    """A shopper who said "别再提醒我了": no proactive notices until they ask for them again."""
+
+    __tablename__ = "notice_preferences"
+
+    customer_id = Column(ForeignKey("customers.id"), primary_key=True)
+    muted = Column(Boolean, nullable=False, default=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class ShopperConversation(Base):
+    """A conversation a signed-in shopper's widget opened (its socket.io session id): where notices go."""
+
+    __tablename__ = "shopper_conversations"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    conversation_id = Column(String(100), nullable=False, unique=True)
+    channel = Column(String(20), nullable=False)
+    last_seen_at = Column(DateTime, nullable=False)
