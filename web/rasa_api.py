@@ -2,7 +2,7 @@
 
 - the transcript: GET /conversations/<id>/tracker
 - an agent's reply: POST /conversations/<id>/tracker/events with a ``bot`` event, executed on the
-  socket.io output channel, so it reaches the shopper's widget live and stays in the transcript;
+  shopper's channel (socket.io for the widget), so it reaches the widget live and stays in the transcript;
 - handing back: POST /conversations/<id>/execute of ``action_handoff_resume`` (resumes the paused
   conversation, closes its ticket if still open, tells the shopper the assistant is back).
 """
@@ -18,7 +18,9 @@ from shop.config import get_settings
 
 TIMEOUT = aiohttp.ClientTimeout(total=15)
 RESUME_ACTION = "action_handoff_resume"
-SHOPPER_CHANNEL = "socketio"
+#: Rasa's output_channel value for "the channel the shopper last wrote from" (socket.io for the widget:
+#: the message is pushed live to the shopper's session; REST shoppers read it from the transcript).
+SHOPPER_CHANNEL = "latest"
 
 
 class RasaUnavailable(Exception):
@@ -49,20 +51,9 @@ class RasaApi:
             raise RasaUnavailable(str(error)) from error
 
     async def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
-        """The conversation's user and bot messages, oldest first."""
+        """The conversation's user and bot messages, oldest first (a tapped button shows as its title)."""
         tracker = await self._call("GET", self._url(conversation_id, "tracker"), {"include_events": "ALL"})
-        return [
-            {
-                "who": "shopper" if event["event"] == "user" else ("agent" if _agent_of(event) else "bot"),
-                "agent": _agent_of(event),
-                "text": event.get("text") or "",
-                "buttons": [button.get("title", "") for button in (event.get("data") or {}).get("buttons") or []],
-                "image": ((event.get("metadata") or {}).get("image_url") if event["event"] == "user" else None),
-                "timestamp": event.get("timestamp"),
-            }
-            for event in tracker.get("events") or []
-            if event.get("event") in ("user", "bot") and (event.get("text") or (event.get("data") or {}).get("buttons"))
-        ]
+        return transcript_lines(tracker.get("events") or [])
 
     async def send_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
         event = {"event": "bot", "text": text, "metadata": {"agent": agent_name}}
@@ -72,6 +63,25 @@ class RasaApi:
     async def hand_back(self, conversation_id: str) -> None:
         await self._call("POST", self._url(conversation_id, "execute"), {"output_channel": SHOPPER_CHANNEL},
                          {"name": RESUME_ACTION})
+
+
+def transcript_lines(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    offered: dict[str, str] = {}  # payload -> title of the buttons last shown
+    for event in events:
+        kind, text = event.get("event"), event.get("text") or ""
+        data = event.get("data") or {}
+        if kind == "bot" and (text or data.get("buttons")):
+            buttons = data.get("buttons") or []
+            offered = {str(b.get("payload")): str(b.get("title", "")) for b in buttons} or offered
+            agent = _agent_of(event)
+            lines.append({"who": "agent" if agent else "bot", "agent": agent, "text": text,
+                          "buttons": [str(b.get("title", "")) for b in buttons], "image": None,
+                          "timestamp": event.get("timestamp")})
+        elif kind == "user" and text:
+            lines.append({"who": "shopper", "agent": None, "text": offered.get(text, text), "buttons": [],
+                          "image": (event.get("metadata") or {}).get("image_url"), "timestamp": event.get("timestamp")})
+    return lines
 
 
 def _agent_of(event: dict[str, Any]) -> str | None:

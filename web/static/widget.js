@@ -205,7 +205,9 @@
   function send(message, shown, extra) {
     message = String(message || "").trim().slice(0, MAX_MESSAGE);
     if (!message) return;
+    // Earlier choices are answered once the shopper says something (tapped or typed).
     state.history.forEach(function (entry) { if (entry.buttons) entry.answered = true; });
+    Array.prototype.forEach.call(log.querySelectorAll(".xiaoer-choice"), function (b) { b.disabled = true; });
     add({ from: "user", text: shown || message, image: extra && extra.image_url });
     showTyping(true);
     emit(message, extra);
@@ -234,7 +236,12 @@
       status.textContent = "";
       socket.emit("session_request", { session_id: state.sessionId });
     });
-    socket.on("session_confirm", function () {
+    socket.on("session_confirm", function (confirmed) {
+      // The server may replace an id it does not accept: messages go to the id it confirmed.
+      if (typeof confirmed === "string" && confirmed && confirmed !== state.sessionId) {
+        state.sessionId = confirmed;
+        save();
+      }
       ready = true;
       while (pending.length) socket.emit("user_uttered", pending.shift());
     });
