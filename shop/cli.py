@@ -1,4 +1,4 @@
-"""Operator/developer CLI: ``python -m shop {init,seed,import,show,token,reset}``.
+"""Operator/developer CLI: ``python -m shop {init,seed,import,show,token,reset,watch,...}``.
 
 Labels printed here are for developers, not shoppers (the bot's wording lives in domain/).
 Exit codes: 0 ok, 1 domain/data error (message on stderr), 2 usage error (argparse).
@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     report_p.add_argument("--week", required=True, type=_week, help="ISO week, e.g. 2026-W49")
     report_p.add_argument("--out", required=True, help="folder to write into (created)")
     report_p.add_argument("--no-pdf", action="store_true", help="write report.html only")
+    watch_p = sub.add_parser("watch", help="send the proactive notices that are due; loops until stopped")
+    watch_p.add_argument("--once", action="store_true", help="one pass, then exit")
+    watch_p.add_argument("--interval", type=int, default=300, help="seconds between passes (default 300)")
     return parser
 
 
@@ -134,7 +137,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print("shop database ok")
         return 0
     handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset, "agent": _agent,
-                "report": _report}
+                "report": _report, "watch": _watch}
     handlers[args.command](engine, args)
     return 0
 
@@ -148,6 +151,26 @@ def _report(engine: Engine, args: argparse.Namespace) -> None:
     except (ReportError, TrackerStoreNotConfigured) as exc:
         raise DomainError("report_failed", str(exc)) from exc
     print("\n".join(str(path) for path in (files.html, files.pdf) if path))
+
+
+def _watch(engine: Engine, args: argparse.Namespace) -> None:
+    """The monitor: record due notices and send them into open conversations through Rasa (web.notices)."""
+    import time
+
+    from shop.services.notices import watch_once
+    from web.notices import live_sender
+    from web.settings import web_settings
+
+    send = live_sender(web_settings().rasa_url, get_settings().api_token)
+    while True:
+        report = watch_once(engine, clock=system_clock, send=send)
+        if report.quiet:
+            print(f"quiet hours ({get_settings().quiet_hours}): nothing sent", flush=True)
+        else:
+            print(f"notices: {report.recorded} new, {report.sent} sent live, {report.unread} unread", flush=True)
+        if args.once:
+            return
+        time.sleep(max(10, args.interval))
 
 
 def _init(engine: Engine, _args: argparse.Namespace) -> None:

@@ -15,13 +15,14 @@ from shop.services.desk import ensure_default_canned_replies
 from web.dashboard import dashboard_bp
 from web.database import in_session
 from web.desk import desk_bp
+from web.notices import notices_bp
 from web.rasa_api import RasaApi
 from web.settings import MAX_UPLOAD_BYTES, web_settings
 from web.shop_pages import shop_pages
 from web.uploads import uploads
 
 STATIC = Path(__file__).resolve().parent / "static"
-BLUEPRINTS = (shop_pages, uploads, desk_bp, dashboard_bp)
+BLUEPRINTS = (shop_pages, uploads, desk_bp, dashboard_bp, notices_bp)
 
 
 def create_app(name: str = "xiaoer_web") -> Sanic:

@@ -230,6 +230,21 @@
     add(entry);
   }
 
+  // ---- proactive notices: the shop learns which conversation is open (the monitor sends notices into it
+  // live while it is), and notices still unread arrive now, worded by the assistant (README) ----
+  var NOTICE_PULL_MS = 4 * 60 * 1000;
+  var noticeTimer = null;
+  function pullNotices() {
+    if (!token) return;
+    fetch(base + "/api/notices/pull", {
+      method: "POST",
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      body: JSON.stringify({ session_id: state.sessionId, channel: "socketio" })
+    }).then(function (response) { return response.ok ? response.json() : { messages: [] }; })
+      .then(function (result) { (result.messages || []).forEach(onBotMessage); })
+      .catch(function () { /* the next pull brings them */ });
+  }
+
   function connect() {
     socket = window.io(server, { path: "/socket.io", transports: ["websocket"] });
     socket.on("connect", function () {
@@ -244,6 +259,9 @@
       }
       ready = true;
       while (pending.length) socket.emit("user_uttered", pending.shift());
+      pullNotices();
+      clearInterval(noticeTimer);
+      noticeTimer = setInterval(pullNotices, NOTICE_PULL_MS);
     });
     socket.on("bot_uttered", onBotMessage);
     socket.on("disconnect", function () { ready = false; status.textContent = t.offline; });
