@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.choices import ORDINAL, named, names_several, pick
 from actions.order_forms import entity_value, load_order, sole_entity_value, words_for_choosing
+from actions.product_words import with_product_titles
 from actions.products import answer_product_question
 from actions.wording import when
 from shop.services.eligibility import why_flow_cannot_take
@@ -65,7 +66,8 @@ def item_choice(
         return None, {"item_id": None, "flow_blocked": True}
     by_button = entity_value(tracker.latest_message, "item_id") is not None
     typed_now = str(value) == str(tracker.latest_message.get("text"))
-    item = chosen_item(order, words_for_choosing(tracker.latest_message) if typed_now else value, by_button)
+    said = words_for_choosing(tracker.latest_message) if typed_now else value
+    item = chosen_item(order, said if by_button else with_product_titles(str(said or ""), dispatcher), by_button)
     if item is None:
         dispatcher.utter_message(response=_why_no_item(order, str(value or ""), by_button))
         return None, {"item_id": None}

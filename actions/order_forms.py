@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from actions.backend import BackendUnavailable, shop_session
 from actions.choices import ORDINAL, holds_any, named, pick, tied, words_of
 from actions.identity import client_address, current_customer, token_customer
+from actions.product_words import with_product_titles
 from actions.wording import label
 from shop.clock import system_clock
 from shop.errors import DomainError
@@ -304,7 +305,7 @@ class OrderFormValidation(FormValidationAction):
         words choose none or several (the order question is asked, or the message goes where it
         would have gone)."""
         if _is_a_typed_choice(tracker, self.form_name()):
-            said, choose = words_for_choosing(tracker.latest_message), pick
+            said, choose = with_product_titles(words_for_choosing(tracker.latest_message), dispatcher), pick
             product = _sole_product(tracker)
         else:
             product = _product_starting_the_flow(tracker, self.form_name())

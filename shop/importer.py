@@ -29,6 +29,7 @@ from shop.models import (
     OrderItem,
     Payment,
     Product,
+    ProductAlias,
     ProductFact,
     Shipment,
     Sku,
@@ -224,7 +225,23 @@ def _product(session: Session, raw: Any, index: int) -> dict[str, Any]:
     skus = [_sku(session, r, f"{rec.where}.skus[{j}]") for j, r in enumerate(rec.items("skus"))]
     facts = [_fact(r, f"{rec.where}.facts[{j}]") for j, r in enumerate(rec.items("facts", required=False))]
     return {"title": title, "category": rec.text("category", max_len=20), "returnable": returnable,
-            "return_window_days": window, "skus": skus, "facts": facts}
+            "return_window_days": window, "skus": skus, "facts": facts, "aliases": _aliases(rec)}
+
+
+MAX_ALIASES = 20
+
+
+def _aliases(rec: _Rec) -> list[str]:
+    """products[].aliases: everyday words for the product (螃蟹, 耳机), each 1-20 characters, at most 20."""
+    raw = rec.items("aliases", required=False)
+    if len(raw) > MAX_ALIASES:
+        raise rec.fail("aliases", f"at most {MAX_ALIASES} aliases")
+    aliases = []
+    for j, value in enumerate(raw):
+        alias = _Rec({"alias": value}, f"{rec.where}.aliases[{j}]").text("alias", max_len=20) or ""
+        if alias not in aliases:
+            aliases.append(alias)
+    return aliases
 
 
 def _fact(raw: Any, where: str) -> tuple[str, str]:
@@ -379,9 +396,10 @@ def _write(session: Session, customers: list[dict], products: list[dict], orders
     session.add_all(by_phone.values())
     skus: dict[str, Sku] = {}
     for data in products:
-        product = Product(**{k: v for k, v in data.items() if k not in ("skus", "facts")},
+        product = Product(**{k: v for k, v in data.items() if k not in ("skus", "facts", "aliases")},
                           facts=[ProductFact(position=i, name=name, value=value)
-                                 for i, (name, value) in enumerate(data["facts"])])
+                                 for i, (name, value) in enumerate(data["facts"])],
+                          aliases=[ProductAlias(alias=alias) for alias in data["aliases"]])
         session.add(product)
         for sku_data in data["skus"]:
             skus[sku_data["sku_code"]] = Sku(product=product, reserved=0, **sku_data)

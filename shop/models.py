@@ -72,6 +72,21 @@ class Product(Base):
     skus = relationship("Sku", back_populates="product", order_by="Sku.id")
     facts = relationship("ProductFact", back_populates="product", order_by="ProductFact.position",
                          cascade="all, delete-orphan")
+    aliases = relationship("ProductAlias", back_populates="product", order_by="ProductAlias.id",
+                           cascade="all, delete-orphan")
+
+
+class ProductAlias(Base):
+    """An everyday word shoppers use for the product (螃蟹 for 阳澄湖大闸蟹礼盒, 耳机 for 无线蓝牙耳机): it names
+    the product when an order or an item is chosen by typing."""
+
+    __tablename__ = "product_aliases"
+
+    id = Column(Integer, primary_key=True)
+    product_id = Column(ForeignKey("products.id"), nullable=False, index=True)
+    alias = Column(String(20), nullable=False)
+
+    product = relationship("Product", back_populates="aliases")
 
 
 class ProductFact(Base):

@@ -28,6 +28,7 @@ from shop.models import (
     OrderItem,
     Payment,
     Product,
+    ProductAlias,
     ProductFact,
     Shipment,
     Sku,
@@ -121,6 +122,14 @@ _FACTS: dict[str, list[tuple[str, str]]] = {
               ("洗涤", "干洗或冷水手洗，不可机洗、不可暴晒")],
 }
 
+#: Everyday words for each product (its aliases), as shoppers say them.
+_ALIASES: dict[str, list[str]] = {
+    "纯棉圆领T恤": ["T恤", "短袖", "体恤"], "修身牛仔裤": ["牛仔裤", "裤子"], "轻量跑步鞋": ["跑鞋", "运动鞋", "鞋子"],
+    "无线蓝牙耳机": ["耳机", "蓝牙耳机"], "不锈钢保温杯": ["保温杯", "杯子", "水杯"],
+    "阳澄湖大闸蟹礼盒": ["大闸蟹", "螃蟹"], "定制刻字钢笔": ["钢笔"], "连帽羽绒服": ["羽绒服", "外套"],
+    "氨基酸洗面奶": ["洗面奶", "洁面"], "智能手环": ["手环"], "有机草莓": ["草莓"], "真丝连衣裙": ["连衣裙", "裙子"],
+}
+
 #: SKUs deliberately sold out (exchange/stock questions).
 SOLD_OUT = frozenset({"TS-BLK-XXL", "JN-BLU-XL", "RS-BLK-43", "DJ-RED-XL"})
 
@@ -172,7 +181,8 @@ def _seed_catalogue(ctx: _Ctx) -> None:
     for title, category, returnable, window, code, sizes, colours, stock in _CATALOGUE:
         product = Product(title=title, category=category, returnable=returnable, return_window_days=window,
                           facts=[ProductFact(position=i, name=name, value=value)
-                                 for i, (name, value) in enumerate(_FACTS.get(title, []))])
+                                 for i, (name, value) in enumerate(_FACTS.get(title, []))],
+                          aliases=[ProductAlias(alias=alias) for alias in _ALIASES.get(title, [])])
         ctx.session.add(product)
         for colour_code, (colour, price) in colours.items():
             for size in sizes or [None]:

@@ -1,11 +1,13 @@
-"""Stock, price and product facts for pre-sales questions."""
+"""Stock, price and product facts for pre-sales questions; the everyday words (aliases) products go by."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from shop.models import Product, Sku
+from shop.models import Product, ProductAlias, Sku
 from shop.services.views import ProductFactsView, SkuView
 
 MAX_RESULTS = 20
@@ -18,7 +20,8 @@ def find_skus(
     stmt = select(Sku, Product).join(Product, Product.id == Sku.product_id)
     if product:
         term = product.strip()
-        stmt = stmt.where(or_(Product.title.contains(term, autoescape=True), Sku.sku_code == term))
+        stmt = stmt.where(or_(Product.title.contains(term, autoescape=True), Sku.sku_code == term,
+                              Product.id.in_(_aliased(term))))
     if size:
         wanted = size.strip().upper() if size.strip().isalpha() else size.strip()
         stmt = stmt.where(Sku.size == wanted)
@@ -36,9 +39,29 @@ def product_facts(session: Session, *, product: str) -> ProductFactsView | None:
     term = product.strip()
     if not term:
         return None
-    stmt = select(Product).where(Product.title.contains(term, autoescape=True)).order_by(Product.id).limit(1)
+    stmt = (select(Product).where(or_(Product.title.contains(term, autoescape=True), Product.id.in_(_aliased(term))))
+            .order_by(Product.id).limit(1))
     found = session.execute(stmt).scalar_one_or_none()
     if found is None:
         return None
     facts = sorted(found.facts, key=lambda fact: fact.position)  # order_by applies only when loaded
     return ProductFactsView(found.title, tuple((fact.name, fact.value) for fact in facts))
+
+
+def _aliased(term: str) -> Any:
+    """The ids of products that `term` is an alias of."""
+    return select(ProductAlias.product_id).where(ProductAlias.alias == term)
+
+
+def products_named(session: Session, words: str) -> list[str]:
+    """The titles of the products whose aliases the words hold ("螃蟹那单" → 阳澄湖大闸蟹礼盒), longest alias
+    first; a title the words hold itself needs no alias and is not listed."""
+    text = (words or "").lower()
+    if not text.strip():
+        return []
+    rows = session.execute(select(ProductAlias.alias, Product.title).join(Product)).all()
+    found: list[str] = []
+    for alias, title in sorted(rows, key=lambda row: -len(row[0])):
+        if alias.lower() in text and title not in found and title.lower() not in text:
+            found.append(title)
+    return found

@@ -1,0 +1,44 @@
+"""Products' everyday words (aliases): imported with products[].aliases, seeded for the demo shop, and
+naming the product in lookups and in typed choices (螃蟹 for 阳澄湖大闸蟹礼盒, 耳机 for 无线蓝牙耳机)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from test_shop_import import GOOD
+from test_shop_import import _write as write
+
+from shop.importer import ImportError_, import_file
+from shop.models import Product
+from shop.services.catalogue import find_skus, product_facts, products_named
+
+
+def test_the_demo_shop_knows_everyday_words(seeded: Session) -> None:
+    assert products_named(seeded, "螃蟹那单") == ["阳澄湖大闸蟹礼盒"]
+    assert products_named(seeded, "我的耳机坏了") == ["无线蓝牙耳机"]
+    assert products_named(seeded, "无线蓝牙耳机") == []  # the title itself needs no alias
+    assert products_named(seeded, "多扣了一笔") == []
+    assert product_facts(seeded, product="螃蟹").title == "阳澄湖大闸蟹礼盒"
+    assert {sku.title for sku in find_skus(seeded, product="耳机")} == {"无线蓝牙耳机"}
+
+
+def test_aliases_are_imported(db_session: Session, tmp_path: Path) -> None:
+    data = copy.deepcopy(GOOD)
+    data["products"][0]["aliases"] = ["包包", "帆布袋", "包包"]
+    import_file(db_session, write(tmp_path, data))
+    product = db_session.execute(select(Product).where(Product.title == data["products"][0]["title"])).scalar_one()
+    assert [a.alias for a in product.aliases] == ["包包", "帆布袋"]
+    assert products_named(db_session, "包包那单") == [product.title]
+
+
+@pytest.mark.parametrize("aliases", [["长" * 21], [""], ["<b>"], ["x"] * 21, "包包"])
+def test_bad_aliases_are_refused_and_nothing_written(db_session: Session, tmp_path: Path, aliases: object) -> None:
+    data = copy.deepcopy(GOOD)
+    data["products"][0]["aliases"] = aliases
+    with pytest.raises(ImportError_):
+        import_file(db_session, write(tmp_path, data))
+    assert db_session.execute(select(Product)).first() is None
