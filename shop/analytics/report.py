@@ -54,7 +54,7 @@ def report_context(week: PeriodSummary, before: PeriodSummary) -> dict[str, Any]
     words = wording()
     return {
         "week": week, "before": before, "name": week_name(week.start),
-        "last_day": week.end - timedelta(days=1), "words": words,
+        "last_day": week.end - timedelta(days=1), "before_last_day": before.end - timedelta(days=1), "words": words,
         "findings": findings(week, before), "charts": charts.period_charts(week, before),
         "kpis": kpis(week, before), "shown": shown_text,
     }

@@ -37,11 +37,11 @@ def test_the_samples_are_balanced_and_separate() -> None:
 def test_held_out_figures_do_not_get_worse() -> None:
     rows = labelled("sentiment_holdout.tsv")
     accuracy = sum(classify(text) == label for label, text in rows) / len(rows)
-    assert accuracy >= 0.64
+    assert accuracy >= 0.71
     angry_precision, angry_recall = precision_recall(rows, "angry")
     satisfied_precision, satisfied_recall = precision_recall(rows, "satisfied")
     assert angry_precision >= 0.9 and angry_recall >= 0.26
-    assert satisfied_precision >= 0.9 and satisfied_recall >= 0.66
+    assert satisfied_precision >= 0.9 and satisfied_recall >= 0.86
 
 
 @pytest.mark.parametrize(("text", "expected"), [
