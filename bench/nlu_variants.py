@@ -39,6 +39,7 @@ ENCODER = "addons.sentence_encoder.SentenceEncoderFeaturizer"
 WORD_VECTORS = "addons.word_vectors.WordVectorFeaturizer"
 PINYIN = "addons.featurizers.PinyinCountVectorsFeaturizer"
 INTENTS = "addons.linear_classifiers.LinearIntentClassifier"
+CRF = "addons.crf.StoredCRFEntityExtractor"
 
 
 def _without(pipeline: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -83,9 +84,11 @@ VARIANTS = {
 }
 
 
-def variant_config(name: str, directory: Path) -> Path:
+def variant_config(name: str, directory: Path, no_crf: bool = False) -> Path:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     config["pipeline"] = VARIANTS[name](config["pipeline"])
+    if no_crf:  # nothing after the CRF reads its entities for an intent: same intents, less training
+        config["pipeline"] = _without(config["pipeline"], CRF)
     config["policies"] = []  # NLU only
     path = directory / "config.yml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -161,20 +164,25 @@ def record_external_read(variant: str) -> int:
     return sum(1 for _ in EXTERNAL_READS.open(encoding="utf-8"))
 
 
-def run_variant(name: str, external: bool) -> dict[str, Any]:
+def run_variant(name: str, external: bool, no_crf: bool = False, shift_only: bool = False,
+                train_only: bool = False) -> dict[str, Any]:
     directory = WORK_DIR / name.replace(" ", "_").replace(",", "").replace("(", "").replace(")", "")
     directory.mkdir(parents=True, exist_ok=True)
-    config = variant_config(name, directory)
+    config = variant_config(name, directory, no_crf)
     train_dir, test_dir = shift_split()
-    full_model, full_seconds = train(config, NLU_DIR, directory / "full.tar.gz")
-    sets = {"holdout": HOLDOUT, "typos": HOLDOUT_TYPOS, "english": HOLDOUT_ENGLISH}
-    if external:
-        sets["external"] = EXTERNAL
-        reads = record_external_read(name)
-        print(f"[nlu_variants] reading the real shoppers' file for '{name}' (read {reads} in the log)", flush=True)
-    result: dict[str, Any] = {"train_seconds_full": full_seconds, **evaluate(full_model, sets)}
-    shift_model, _ = train(config, train_dir, directory / "shift.tar.gz")
-    result["shift"] = evaluate(shift_model, {"shift": test_dir})["shift"]
+    result: dict[str, Any] = {}
+    if not shift_only:
+        full_model, result["train_seconds_full"] = train(config, NLU_DIR, directory / "full.tar.gz")
+        sets = {"holdout": HOLDOUT, "typos": HOLDOUT_TYPOS, "english": HOLDOUT_ENGLISH}
+        if external:
+            sets["external"] = EXTERNAL
+            reads = record_external_read(name)
+            print(f"[nlu_variants] reading the real shoppers' file for '{name}' (read {reads} in the log)", flush=True)
+        result.update(evaluate(full_model, sets))
+    shift_model, result["train_seconds_shift"] = train(config, train_dir, directory / "shift.tar.gz")
+    print(f"[nlu_variants] {name}: shift model {shift_model}", flush=True)
+    if not train_only:
+        result["shift"] = evaluate(shift_model, {"shift": test_dir})["shift"]
     return result
 
 
@@ -187,20 +195,25 @@ def summary_row(name: str, result: dict[str, Any]) -> str:
         text = f"{metrics['accuracy']:.3f} / {metrics['macro_f1']:.3f}"
         return text + (f" ({low:.3f}–{high:.3f})" if part == "external" else "")
 
+    seconds = result.get("train_seconds_full", result.get("train_seconds_shift", 0.0))
     return (f"| {name} | {cell('holdout')} | {cell('typos')} | {cell('english')} | {cell('shift')} | "
-            f"{cell('external')} | {result['train_seconds_full']:.0f} |")
+            f"{cell('external')} | {seconds:.0f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.nlu_variants", description=__doc__)
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--external", action="store_true", help="also score the real shoppers' file (counted)")
+    parser.add_argument("--no-crf", action="store_true",
+                        help="leave the CRF out: the same intents for less training (no entity figures)")
+    parser.add_argument("--shift-only", action="store_true", help="only the shift split's model")
+    parser.add_argument("--train-only", action="store_true", help="train, score nothing (e.g. for bench.cascade)")
     args = parser.parse_args(argv)
     results_path = WORK_DIR / "results.json"
     print("| variant | held-out acc. / macro-F1 | typo'd | English | shift | real shoppers | training s |")
     print("|---|---|---|---|---|---|---|")
     for name in args.variants:
-        result = run_variant(name, args.external)
+        result = run_variant(name, args.external, args.no_crf, args.shift_only, args.train_only)
         # read again before writing: another run may have added its variants meanwhile
         results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
         results[name] = result
