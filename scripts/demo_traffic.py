@@ -90,14 +90,15 @@ ANGRY_OPENERS = [
     "垃圾客服，问了半天等于没说", "气死我了，东西是坏的", "再不处理我就去12315投诉",
 ]
 #: What shoppers type at the assistant's open questions (no buttons), by what the question asks.
-OPEN_ANSWERS = [
-    (re.compile(r"尺码或颜色|换成什么"), ("大一码", "换L码", "换黑色", "XL")),
-    (re.compile(r"发票抬头"), ("张伟", "李娜", "王芳")),
-    (re.compile(r"邮箱"), ("buyer@example.com", "shopper2026@example.com")),
-    (re.compile(r"税号"), ("91330106MA2B3C4D5E",)),
-    (re.compile(r"什么原因|原因是"), ("尺码不合适", "质量问题", "不喜欢")),
-    (re.compile(r"寄回.*单号|快递单号"), ("SF1234567890123",)),
+OPEN_ANSWERS_BY_TOPIC = [
+    ("size", re.compile(r"尺码或颜色|换成什么"), ("大一码", "换L码", "换黑色", "XL")),
+    ("invoice_title", re.compile(r"发票抬头"), ("张伟", "李娜", "王芳")),
+    ("email", re.compile(r"邮箱"), ("buyer@example.com", "shopper2026@example.com")),
+    ("tax_no", re.compile(r"税号"), ("91330106MA2B3C4D5E",)),
+    ("reason", re.compile(r"什么原因|原因是"), ("尺码不合适", "质量问题", "不喜欢")),
+    ("waybill", re.compile(r"寄回.*单号|快递单号"), ("SF1234567890123",)),
 ]
+OPEN_ANSWERS = [(question, answers) for _, question, answers in OPEN_ANSWERS_BY_TOPIC]
 LOW_COMMENTS = ("回复太慢了", "问题没解决", "转人工等太久", "机器人听不懂我说的", "物流太慢")
 HIGH_COMMENTS = ("很方便", "客服很耐心", "解决得很快，点赞", "")
 
