@@ -8,6 +8,7 @@ canned text.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,7 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, shop_session
 from actions.order_forms import entity_value
 from actions.wording import money
-from shop.services.catalogue import find_skus, product_facts
+from shop.services.catalogue import advise_size, find_skus, product_facts
 from shop.services.views import SkuView
 
 MAX_COLOURS = 6
@@ -45,6 +46,16 @@ def in_stock_specs(skus: list[SkuView]) -> str:
 
 STOCK_TOPIC = "product_inquiry/stock_price"
 SPECS_TOPIC = "product_inquiry/specs"
+SIZE_TOPIC = "product_inquiry/size_advice"
+# A height as shoppers type it: 170 / 170cm / 1米7 / 1米70 / 1.7米 / 一米七.
+HEIGHT = re.compile(r"(?<![\d.])(1[4-9]\d)\s*(?:cm|厘米|公分)?(?![\d.]|\s*(?:斤|公斤|kg))|"
+                    r"(?:1|一)\s*(?:米|\.|m)\s*([5-9一五六七八九])([0-9一二三四五六七八九])?(?!\d)", re.IGNORECASE)
+# A weight: 65公斤 / 65kg / 130斤 (half a kilogram) / 65 (a bare number under 140 said with a height).
+WEIGHT = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d)?)\s*(公斤|kg|千克|斤)", re.IGNORECASE)
+BARE_NUMBER = re.compile(r"(?<![\d.])(\d{2,3})(?![\d.])")
+DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# Messages back a size question's product may have been named in ("T恤有货吗" → "我170 65公斤穿多大").
+PRODUCT_LOOKBACK = 4
 
 
 def faq_topic(tracker: Tracker) -> str | None:
@@ -67,12 +78,77 @@ class ActionAnswerProductQuestion(Action):
 def answer_product_question(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     # Every topic the selector can pick has a response (addons/linear_classifiers.py learns no others).
     topic = faq_topic(tracker) or STOCK_TOPIC
-    if topic == STOCK_TOPIC and latest_entity(tracker, "product"):
+    measures = body_measures(str(tracker.latest_message.get("text") or ""))
+    if measures is not None and (topic == SIZE_TOPIC or "码" in str(tracker.latest_message.get("text") or "")):
+        answer_size(tracker, dispatcher, *measures)
+    elif topic == STOCK_TOPIC and latest_entity(tracker, "product"):
         answer_stock(tracker, dispatcher)
     elif topic == SPECS_TOPIC and latest_entity(tracker, "product"):
         answer_facts(tracker, dispatcher)
     else:
         dispatcher.utter_message(response=f"utter_{topic}")
+
+
+def _digit(token: str) -> int:
+    return int(token) if token.isdigit() else DIGITS[token]
+
+
+def body_measures(text: str) -> tuple[int, int] | None:
+    """(height cm, weight kg) the message gives ("我170 65公斤穿多大", "1米7 130斤"), or None."""
+    height_found = HEIGHT.search(text)
+    if height_found is None:
+        return None
+    if height_found.group(1):
+        height = int(height_found.group(1))
+    else:
+        tail = height_found.group(3)
+        height = 100 + _digit(height_found.group(2)) * 10 + (_digit(tail) if tail else 0)
+    rest = text[:height_found.start()] + " " + text[height_found.end():]
+    weight_found = WEIGHT.search(rest)
+    if weight_found is not None:
+        weight = float(weight_found.group(1)) / (2 if weight_found.group(2) == "斤" else 1)
+    else:
+        bare = [int(n) for n in BARE_NUMBER.findall(rest) if 30 <= int(n) < 140]
+        if not bare:
+            return None
+        weight = bare[0]
+    return height, round(weight)
+
+
+def product_of_the_question(tracker: Tracker) -> str | None:
+    """The product this message names, else the one a recent message of the shopper named."""
+    found = latest_entity(tracker, "product")
+    if found:
+        return str(found)
+    messages = [e for e in tracker.events if e.get("event") == "user"][-PRODUCT_LOOKBACK:]
+    for event in reversed(messages):
+        named = entity_value(event.get("parse_data") or {}, "product")
+        if named:
+            return str(named)
+    return None
+
+
+def answer_size(tracker: Tracker, dispatcher: CollectingDispatcher, height: int, weight: int) -> None:
+    """"我170 65公斤穿多大": the size the product's size chart gives for that height and weight."""
+    product = product_of_the_question(tracker)
+    if product is None:
+        dispatcher.utter_message(response="utter_size_advice_which_product", height=height, weight=weight)
+        return
+    try:
+        with shop_session(dispatcher) as session:
+            advice = advise_size(session, product=product, height_cm=height, weight_kg=weight)
+    except BackendUnavailable:
+        return
+    if advice is None:
+        dispatcher.utter_message(response=f"utter_{SIZE_TOPIC}")
+        return
+    chart = "，".join(f"{size}：{tallest}cm/{heaviest}kg 以内" for size, tallest, heaviest in advice.chart)
+    if advice.size is None:
+        dispatcher.utter_message(response="utter_size_advice_beyond", title=advice.title, height=height,
+                                 weight=weight, largest=advice.chart[-1][0], chart=chart)
+    else:
+        dispatcher.utter_message(response="utter_size_advice", title=advice.title, height=height, weight=weight,
+                                 size=advice.size, chart=chart)
 
 
 def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:

@@ -32,6 +32,7 @@ from shop.models import (
     ProductAlias,
     ProductFact,
     Shipment,
+    SizeChartRow,
     Sku,
     TrackingEvent,
 )
@@ -225,7 +226,16 @@ def _product(session: Session, raw: Any, index: int) -> dict[str, Any]:
     skus = [_sku(session, r, f"{rec.where}.skus[{j}]") for j, r in enumerate(rec.items("skus"))]
     facts = [_fact(r, f"{rec.where}.facts[{j}]") for j, r in enumerate(rec.items("facts", required=False))]
     return {"title": title, "category": rec.text("category", max_len=20), "returnable": returnable,
-            "return_window_days": window, "skus": skus, "facts": facts, "aliases": _aliases(rec)}
+            "return_window_days": window, "skus": skus, "facts": facts, "aliases": _aliases(rec),
+            "size_chart": [_chart_row(r, f"{rec.where}.size_chart[{j}]")
+                           for j, r in enumerate(rec.items("size_chart", required=False))]}
+
+
+def _chart_row(raw: Any, where: str) -> tuple[str, int, int]:
+    """products[].size_chart[]: {size, max_height_cm, max_weight_kg}, smallest size first."""
+    rec = _Rec(raw, where)
+    return (rec.text("size", max_len=10) or "", rec.integer("max_height_cm", minimum=50),
+            rec.integer("max_weight_kg", minimum=10))
 
 
 MAX_ALIASES = 20
@@ -396,10 +406,12 @@ def _write(session: Session, customers: list[dict], products: list[dict], orders
     session.add_all(by_phone.values())
     skus: dict[str, Sku] = {}
     for data in products:
-        product = Product(**{k: v for k, v in data.items() if k not in ("skus", "facts", "aliases")},
+        product = Product(**{k: v for k, v in data.items() if k not in ("skus", "facts", "aliases", "size_chart")},
                           facts=[ProductFact(position=i, name=name, value=value)
                                  for i, (name, value) in enumerate(data["facts"])],
-                          aliases=[ProductAlias(alias=alias) for alias in data["aliases"]])
+                          aliases=[ProductAlias(alias=alias) for alias in data["aliases"]],
+                          size_chart=[SizeChartRow(position=i, size=size, max_height_cm=height, max_weight_kg=weight)
+                                      for i, (size, height, weight) in enumerate(data["size_chart"])])
         session.add(product)
         for sku_data in data["skus"]:
             skus[sku_data["sku_code"]] = Sku(product=product, reserved=0, **sku_data)

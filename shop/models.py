@@ -74,6 +74,23 @@ class Product(Base):
                          cascade="all, delete-orphan")
     aliases = relationship("ProductAlias", back_populates="product", order_by="ProductAlias.id",
                            cascade="all, delete-orphan")
+    size_chart = relationship("SizeChartRow", back_populates="product", order_by="SizeChartRow.position",
+                              cascade="all, delete-orphan")
+
+
+class SizeChartRow(Base):
+    """One size of a product's size chart: the tallest and heaviest shopper it fits (身高 cm, 体重 kg)."""
+
+    __tablename__ = "size_chart_rows"
+
+    id = Column(Integer, primary_key=True)
+    product_id = Column(ForeignKey("products.id"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)  # smallest size first
+    size = Column(String(10), nullable=False)
+    max_height_cm = Column(Integer, nullable=False)
+    max_weight_kg = Column(Integer, nullable=False)
+
+    product = relationship("Product", back_populates="size_chart")
 
 
 class ProductAlias(Base):

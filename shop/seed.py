@@ -31,6 +31,7 @@ from shop.models import (
     ProductAlias,
     ProductFact,
     Shipment,
+    SizeChartRow,
     Sku,
     TrackingEvent,
 )
@@ -130,6 +131,14 @@ _ALIASES: dict[str, list[str]] = {
     "氨基酸洗面奶": ["洗面奶", "洁面"], "智能手环": ["手环"], "有机草莓": ["草莓"], "真丝连衣裙": ["连衣裙", "裙子"],
 }
 
+#: Size charts of the clothes: (size, tallest cm, heaviest kg) it fits, smallest first.
+_SIZE_CHARTS: dict[str, list[tuple[str, int, int]]] = {
+    "纯棉圆领T恤": [("S", 165, 55), ("M", 172, 65), ("L", 178, 75), ("XL", 184, 85), ("XXL", 190, 95)],
+    "修身牛仔裤": [("S", 165, 55), ("M", 172, 65), ("L", 178, 75), ("XL", 185, 85)],
+    "连帽羽绒服": [("M", 170, 62), ("L", 177, 72), ("XL", 185, 85)],
+    "真丝连衣裙": [("S", 160, 50), ("M", 166, 57), ("L", 172, 65)],
+}
+
 #: SKUs deliberately sold out (exchange/stock questions).
 SOLD_OUT = frozenset({"TS-BLK-XXL", "JN-BLU-XL", "RS-BLK-43", "DJ-RED-XL"})
 
@@ -182,7 +191,9 @@ def _seed_catalogue(ctx: _Ctx) -> None:
         product = Product(title=title, category=category, returnable=returnable, return_window_days=window,
                           facts=[ProductFact(position=i, name=name, value=value)
                                  for i, (name, value) in enumerate(_FACTS.get(title, []))],
-                          aliases=[ProductAlias(alias=alias) for alias in _ALIASES.get(title, [])])
+                          aliases=[ProductAlias(alias=alias) for alias in _ALIASES.get(title, [])],
+                          size_chart=[SizeChartRow(position=i, size=size, max_height_cm=height, max_weight_kg=weight)
+                                      for i, (size, height, weight) in enumerate(_SIZE_CHARTS.get(title, []))])
         ctx.session.add(product)
         for colour_code, (colour, price) in colours.items():
             for size in sizes or [None]:

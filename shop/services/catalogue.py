@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shop.models import Product, ProductAlias, Sku
-from shop.services.views import ProductFactsView, SkuView
+from shop.services.views import ProductFactsView, SizeAdviceView, SkuView
 
 MAX_RESULTS = 20
 
@@ -65,3 +65,22 @@ def products_named(session: Session, words: str) -> list[str]:
         if alias.lower() in text and title not in found and title.lower() not in text:
             found.append(title)
     return found
+
+
+def advise_size(session: Session, *, product: str, height_cm: int, weight_kg: int) -> SizeAdviceView | None:
+    """The product's smallest size that fits both the height and the weight, from its size chart (by
+    title or alias); None when no such product has a chart. A shopper beyond the largest size gets
+    size None (the chart is still given)."""
+    term = product.strip()
+    if not term or not 0 < height_cm < 260 or not 0 < weight_kg < 300:
+        return None
+    stmt = (select(Product).where(or_(Product.title.contains(term, autoescape=True), Product.id.in_(_aliased(term))))
+            .where(Product.size_chart.any()).order_by(Product.id).limit(1))
+    found = session.execute(stmt).scalar_one_or_none()
+    if found is None:
+        return None
+    rows = sorted(found.size_chart, key=lambda row: row.position)
+    fitting = next((row.size for row in rows if height_cm <= row.max_height_cm and weight_kg <= row.max_weight_kg),
+                   None)
+    chart = tuple((row.size, row.max_height_cm, row.max_weight_kg) for row in rows)
+    return SizeAdviceView(found.title, fitting, chart)

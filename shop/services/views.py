@@ -290,6 +290,13 @@ class ProductFactsView:
 
 
 @dataclass(frozen=True)
+class SizeAdviceView:
+    title: str
+    size: str | None  # None: taller or heavier than the chart's largest size
+    chart: tuple[tuple[str, int, int], ...]  # (size, max height cm, max weight kg), smallest first
+
+
+@dataclass(frozen=True)
 class RatingView:
     conversation_id: str
     rating: int

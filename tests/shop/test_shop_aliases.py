@@ -14,7 +14,7 @@ from test_shop_import import _write as write
 
 from shop.importer import ImportError_, import_file
 from shop.models import Product
-from shop.services.catalogue import find_skus, product_facts, products_named
+from shop.services.catalogue import advise_size, find_skus, product_facts, products_named
 
 
 def test_the_demo_shop_knows_everyday_words(seeded: Session) -> None:
@@ -42,3 +42,30 @@ def test_bad_aliases_are_refused_and_nothing_written(db_session: Session, tmp_pa
     with pytest.raises(ImportError_):
         import_file(db_session, write(tmp_path, data))
     assert db_session.execute(select(Product)).first() is None
+
+
+@pytest.mark.parametrize(("product", "height", "weight", "size"), [
+    ("T恤", 170, 65, "M"), ("短袖", 170, 66, "L"), ("T恤", 160, 50, "S"), ("牛仔裤", 180, 70, "XL"),
+    ("T恤", 195, 90, None),
+])
+def test_size_advice_from_the_size_chart(seeded: Session, product: str, height: int, weight: int,
+                                         size: str | None) -> None:
+    advice = advise_size(seeded, product=product, height_cm=height, weight_kg=weight)
+    assert advice is not None and advice.size == size and advice.chart[0][0] == "S"
+
+
+def test_no_size_advice_without_a_chart(seeded: Session) -> None:
+    assert advise_size(seeded, product="保温杯", height_cm=170, weight_kg=65) is None
+    assert advise_size(seeded, product="T恤", height_cm=0, weight_kg=65) is None
+
+
+def test_size_charts_are_imported(db_session: Session, tmp_path: Path) -> None:
+    data = copy.deepcopy(GOOD)
+    data["products"][0]["size_chart"] = [{"size": "均码", "max_height_cm": 185, "max_weight_kg": 90}]
+    import_file(db_session, write(tmp_path, data))
+    advice = advise_size(db_session, product=data["products"][0]["title"], height_cm=170, weight_kg=60)
+    assert advice is not None and advice.size == "均码"
+    bad = copy.deepcopy(GOOD)
+    bad["products"][0]["size_chart"] = [{"size": "M", "max_height_cm": "tall", "max_weight_kg": 90}]
+    with pytest.raises(ImportError_):
+        import_file(db_session, write(tmp_path, bad))
