@@ -210,16 +210,21 @@ async def note(request: Request, ticket_no: str) -> HTTPResponse:
 @desk_bp.post("/api/tickets/<ticket_no:str>/close")
 @signed_in
 async def close(request: Request, ticket_no: str) -> HTTPResponse:
-    """Close the ticket, then hand the conversation back to the bot, which tells the shopper."""
+    """Hand the conversation back to the bot (which tells the shopper and closes the ticket as held), then
+    record the close. When the assistant cannot be reached the ticket stays with the agent, to retry."""
     agent = request.ctx.desk.agent
     try:
-        conversation_id = await in_session(lambda db: desk.close(db, agent, ticket_no, clock=system_clock))
+        conversation_id = await in_session(lambda db: desk.conversation_of_held_ticket(db, agent, ticket_no))
     except DomainError as error:
         return _problem(error)
     try:
         await rasa(request).hand_back(conversation_id)
     except RasaUnavailable:
-        return json({"status": "closed", "handed_back": False}, status=502)
+        return json({"error": "assistant_unavailable"}, status=503)
+    try:
+        await in_session(lambda db: desk.close(db, agent, ticket_no, clock=system_clock))
+    except DomainError as error:
+        return _problem(error)
     return json({"status": "closed", "handed_back": True})
 
 

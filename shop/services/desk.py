@@ -159,7 +159,14 @@ def check_reply(text: str) -> str:
 
 
 def close(session: Session, agent: AgentView, ticket_no: str, *, clock: Clock) -> str:
-    """Close a ticket the agent holds (or any, for an admin); returns its conversation id."""
+    """Close a ticket the agent holds (or any, for an admin); returns its conversation id.
+
+    Closing again what this agent closed changes nothing (the bot's hand-back closes it first, as held).
+    """
+    ticket = _visible(session, agent, ticket_no)
+    session.refresh(ticket, with_for_update=True)
+    if ticket.status == "closed" and ticket.closed_by == agent.username:
+        return ticket.conversation_id
     ticket = _held(session, agent, ticket_no)
     ticket.status = "closed"
     ticket.closed_at = clock()

@@ -26,8 +26,8 @@ def make_agent(session: Session, username: str, groups: tuple[str, ...] = ("售�
                             role=role, skill_groups=groups, clock=CLOCK)
 
 
-def make_ticket(session: Session, topic: str, conversation: str, minutes_ago: int = 0) -> str:
-    view = open_ticket(session, customer_id=DEMO_CUSTOMER_ID, order_no=DEMO_ORDERS["stuck"], topic=topic,
+def make_ticket(session: Session, topic: str, conversation: str, minutes_ago: int = 0, order: str = "stuck") -> str:
+    view = open_ticket(session, customer_id=DEMO_CUSTOMER_ID, order_no=DEMO_ORDERS[order], topic=topic,
                        summary="topic: x", conversation_id=conversation,
                        clock=fixed_clock(NOW - timedelta(minutes=minutes_ago)))
     return view.ticket_no
@@ -78,7 +78,7 @@ def test_queue_shows_the_agents_groups_high_priority_then_longest_waiting(seeded
     admin = make_agent(seeded, "boss", ("售后",), role="admin")
     older = make_ticket(seeded, "return_goods", "c1", minutes_ago=30)
     newer = make_ticket(seeded, "return_goods", "c2", minutes_ago=5)
-    urgent = make_ticket(seeded, "complain", "c3", minutes_ago=1)
+    urgent = make_ticket(seeded, "complain", "c3", minutes_ago=1, order="delivered_in_window")
     parcel = make_ticket(seeded, "logistics_issue", "c4", minutes_ago=60)
     assert [e.ticket_no for e in desk.queue(seeded, after_sales, clock=CLOCK)] == [urgent, older, newer]
     assert [e.ticket_no for e in desk.queue(seeded, logistics, clock=CLOCK)] == [parcel]
@@ -111,14 +111,26 @@ def test_one_agent_at_a_time_then_only_the_holder_closes_and_it_is_recorded(seed
     detail = desk.ticket_detail(seeded, mei, ticket_no, clock=later)
     assert [n.text for n in detail.notes] == ["顾客很着急"]
     assert any(order.order_no == DEMO_ORDERS["stuck"] for order in detail.orders)
+    assert desk.close(seeded, mei, ticket_no, clock=fixed_clock(NOW + timedelta(hours=1))) == "conv-9"  # again
+    assert seeded.execute(select(Ticket.closed_at).where(Ticket.ticket_no == ticket_no)).scalar_one() == later()
     with pytest.raises(DomainError):
-        desk.close(seeded, mei, ticket_no, clock=later)  # closed once
+        desk.close(seeded, lan, ticket_no, clock=later)  # someone else cannot
 
 
 def test_resuming_the_bot_closes_the_conversations_open_ticket_once(seeded: Session) -> None:
     ticket_no = make_ticket(seeded, "return_goods", "conv-r")
     assert desk.close_for_conversation(seeded, "conv-r", closed_by="api", clock=CLOCK) == ticket_no
     assert desk.close_for_conversation(seeded, "conv-r", closed_by="api", clock=CLOCK) is None
+
+
+def test_the_hand_back_closes_a_held_ticket_in_the_agents_name(seeded: Session) -> None:
+    """The desk hands back first (the bot's action closes the ticket), then records the close: no error."""
+    mei = make_agent(seeded, "mei")
+    ticket_no = make_ticket(seeded, "return_goods", "conv-h")
+    desk.claim(seeded, mei, ticket_no, clock=CLOCK)
+    assert desk.close_for_conversation(seeded, "conv-h", closed_by="api", clock=CLOCK) == ticket_no
+    assert desk.close(seeded, mei, ticket_no, clock=CLOCK) == "conv-h"
+    assert seeded.execute(select(Ticket.closed_by).where(Ticket.ticket_no == ticket_no)).scalar_one() == "mei"
 
 
 def test_notes_and_replies_have_a_size(seeded: Session) -> None:

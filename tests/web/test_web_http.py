@@ -145,6 +145,9 @@ def test_desk_sign_in_sets_a_guarded_cookie_and_every_post_needs_the_csrf_token(
     assert request(reply, data=json.dumps({"text": "x" * 1001}).encode(), cookie=cookie, headers=headers)[0] == 400
     assert request(reply, data=json.dumps({"text": "您好"}).encode(), cookie=cookie, headers=headers)[0] == 503
     assert request(reply, data=b"not json", cookie=cookie, headers=headers)[0] == 400
+    # Closing needs the assistant to take the conversation back: until it can, the agent keeps the ticket.
+    close = f"{base}/desk/api/tickets/{web_only['ticket']}/close"
+    assert request(close, data=b"{}", cookie=cookie, headers=headers)[0] == 503
     assert _ticket(web_only).status == "assigned"
 
 

@@ -125,7 +125,7 @@
   function post(path, body, done) {
     return api("POST", base + path, body).then(function (r) {
       if (r.ok) { say(done); } else {
-        say({ 409: "工单已被其他客服接入，或尚未接入", 503: "助手暂时不可用，请稍后重试", 502: "工单已关闭，但交还机器人失败" }[r.status]
+        say({ 409: "工单已被其他客服接入，或尚未接入", 503: "助手暂时不可用，请稍后重试（工单仍由您处理）" }[r.status]
             || "操作失败（" + (r.data.error || r.status) + "）");
       }
       return refresh();
