@@ -21,6 +21,9 @@ Speed (each keeps Rasa's behaviour, tests/addons proves it, and only removes wor
 - rule_lookup: RulePolicy remembers which rules match each current state.
 - tracker_copy, past_states: trackers copied, and their dialogue states carried forward, without
   replaying the whole conversation.
+- event_types, slot_copy, domain_is_empty, slot_mapping_answers, quiet_action_log: answers Rasa
+  recomputes for every message remembered, copies it makes for nothing skipped (each small; together
+  they were worth keeping in the A/B of issue 29, docs/benchmarks.md).
 
 Switches: the patches install only on Rasa 3.6.21, the version they were written and tested against;
 any other version runs stock Rasa with one warning. `XIAOER_STOCK_RUNTIME=1` leaves out the speed
@@ -74,6 +77,11 @@ SPEED: tuple[str, ...] = (
     "addons.runtime.rule_lookup",
     "addons.runtime.tracker_copy",
     "addons.runtime.past_states",
+    "addons.runtime.event_types",
+    "addons.runtime.slot_copy",
+    "addons.runtime.domain_is_empty",
+    "addons.runtime.slot_mapping_answers",
+    "addons.runtime.quiet_action_log",
 )
 
 _installed: list[str] = []  # the modules installed in this process, in order
