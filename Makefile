@@ -83,7 +83,7 @@ actions: $(STAMP) db
 	$(RASA) run actions --actions actions --port $$($(PY) scripts/actions_port.py)
 
 shell: $(STAMP) db $(MODEL)
-	scripts/with_actions.sh $(RASA) shell -m $(MODEL) --endpoints endpoints.yml
+	scripts/with_actions.sh $(PY) scripts/rasa_quiet.py shell -m $(MODEL) --endpoints endpoints.yml
 
 serve: $(STAMP) db $(MODEL)
 	scripts/with_web.sh scripts/serve.sh
