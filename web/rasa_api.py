@@ -21,6 +21,8 @@ RESUME_ACTION = "action_handoff_resume"
 #: Rasa's output_channel value for "the channel the shopper last wrote from" (socket.io for the widget:
 #: the message is pushed live to the shopper's session; REST shoppers read it from the transcript).
 SHOPPER_CHANNEL = "latest"
+#: How Rasa records an intent triggered from outside (a proactive notice, web.notices): not the shopper's words.
+EXTERNAL_PREFIX = "EXTERNAL: "
 
 
 class RasaUnavailable(Exception):
@@ -78,7 +80,7 @@ def transcript_lines(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             lines.append({"who": "agent" if agent else "bot", "agent": agent, "text": text,
                           "buttons": [str(b.get("title", "")) for b in buttons], "image": None,
                           "timestamp": event.get("timestamp")})
-        elif kind == "user" and text:
+        elif kind == "user" and text and not text.startswith(EXTERNAL_PREFIX):  # a notice's trigger is no shopper's
             lines.append({"who": "shopper", "agent": None, "text": offered.get(text, text), "buttons": [],
                           "image": (event.get("metadata") or {}).get("image_url"), "timestamp": event.get("timestamp")})
     return lines

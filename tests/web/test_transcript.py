@@ -24,3 +24,14 @@ def test_transcript_lines_name_the_speaker_and_show_tapped_buttons_by_title() ->
     ]
     assert lines[1]["buttons"] == ["8800000100000003 真丝连衣裙"]
     assert lines[3]["image"] == "https://shop.example/uploads/a.png" and lines[4]["agent"] == "小美"
+
+
+def test_a_proactive_notice_shows_as_the_assistants_words_not_as_the_shoppers() -> None:
+    events = [
+        {"event": "user", "text": "EXTERNAL: EXTERNAL_parcel_stuck",
+         "parse_data": {"intent": {"name": "EXTERNAL_parcel_stuck"}}},
+        {"event": "bot", "text": "店小二主动提醒您：订单 8800000100000006 的包裹已 80 小时没有物流更新了"},
+        {"event": "user", "text": "好的"},
+    ]
+    assert [(line["who"], line["text"][:5]) for line in transcript_lines(events)] == [
+        ("bot", "店小二主动"), ("shopper", "好的")]
