@@ -35,6 +35,8 @@ def web_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     with session_scope(make_engine(db_url)) as session:
         add_agent(session, username="mei", password=AGENT_PASSWORD, display_name="小美", role="agent",
                   skill_groups=("售后",), clock=system_clock)
+        add_agent(session, username="boss", password=AGENT_PASSWORD, display_name="店长", role="admin",
+                  skill_groups=("售后",), clock=system_clock)
         ticket = open_ticket(session, customer_id=DEMO_CUSTOMER_ID, order_no=DEMO_ORDERS["delivered_in_window"],
                              topic="return_goods", summary="topic: return_goods", conversation_id="http-1",
                              clock=system_clock)
@@ -99,9 +101,10 @@ def test_uploads_need_a_shopper_token_and_a_real_image(web_only: dict[str, Any])
     assert sorted(path.suffix for path in web_only["uploads"].iterdir()) == [".png"]  # nothing else was stored
 
 
-def sign_in(web_only: dict[str, Any], password: str = AGENT_PASSWORD) -> tuple[str, int, Message]:
+def sign_in(web_only: dict[str, Any], password: str = AGENT_PASSWORD, username: str = "mei"
+            ) -> tuple[str, int, Message]:
     """(the session cookie to send, status, headers) of a sign-in."""
-    form = urllib.parse.urlencode({"username": "mei", "password": password}).encode()
+    form = urllib.parse.urlencode({"username": username, "password": password}).encode()
     status, headers, _ = request(f"{web_only['url']}/desk/login", data=form,
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     set_cookie = headers.get("Set-Cookie") or ""
@@ -169,3 +172,19 @@ def test_the_demo_page_embeds_the_widget_with_a_minted_token(web_only: dict[str,
     assert status == 200 and vendored.startswith(b"/*!\n * Socket.IO v4.8.4")
 
 
+
+
+def test_canned_replies_are_edited_by_an_admin_only(web_only: dict[str, Any]) -> None:
+    url = f"{web_only['url']}/desk/canned"
+    form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+    new_reply = {"kind": "comfort", "title": "深夜致歉", "text": "这么晚还让您操心，真的抱歉。", "action": "save"}
+    agent_cookie, _, _ = sign_in(web_only)
+    body = urllib.parse.urlencode({**new_reply, "csrf": csrf_of(web_only, agent_cookie)}).encode()
+    assert request(url, data=body, cookie=agent_cookie, headers=form_type)[0] == 403
+    admin_cookie, _, _ = sign_in(web_only, username="boss")
+    assert request(url, data=urllib.parse.urlencode(new_reply).encode(), cookie=admin_cookie,
+                   headers=form_type)[0] == 403  # no CSRF token
+    body = urllib.parse.urlencode({**new_reply, "csrf": csrf_of(web_only, admin_cookie)}).encode()
+    assert request(url, data=body, cookie=admin_cookie, headers=form_type)[0] == 302
+    status, _, page = request(url, cookie=agent_cookie)
+    assert status == 200 and "这么晚还让您操心" in page.decode()

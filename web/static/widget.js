@@ -264,6 +264,7 @@
       noticeTimer = setInterval(pullNotices, NOTICE_PULL_MS);
     });
     socket.on("bot_uttered", onBotMessage);
+    socket.on("error", function () { showTyping(false); });  // a refused message gets no reply
     socket.on("disconnect", function () { ready = false; status.textContent = t.offline; });
   }
 
