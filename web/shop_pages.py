@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, file
+from sanic.response import HTTPResponse, file, json
 
+from shop.config import is_production
 from shop.seed import DEMO_CUSTOMER_ID
 from shop.services.orders import list_orders
 from shop.services.storefront import product_cards
@@ -23,7 +24,11 @@ shop_pages = Blueprint("shop_pages")
 
 @shop_pages.get("/")
 async def demo_shop(request: Request) -> HTTPResponse:
-    """A shop page as a shop's back-end would serve it: the shopper is logged in, the page mints the JWT."""
+    """A shop page as a shop's back-end would serve it: the shopper is logged in, the page mints the JWT.
+
+    Anyone opening it is the demo customer: with SHOP_ENV=production there is no demo page."""
+    if is_production():
+        return json({"error": "not_found"}, status=404)
     products, orders = await in_session(
         lambda session: (product_cards(session), list_orders(session, DEMO_CUSTOMER_ID, limit=8))
     )

@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,3 +189,19 @@ def test_canned_replies_are_edited_by_an_admin_only(web_only: dict[str, Any]) ->
     assert request(url, data=body, cookie=admin_cookie, headers=form_type)[0] == 302
     status, _, page = request(url, cookie=agent_cookie)
     assert status == 200 and "这么晚还让您操心" in page.decode()
+
+
+def test_there_is_no_demo_page_in_production(tmp_path: Path) -> None:
+    """Whoever opened it would be the demo customer."""
+    port = free_port()
+    log = tmp_path / "web.log"
+    env = {**env_for(seeded_db(tmp_path)), "SHOP_ENV": "production", "SHOP_TOKEN_SECRET": "s" * 40,
+           "XIAOER_API_TOKEN": "t" * 40}
+    process = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/desk/login", process, log)
+        assert request(f"http://127.0.0.1:{port}/")[0] == 404
+        assert request(f"http://127.0.0.1:{port}/widget.js")[0] == 200
+    finally:
+        stop(process)
