@@ -49,12 +49,12 @@ class CodeVariant:
 
 
 def parse_variant(text: str) -> CodeVariant:
-    """`name=folder[:KEY=VALUE[,KEY=VALUE]]`."""
+    """`name=folder[:KEY=VALUE[;KEY=VALUE]]` (a value may hold commas: XIAOER_RUNTIME_OFF=a,b)."""
     name, _, rest = text.partition("=")
     folder, _, settings = rest.partition(":")
-    env = dict(item.split("=", 1) for item in settings.split(",") if item)
+    env = dict(item.split("=", 1) for item in settings.split(";") if item)
     if not name or not folder:
-        raise argparse.ArgumentTypeError(f"a variant is name=folder[:KEY=VALUE,...], not {text!r}")
+        raise argparse.ArgumentTypeError(f"a variant is name=folder[:KEY=VALUE;...], not {text!r}")
     return CodeVariant(name, Path(folder), env)
 
 
