@@ -333,3 +333,54 @@ def test_a_thousand_message_conversation_costs_what_a_fresh_one_does(tmp_path: P
         assert late <= 2 * fresh
         sessions = served.scalar("SELECT count(*) FROM orders")  # the shop is untouched and answering
         assert sessions
+
+
+# --- socket.io: the same guard ------------------------------------------------------------------------
+
+
+async def socket_exchange(served: Served, session_id: str, messages: list[Any],
+                          other_session: str | None = None) -> tuple[str, list[dict[str, Any]], list[Any]]:
+    import asyncio
+
+    import socketio
+
+    client = socketio.AsyncClient()
+    replies: list[dict[str, Any]] = []
+    errors: list[Any] = []
+    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+    client.on("bot_uttered", lambda data: replies.append(data))
+    client.on("error", lambda data: errors.append(data))
+    client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+    await client.connect(served.url, transports=["websocket"])
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        confirmed_id = await asyncio.wait_for(confirmed, 30)
+        for message in messages:
+            data = message if isinstance(message, dict) or not isinstance(message, str) else {
+                "message": message, "session_id": other_session or confirmed_id}
+            await client.emit("user_uttered", data)
+        for _ in range(300):
+            if len(replies) + len(errors) >= len(messages):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+    finally:
+        await client.disconnect()
+    return confirmed_id, replies, errors
+
+
+def test_socketio_refuses_bad_shapes_guessable_and_foreign_sessions_and_floods(served: Served) -> None:
+    import asyncio
+
+    session_id, replies, errors = asyncio.run(socket_exchange(
+        served, "shopper-1", ["你好", 5, {"message": 5, "session_id": "x"}, "长" * 1001]))
+    assert session_id != "shopper-1" and len(session_id) >= 16  # a guessable id is replaced by a random one
+    assert len(errors) == 2 and all(error["error"] == "invalid_request" for error in errors)
+    assert any("1000" in reply.get("text", "") for reply in replies)
+    # someone else's session id: refused, nothing said to that session
+    victim, _, _ = asyncio.run(socket_exchange(served, uuid.uuid4().hex, []))
+    _, replies, errors = asyncio.run(socket_exchange(served, uuid.uuid4().hex, ["你好"], other_session=victim))
+    assert replies == [] and errors and "session_id" in errors[0]["detail"]
+    # a flood on one session gets the polite rate-limit reply
+    _, replies, _ = asyncio.run(socket_exchange(served, uuid.uuid4().hex, ["你好"] * 25))
+    assert any("太快" in reply.get("text", "") for reply in replies)
