@@ -122,17 +122,24 @@ class ValidateExchangeForm(ReturnParcelSteps, OrderFormValidation):
     def validate_size(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._target(tracker, dispatcher)
+        return self._target("size", value, tracker, dispatcher)
 
     def validate_color(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._target(tracker, dispatcher)
+        return self._target("color", value, tracker, dispatcher)
 
-    def _target(self, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    def _target(self, slot: str, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         """Size and colour together, exactly as asked: the quote, the confirmation and the reserved SKU
-        all come from these two slots."""
-        asked = target_asked(tracker)
+        all come from these two slots. The slot being validated takes what this message asks for (the
+        last colour it names, not the first), the other one what it already holds or, when it was
+        cleared (a sold-out target), what an earlier message of this exchange asked for."""
+        earlier = target_asked(tracker)
+        asked = {slot: _said_in(tracker.latest_message or {}, slot) or value}
+        other = next(name for name in TARGET_SLOTS if name != slot)
+        kept = tracker.get_slot(other) or earlier.get(other)
+        if kept:
+            asked[other] = kept
         return {**asked, **self._check(tracker, dispatcher, asked)}
 
     def _check(self, tracker: Tracker, dispatcher: CollectingDispatcher, new: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -367,7 +367,13 @@ class OrderFormValidation(FormValidationAction):
         the shopper is told the flow is under way and the question comes again. Rasa would otherwise
         reject the form (nothing filled) and find no rule for a request of the flow already running.
         A product that several orders hold (extract_order_id) is kept too: rasa_sdk keeps only the
-        form's required slots."""
+        form's required slots.
+
+        Another flow's request naming its own order, past this form's order question ("插一句 我另一单
+        8800… 现在到哪了" during an exchange), is not this form's: the form rejects it (nothing of it is
+        validated or kept) and the rules start that flow with that order."""
+        if self._switches_flow(tracker):
+            return [ActionExecutionRejected(self.form_name())]
         extracted = tracker.slots_to_validate()
         events = await super().get_validation_events(dispatcher, tracker, domain)
         if "order_product" in extracted:
@@ -381,6 +387,15 @@ class OrderFormValidation(FormValidationAction):
             # "XL" while the order is asked: kept for later, and the question comes again.
             dispatcher.utter_message(response="utter_noted_question_again")
         return events
+
+    def _switches_flow(self, tracker: Tracker) -> bool:
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") in (None, "order_id", "phone_last4"):
+            return False
+        if intent not in FORM_INTENTS.values() or intent == FORM_INTENTS.get(self.form_name()):
+            return False
+        return entity_value(message, "order_id") is not None
 
     def _repeats_its_request(self, tracker: Tracker) -> bool:
         message = tracker.latest_message or {}

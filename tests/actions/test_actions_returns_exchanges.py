@@ -511,3 +511,55 @@ def test_submit_exchange_sold_out_meanwhile(domain: dict[str, Any]) -> None:
     assert requests_for(IN_WINDOW) == []
     assert "5678" not in all_text(dispatcher)
 
+
+
+def test_exchange_after_a_sold_out_size_keeps_that_size_for_another_colour(domain: dict[str, Any]) -> None:
+    """"想换大一码" (黑色 43: sold out), then "那换白色的吧": 白色 43, never 白色 42 (issue 30)."""
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]
+    token = token_for(1)
+    first = user_event(f"订单{order_no}想换大一码", "exchange_goods", token=token,
+                       entities=[{"entity": "order_id", "value": order_no}, {"entity": "size", "value": "+1"}])
+    events = [first, {"event": "active_loop", "name": "exchange_form"},
+              user_event("那换白色的吧", "inform", entities=[{"entity": "color", "value": "白色", "start": 2}],
+                         token=token)]
+    tracker = make_tracker({"order_id": order_no, "item_id": item_ids(order_no)[0], "color": "白色"}, events=events,
+                           token=token, active_loop="exchange_form")
+    dispatcher, result = validate(ValidateExchangeForm(), "color", "白色", tracker, domain)
+    assert dispatcher.messages == [] and result == {"color": "白色", "size": "+1"}
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    assert message(dispatcher, "utter_confirm_exchange")["target"] == "白色 43"
+
+
+def test_exchange_colour_named_last_is_the_one_asked(domain: dict[str, Any]) -> None:
+    """"黑的没43了 那换白色的43码": the first colour is what is sold out, the last one is asked for."""
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]
+    token = token_for(1)
+    said = [{"entity": "color", "value": "黑色", "start": 0}, {"entity": "size", "value": "43", "start": 3},
+            {"entity": "color", "value": "白色", "start": 9}, {"entity": "size", "value": "43", "start": 12}]
+    events = [user_event("黑的没43了 那换白色的43码", "inform", entities=said, token=token)]
+    tracker = make_tracker({"order_id": order_no, "item_id": item_ids(order_no)[0], "color": "黑色", "size": "43"},
+                           events=events, token=token, active_loop="exchange_form")
+    form = ValidateExchangeForm()
+    _, result = validate(form, "color", "黑色", tracker, domain)
+    assert result == {"color": "白色", "size": "43"}
+
+
+def test_another_flows_request_with_its_own_order_is_rejected_by_the_form(domain: dict[str, Any]) -> None:
+    """"插一句 我另一单8800… 现在到哪了" while the exchange asks for the size: the exchange does not take that
+    order (it would refuse it as not delivered); the form rejects the message and the lookup starts."""
+    import asyncio
+
+    from rasa_sdk.events import ActionExecutionRejected
+
+    order_no, other = DEMO_ORDERS["exchange_out_of_stock"], DEMO_ORDERS["in_transit"]
+    token = token_for(1)
+    asked = user_event(f"插一句 我另一单{other}现在到哪了", "query_order", token=token,
+                       entities=[{"entity": "order_id", "value": other}])
+    tracker = make_tracker({"order_id": other, "item_id": item_ids(order_no)[0], "requested_slot": "size"},
+                           events=[asked], token=token, active_loop="exchange_form")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateExchangeForm().get_validation_events(dispatcher, tracker, domain))
+    assert events == [ActionExecutionRejected("exchange_form")] and dispatcher.messages == []
+    tracker.latest_message["intent"] = {"name": "inform"}  # an answer naming an order stays the form's
+    events = asyncio.run(ValidateExchangeForm().get_validation_events(CollectingDispatcher(), tracker, domain))
+    assert ActionExecutionRejected("exchange_form") not in events
