@@ -7,6 +7,8 @@ every POST carries the session's CSRF token (form field ``csrf`` or header ``X-C
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from functools import wraps
@@ -25,6 +27,8 @@ from web.settings import web_settings
 from web.templates_env import render
 
 COOKIE = "xiaoer_desk"
+#: The sign-in form's CSRF token, bound to the browser by a cookie of its own (there is no session yet).
+LOGIN_COOKIE = "xiaoer_desk_login"
 MAX_FORM_FIELD = 2000
 
 desk_bp = Blueprint("desk", url_prefix="/desk")
@@ -76,28 +80,43 @@ def _problem(error: DomainError) -> HTTPResponse:
     return json({"error": error.code, "detail": error.details}, status=status)
 
 
+def _set_cookie(response: HTTPResponse, name: str, value: str, max_age: int) -> None:
+    response.cookies[name] = value
+    cookie = response.cookies[name]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = "/desk"
+    cookie["max-age"] = max_age
+    if web_settings().secure_cookies:
+        cookie["secure"] = True
+
+
+def _login_form(status: int = 200, failed: bool = False, username: str = "") -> HTTPResponse:
+    token = secrets.token_urlsafe(32)
+    response = render("desk/login.html", status=status, failed=failed, username=username, csrf=token)
+    _set_cookie(response, LOGIN_COOKIE, token, 3600)
+    return response
+
+
 @desk_bp.get("/login")
 async def login_page(request: Request) -> HTTPResponse:
-    return render("desk/login.html", failed=False)
+    return _login_form()
 
 
 @desk_bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
     form = request.form or {}
+    expected = request.cookies.get(LOGIN_COOKIE) or ""
+    if not expected or not hmac.compare_digest(expected, str(form.get("csrf") or "")):
+        return json({"error": "csrf"}, status=403)
     username, password = str(form.get("username") or "")[:60], str(form.get("password") or "")[:300]
     result = await in_session(lambda db: agents.sign_in(db, username, password, clock=system_clock))
     if result is None:
-        return render("desk/login.html", status=401, failed=True, username=username)
+        return _login_form(status=401, failed=True, username=username)
     secret, _session = result
     response = redirect("/desk/")
-    response.cookies[COOKIE] = secret
-    cookie = response.cookies[COOKIE]
-    cookie["httponly"] = True
-    cookie["samesite"] = "Strict"
-    cookie["path"] = "/desk"
-    cookie["max-age"] = agents.SESSION_HOURS * 3600
-    if web_settings().secure_cookies:
-        cookie["secure"] = True
+    _set_cookie(response, COOKIE, secret, agents.SESSION_HOURS * 3600)
+    del response.cookies[LOGIN_COOKIE]
     return response
 
 

@@ -104,12 +104,15 @@ def test_uploads_need_a_shopper_token_and_a_real_image(web_only: dict[str, Any])
 
 def sign_in(web_only: dict[str, Any], password: str = AGENT_PASSWORD, username: str = "mei"
             ) -> tuple[str, int, Message]:
-    """(the session cookie to send, status, headers) of a sign-in."""
-    form = urllib.parse.urlencode({"username": username, "password": password}).encode()
-    status, headers, _ = request(f"{web_only['url']}/desk/login", data=form,
+    """(the session cookie to send, status, headers) of a sign-in through the form (its CSRF token and cookie)."""
+    _, form_headers, page = request(f"{web_only['url']}/desk/login")
+    login_cookie = (form_headers.get("Set-Cookie") or "").split(";", 1)[0]
+    token = page.decode().split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    form = urllib.parse.urlencode({"username": username, "password": password, "csrf": token}).encode()
+    status, headers, _ = request(f"{web_only['url']}/desk/login", data=form, cookie=login_cookie,
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
-    set_cookie = headers.get("Set-Cookie") or ""
-    return set_cookie.split(";", 1)[0], status, headers
+    session = [value for value in headers.get_all("Set-Cookie") or [] if value.startswith("xiaoer_desk=")]
+    return (session[0].split(";", 1)[0] if session else ""), status, headers
 
 
 def csrf_of(web_only: dict[str, Any], cookie: str) -> str:
@@ -123,9 +126,12 @@ def test_desk_sign_in_sets_a_guarded_cookie_and_every_post_needs_the_csrf_token(
     assert request(f"{base}/desk/api/queue")[0] == 401
     _, status, _ = sign_in(web_only, password="wrong password")
     assert status == 401
+    forged = urllib.parse.urlencode({"username": "mei", "password": AGENT_PASSWORD, "csrf": "forged"}).encode()
+    assert request(f"{base}/desk/login", data=forged, cookie="xiaoer_desk_login=other",
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})[0] == 403  # sign-in CSRF
     cookie, status, headers = sign_in(web_only)
     assert status == 302
-    cookie = headers["Set-Cookie"]
+    cookie = next(value for value in headers.get_all("Set-Cookie") if value.startswith("xiaoer_desk="))
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" in cookie and "Path=/desk" in cookie
     status, _, queue = request(f"{base}/desk/api/queue", cookie=cookie)
     tickets = [entry["ticket_no"] for entry in json.loads(queue)["tickets"]]
