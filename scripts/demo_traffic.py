@@ -66,6 +66,8 @@ class Scenario:
     prefer: list[str] = field(default_factory=list)
     #: ratings this kind of shopper gives when asked (chosen at random)
     ratings: tuple[int, ...] = (5, 5, 5, 4, 4, 3)
+    #: how many of the first preferences each shopper takes in an order of their own (e.g. reasons)
+    shuffled_preferences: int = 0
     follow_up: tuple[str, ...] = ("谢谢", "好的谢谢", "", "", "")
 
 
@@ -110,7 +112,7 @@ SCENARIOS = [
     Scenario("track_number", 8, ["帮我查一下订单{order}"]),
     Scenario("urge", 7, ["订单{order}怎么还不发货"], ratings=(4, 3, 3, 2)),
     Scenario("return", 7, ["我要退货"], prefer=["尺码不合适", "质量问题", "七天无理由", "确认"],
-             ratings=(5, 4, 4, 3)),
+             ratings=(5, 4, 4, 3), shuffled_preferences=3),
     Scenario("exchange", 4, ["我想换个尺码"], prefer=["大一码", "确认"]),
     Scenario("refund", 5, ["退款到哪了"]),
     Scenario("invoice", 3, ["开发票"], prefer=["个人", "确认"]),
@@ -162,6 +164,9 @@ class Shopper:
         self.handed_off = False
         self.followed_up = False
         self.rating: int | None = None
+        head = scenario.prefer[: scenario.shuffled_preferences]
+        rng.shuffle(head)
+        self.prefer = head + scenario.prefer[scenario.shuffled_preferences:]
 
     async def say(self, text: str) -> list[dict[str, Any]]:
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -209,7 +214,7 @@ class Shopper:
         if "订单号" in texts and not buttons and self.rng.random() < 0.9:
             return self.fill["order"]
         if buttons:
-            for wanted in self.scenario.prefer:
+            for wanted in self.prefer:
                 for button in buttons:
                     if wanted in str(button.get("title")):
                         return str(button.get("payload") or button.get("title"))

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from shop.analytics import charts
 from shop.analytics import measures as m
-from shop.analytics.conversations import load_conversations
+from shop.analytics.conversations import Conversation, load_conversations
 from shop.analytics.report import shown_text
 from shop.analytics.summary import PeriodSummary, load_period, wording
 
@@ -69,7 +69,8 @@ def overview(summary: PeriodSummary) -> dict[str, Any]:
         "low_confidence": [_group(group, words) for group in summary.low_confidence],
         "hotspots": [{"product": p, "reason": words["problem_reasons"].get(r, r), "count": c}
                      for p, r, c in summary.hotspots[:10]],
-        "after_sale_reasons": [{"product": p, "type": words["after_sale_types"].get(k, k), "reason": r, "count": c}
+        "after_sale_reasons": [{"product": p, "type": words["after_sale_types"].get(k, k),
+                                "reason": words["problem_reasons"].get(r, r), "count": c}
                                for p, k, r, c in summary.after_sale_reasons[:10]],
         "asked": {words["ask_topics"][topic]: [{"product": p, "count": c} for p, c in items[:5]]
                   for topic, items in summary.asked_by_topic.items()},
@@ -77,8 +78,7 @@ def overview(summary: PeriodSummary) -> dict[str, Any]:
             {"rating": r.rating, "comment": shown_text(r.comment or ""), "at": r.rated_at.strftime("%m-%d %H:%M")}
             for r in summary.satisfaction.comments[:10]
         ],
-        "angry_unhelped": [{"conversation": c.sender_id, "at": c.first_message_at.strftime("%m-%d %H:%M"),
-                            "text": shown_text(c.messages[0].text)} for c in summary.angry_unhelped[:10]],
+        "angry_unhelped": [_angry(conversation) for conversation in summary.angry_unhelped[:10]],
     }
 
 
@@ -92,6 +92,12 @@ def daily_trend(summary: PeriodSummary) -> tuple[list[date], list[float | None],
         ratings = [r for r in summary.facts.ratings if r.rated_at.date() == day]
         satisfaction.append(m.satisfaction(ratings).mean)
     return days, resolution, satisfaction
+
+
+def _angry(conversation: Conversation) -> dict[str, str]:
+    message = m.first_angry_message(conversation) or conversation.messages[0]
+    return {"conversation": conversation.sender_id, "at": message.time.strftime("%m-%d %H:%M"),
+            "text": shown_text(message.text)}
 
 
 def _money(value: Any) -> str | None:

@@ -415,9 +415,13 @@ def message_sentiments(conversations: Iterable[Conversation]) -> Counter[Sentime
     )
 
 
+def first_angry_message(conversation: Conversation) -> UserMessage | None:
+    return next((message for message in conversation.messages
+                 if not message.text.startswith("/") and classify(message.text) == "angry"), None)
+
+
 def is_angry(conversation: Conversation) -> bool:
-    return any(classify(message.text) == "angry" for message in conversation.messages
-               if not message.text.startswith("/"))
+    return first_angry_message(conversation) is not None
 
 
 def angry_without_help(conversations: Iterable[Conversation], tickets: Sequence[TicketFact]) -> list[Conversation]:

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
 from shop.analytics import charts
+from shop.analytics.measures import first_angry_message
 from shop.analytics.summary import PeriodSummary, findings, iso_week, load_period, week_name, wording
 
 HERE = Path(__file__).resolve().parent
@@ -56,7 +57,7 @@ def report_context(week: PeriodSummary, before: PeriodSummary) -> dict[str, Any]
         "week": week, "before": before, "name": week_name(week.start),
         "last_day": week.end - timedelta(days=1), "before_last_day": before.end - timedelta(days=1), "words": words,
         "findings": findings(week, before), "charts": charts.period_charts(week, before),
-        "kpis": kpis(week, before), "shown": shown_text,
+        "kpis": kpis(week, before), "shown": shown_text, "first_angry": first_angry_message,
     }
 
 
@@ -74,13 +75,19 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _change(now: float | None, then: float | None, *, percent: bool = False, better_up: bool = True) -> dict[str, str]:
+def _change(now: float | None, then: float | None, kind: str, *, better_up: bool = True) -> dict[str, str]:
     if now is None or then is None:
         return {"text": "—", "tone": ""}
     delta = now - then
     if abs(delta) < 1e-9:
         return {"text": "持平", "tone": ""}
-    text = f"{delta * 100:+.1f} 个百分点" if percent else f"{delta:+.2f}".rstrip("0").rstrip(".")
+    sign = "+" if delta > 0 else "-"
+    if kind == "percent":
+        text = f"{delta * 100:+.1f} 个百分点"
+    elif kind == "seconds":
+        text = sign + _seconds(abs(delta))
+    else:
+        text = f"{delta:+.2f}".rstrip("0").rstrip(".")
     return {"text": text, "tone": "good" if (delta > 0) == better_up else "bad"}
 
 
@@ -102,7 +109,7 @@ def kpis(week: PeriodSummary, before: PeriodSummary) -> list[dict[str, Any]]:
              "score": _number, "money": _number}
     return [
         {"label": label, "now": shown[kind](now), "then": shown[kind](then),
-         "change": _change(now, then, percent=kind == "percent", better_up=better_up)}
+         "change": _change(now, then, kind, better_up=better_up)}
         for label, now, then, kind, better_up in rows
     ]
 
