@@ -10,8 +10,9 @@ Never twice: Rasa's own `request` sends the call through the pooled aiohttp sess
 resends it. Idle connections are dropped after 2 s, below the action server's (Sanic's) 5 s
 keep-alive, so a call is not written into a connection the server is closing; if it happens anyway
 the call fails like any other failed action (polite_failure answers) instead of running twice.
+The call's JSON is written by ujson (json.dumps for anything ujson refuses).
 Test: tests/addons/runtime/test_action_endpoint.py (a server that closes after reading the request
-receives it once; other endpoints are untouched; pooled per event loop).
+receives it once; other endpoints are untouched; pooled per event loop; the same JSON document).
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import json
 import weakref
+from typing import Any
 
 import aiohttp
+import ujson
 from rasa.core.actions.action import RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
@@ -50,6 +54,15 @@ class _BorrowedSession:
 _sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, aiohttp.ClientSession]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def dumps(body: Any) -> str:
+    """The action call's JSON by ujson (already installed with Sanic; the 20 KB call several times faster
+    than json.dumps); anything ujson cannot encode goes through Rasa's own json.dumps."""
+    try:
+        return ujson.dumps(body, ensure_ascii=False)
+    except (TypeError, OverflowError, ValueError):
+        return json.dumps(body)
 
 
 def _close_pool(per_loop: dict[tuple, aiohttp.ClientSession]) -> None:
@@ -89,7 +102,7 @@ class PooledActionEndpoint(EndpointConfig):
                     if self.basic_auth else None)
             connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS, limit=MAX_CONNECTIONS)
             session = per_loop[key] = aiohttp.ClientSession(
-                headers=self.headers, auth=auth, connector=connector,
+                headers=self.headers, auth=auth, connector=connector, json_serialize=dumps,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             )
         return _BorrowedSession(session)

@@ -116,3 +116,13 @@ def test_sessions_are_pooled_per_event_loop() -> None:
     assert first is second and not first.closed  # borrowing does not close the pool
     other_loop, _ = asyncio.run(sessions())
     assert other_loop is not first  # a session belongs to one event loop
+
+
+def test_the_call_is_the_same_json_document() -> None:
+    import json
+
+    body = {"next_action": "action_show_order", "tracker": {"slots": {"order_id": "8800000100000007"},
+                                                            "latest_message": {"text": "我要退货 😭"}},
+            "domain": {"responses": {"utter_label_status_paid": [{"text": "已付款"}]}}, "version": "3.6.21"}
+    assert json.loads(action_endpoint.dumps(body)) == body
+    assert json.loads(action_endpoint.dumps({"n": 2**70})) == {"n": 2**70}  # beyond ujson: json.dumps

@@ -17,14 +17,17 @@ def test_the_first_run_freezes_once_and_unwraps(monkeypatch) -> None:  # noqa: A
         return "result"
 
     monkeypatch.setattr(DaskGraphRunner, "run", run)
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     gc_freeze.install()
     try:
         assert DaskGraphRunner.run is gc_freeze._freeze_then_run
         assert DaskGraphRunner.run(object()) == "result"
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (gc_freeze.YOUNG_GENERATION_THRESHOLD, *thresholds[1:])
         assert DaskGraphRunner.run is run  # nothing left on later messages' path
         assert DaskGraphRunner.run(object()) == "result" and calls == ["run", "run"]
     finally:
         gc_freeze.uninstall()
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
