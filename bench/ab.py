@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from bench import load
 from bench.common import ROOT, write_json
 from bench.servers import (
@@ -72,7 +74,15 @@ def _environment(settings: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def one_run(variant: CodeVariant, code: Path, model: Path, workdir: Path, users: int, seconds: float) -> dict:
+def _with_sql_tracker_store(endpoints: Path, workdir: Path) -> None:
+    """The tracker store `make serve` uses (endpoints.yml): SQL, here a SQLite file of the run's own."""
+    config = yaml.safe_load(endpoints.read_text(encoding="utf-8"))
+    config["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(workdir / "tracker.db")}
+    endpoints.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
+def one_run(variant: CodeVariant, code: Path, model: Path, workdir: Path, users: int, seconds: float,
+            tracker_store: str = "memory") -> dict:
     use_code_snapshot(code)
     with _environment(variant.env):
         db_url = seed_db(workdir)
@@ -80,6 +90,8 @@ def one_run(variant: CodeVariant, code: Path, model: Path, workdir: Path, users:
         conversations = load.script(_orders())
         with action_server(workdir, db_url) as actions:
             endpoints = write_endpoints(workdir, actions.port, redis_db=None)
+            if tracker_store == "sql":
+                _with_sql_tracker_store(endpoints, workdir)
             with rasa_server(workdir, model, db_url, endpoints) as rasa:
                 url = _url(rasa.port)
                 asyncio.run(load.sequential(url, conversations, token, 1, f"{variant.name}-warm"))
@@ -118,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--tracker-store", choices=["memory", "sql"], default="memory",
+                        help="sql: the SQL store of endpoints.yml (a SQLite file per run), as make serve runs")
     parser.add_argument("--out", type=Path, default=None, help="folder for logs and runs.json (default: a temp dir)")
     args = parser.parse_args(argv)
     workdir = args.out or Path(tempfile.mkdtemp(prefix="xiaoer-ab-"))
@@ -136,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         for variant in args.variant:
             run_dir = workdir / f"{variant.name}-r{repeat}"
             run_dir.mkdir(parents=True, exist_ok=True)
-            result = one_run(variant, codes[variant.name], args.model, run_dir, args.users, args.seconds)
+            result = one_run(variant, codes[variant.name], args.model, run_dir, args.users, args.seconds,
+                             args.tracker_store)
             runs[variant.name].append(result)
             print(f"[ab] r{repeat} {variant.name}: {result['msgs_per_s']:.1f} msg/s, "
                   f"Rasa {result['rasa_cpu_ms']:.2f} ms/msg, errors {result['errors']}, "
