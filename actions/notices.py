@@ -1,8 +1,8 @@
 """Proactive notices (issue 33): thin adapters between Rasa and shop.services.notices.
 
-* ``action_notice`` words the notice an EXTERNAL_ intent names (entity ``notice_id``), read from the shop's
-  record and only when it is being delivered into this very conversation (a notice id typed by a shopper
-  reads nothing);
+* ``action_notice`` (``action_notice_parcel_stuck`` for a stuck parcel) words the notice an EXTERNAL_ intent
+  names (entity ``notice_id``), read from the shop's record and only when it is being delivered into this
+  very conversation (a notice id typed by a shopper reads nothing);
 * ``action_notice_claim``: 好的 after a stuck parcel's notice files the 先行赔付 claim, once
   (shop.services.tracking), for the order of the notice and the shopper of the message's own token;
 * ``action_notice_preference``: "别再提醒我了" / "恢复提醒".
@@ -69,6 +69,14 @@ class ActionNotice(Action):
         dispatcher.utter_message(response=response, **values)
         order_no = notice.facts.get("order_no")
         return [SlotSet("order_id", order_no)] if order_no else []
+
+
+class ActionNoticeParcelStuck(ActionNotice):
+    """A stuck parcel's notice, which offers the 先行赔付 claim: the answer to it is read as yes or no
+    (addons/answers.py) and 好的 files the claim (rules/notices.yml)."""
+
+    def name(self) -> str:
+        return "action_notice_parcel_stuck"
 
 
 class ActionNoticeClaim(Action):

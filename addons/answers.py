@@ -49,7 +49,8 @@ QUESTION_KINDS: dict[str, str] = {
     "evidence_url": "photo",
 }
 # Questions asked outside a form, by the action that asked them: the offer of a human after a complaint.
-OFFER_KINDS: dict[str, str] = {"action_complain": "yes_no"}
+# A stuck parcel's proactive notice offers the 先行赔付 claim (actions/notices.py).
+OFFER_KINDS: dict[str, str] = {"action_complain": "yes_no", "action_notice_parcel_stuck": "yes_no"}
 # The entity an answer's value is given as (slots filled from entities); others are filled from the text.
 VALUE_ENTITIES: dict[str, str] = {"rating": "rating", "remedy": "remedy", "quantity": "missing_quantity",
                                   "invoice_kind": "invoice_kind"}

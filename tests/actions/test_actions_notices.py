@@ -20,7 +20,7 @@ from actions_testkit import (
     user_event,
 )
 
-from actions.notices import ActionNotice, ActionNoticeClaim, ActionNoticePreference
+from actions.notices import ActionNotice, ActionNoticeClaim, ActionNoticeParcelStuck, ActionNoticePreference
 from shop.clock import system_clock
 from shop.db import session_scope
 from shop.models import Claim, Notice, Order
@@ -70,7 +70,8 @@ def test_each_kind_is_worded_by_its_response_with_every_placeholder(kind: str, d
 
 def test_the_stuck_parcel_notice_says_its_facts(domain: dict[str, Any]) -> None:
     notice_id = notice("parcel_stuck", FACTS["parcel_stuck"])
-    dispatcher, _ = run_action(ActionNotice(), make_tracker(events=external("parcel_stuck", notice_id)), domain)
+    tracker = make_tracker(events=external("parcel_stuck", notice_id))
+    dispatcher, _ = run_action(ActionNoticeParcelStuck(), tracker, domain)
     said = message(dispatcher, "utter_notice_parcel_stuck")
     assert (said["order_no"], said["hours"], said["amount"]) == (STUCK, 80, "699.00")
 
