@@ -22,6 +22,7 @@ import actions.handoff
 import actions.invoices
 import actions.items
 import actions.logistics
+import actions.notices
 import actions.orders
 import actions.payments
 import actions.products
@@ -83,7 +84,8 @@ def test_reason_buttons_use_labelled_reasons(domain: dict[str, Any]) -> None:
 def test_every_action_class_is_in_the_domain(domain: dict[str, Any]) -> None:
     modules = (actions.confirm, actions.exchanges, actions.handoff, actions.items, actions.orders,
                actions.returns, actions.shipping, actions.cancel, actions.address, actions.payments,
-               actions.invoices, actions.logistics, actions.refunds, actions.satisfaction, actions.products)
+               actions.invoices, actions.logistics, actions.refunds, actions.satisfaction, actions.products,
+               actions.notices)
     found = {
         obj().name()
         for module in modules
