@@ -124,7 +124,8 @@ def handoff_conversation(token: str | None = None) -> list[dict[str, Any]]:
     texts = [("你好", "greet"), ("我要退货", "return_goods"), ("衣服有质量问题", "inform"),
              ("照片发你了", "inform"), ("怎么还没好", "inform"), ("你们太慢了", "inform"),
              ("转人工", "human_handoff")]
-    return [user_event(text, intent, token=token if i == 0 else None) for i, (text, intent) in enumerate(texts)]
+    # the front-end sends the shopper's token with every message (identity belongs to each message)
+    return [user_event(text, intent, token=token) for text, intent in texts]
 
 
 def test_handoff_in_service_hours(domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,7 +178,7 @@ def test_handoff_after_verification_lockout(domain: dict[str, Any]) -> None:
     form = ValidateOrderForm()
     tracker = make_tracker(active_loop="order_form",
                            events=[user_event("查订单", "query_order"), user_event("转人工", "human_handoff")])
-    for digits in ("0000", "1111", "2222"):
+    for digits in ("0000", "1111", "2222", "3333", "4444"):  # 5 wrong tries lock the order
         validate(form, "order_id", DEMO_ORDERS["in_transit"], tracker, domain)
         dispatcher, _ = validate(form, "phone_last4", digits, tracker, domain)
     assert names(dispatcher) == ["utter_verify_locked"]
