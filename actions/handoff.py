@@ -66,9 +66,23 @@ def summary(tracker: Tracker) -> str:
         f"order: {tracker.get_slot('order_id') or '-'}",
         f"slots: {slots}",
         "last messages:",
-        *(f"- {event.get('text') or ''}" for event in user_events(tracker)[-LAST_MESSAGES:]),
+        *(f"- {text}" for text in shopper_messages(tracker)[-LAST_MESSAGES:]),
     ]
     return "\n".join(lines)
+
+
+def shopper_messages(tracker: Tracker) -> list[str]:
+    """What the shopper said, a tapped button as its title (the agent reads 8800… 真丝连衣裙, not /inform{…})."""
+    said: list[str] = []
+    offered: dict[str, str] = {}
+    for event in tracker.events:
+        if event.get("event") == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            offered = {str(b.get("payload")): str(b.get("title", "")) for b in buttons} or offered
+        elif event.get("event") == "user":
+            text = event.get("text") or ""
+            said.append(offered.get(text, text))
+    return said
 
 
 def create_ticket(tracker: Tracker, dispatcher: CollectingDispatcher, topic: str | None = None) -> TicketView | None:

@@ -58,3 +58,15 @@ def test_a_hand_off_leaves_the_form_that_was_waiting(domain: dict[str, Any]) -> 
     _, events = run_action(ActionHandoff(), tracker, domain)
     assert ActiveLoop(None) in events and SlotSet("requested_slot", None) in events
     assert events[-2:] == [ConversationPaused(), ActionExecuted("action_listen")]
+
+
+def test_the_summary_shows_a_tapped_button_by_its_title(domain: dict[str, Any]) -> None:
+    payload = '/inform{"order_id": "8800000100000003"}'
+    events = [user_event("我的快递到哪了", "query_order"),
+              {"event": "bot", "text": "请选择订单：",
+               "data": {"buttons": [{"title": "8800000100000003 真丝连衣裙 待发货", "payload": payload}]}},
+              user_event(payload, "inform"), user_event("转人工", "human_handoff")]
+    run_action(ActionHandoff(), make_tracker(events=events), domain)
+    with db_session() as session:
+        summary = session.execute(select(Ticket.summary)).scalar_one()
+    assert "- 8800000100000003 真丝连衣裙 待发货" in summary and "/inform" not in summary
