@@ -38,14 +38,16 @@ from bench.servers import (  # noqa: E402
 )
 from bench.speed import _orders, _url, action_failures  # noqa: E402
 
-STORES = ("in-memory", "SQL (SQLite)")
+STORES = ("in-memory", "SQL (SQLite)", "Kept SQL (SQLite)")
+STORE_TYPES = {"SQL (SQLite)": "SQL", "Kept SQL (SQLite)": "addons.stores.sql_tracker_store.KeptSQLTrackerStore"}
 
 
 def endpoints_for(store: str, workdir: Path, actions_port: int) -> Path:
     path = write_endpoints(workdir, actions_port, redis_db=None)
     if store != "in-memory":
         endpoints = yaml.safe_load(path.read_text(encoding="utf-8"))
-        endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(workdir / "rasa_tracker.db")}
+        database = str(workdir / "rasa_tracker.db")
+        endpoints["tracker_store"] = {"type": STORE_TYPES[store], "dialect": "sqlite", "db": database}
         path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
     return path
 
@@ -101,7 +103,7 @@ def main() -> int:
     runs: dict[str, list[dict[str, float]]] = {store: [] for store in STORES}
     for repeat in range(args.repeats):
         for store in STORES:
-            run_dir = workdir / f"{'sql' if 'SQL' in store else 'memory'}-r{repeat}"
+            run_dir = workdir / f"{store.split()[0].lower()}-r{repeat}"
             run_dir.mkdir(parents=True)
             runs[store].append(one_run(store, args.model, run_dir, args.users, args.seconds))
             print(f"repeat {repeat + 1} {store}: {runs[store][-1]}", flush=True)

@@ -14,6 +14,8 @@ from shop.db import make_engine
 
 ENDPOINTS_FILE = PROJECT_ROOT / "endpoints.yml"
 TRACKER_DB_ENV = "XIAOER_TRACKER_DB_URL"
+#: Rasa's SQL tracker store, and ours that writes the same table (addons/stores/sql_tracker_store.py).
+SQL_STORE_TYPES = frozenset({"SQL", "ADDONS.STORES.SQL_TRACKER_STORE.KEPTSQLTRACKERSTORE"})
 
 
 class TrackerStoreNotConfigured(RuntimeError):
@@ -52,7 +54,7 @@ def _tracker_store_config(endpoints_file: Path) -> dict[str, Any]:
     except OSError as error:
         raise TrackerStoreNotConfigured(f"cannot read {endpoints_file}: {error}") from error
     config = document.get("tracker_store") or {}
-    if str(config.get("type", "")).upper() != "SQL":
+    if str(config.get("type", "")).upper() not in SQL_STORE_TYPES:
         raise TrackerStoreNotConfigured(
             f"{endpoints_file} has no SQL tracker_store: conversations are not kept, nothing to measure"
         )

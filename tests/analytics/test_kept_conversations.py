@@ -21,6 +21,7 @@ from shop.clock import system_clock
 from shop.db import make_engine
 from tests.integration.conftest import (
     API_TOKEN,
+    KEPT_STORE,
     MODEL,
     RASA,
     ROOT,
@@ -57,7 +58,7 @@ def test_a_restart_loses_nothing_and_analytics_reads_it(tmp_path: Path) -> None:
     db_url = seeded_db(tmp_path)
     started = system_clock()
     with running_action_server(db_url, tmp_path) as endpoints:
-        assert yaml.safe_load(endpoints.read_text())["tracker_store"]["type"] == "SQL"
+        assert yaml.safe_load(endpoints.read_text())["tracker_store"]["type"] == KEPT_STORE
         with rasa(endpoints, db_url, tmp_path / "rasa-1.log") as server:
             chat = Chat(server, "kept-1")
             assert chat.texts("包邮吗")

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
 RASA = ROOT / ".venv" / "bin" / "rasa"
 START_TIMEOUT_S = 180
+# Conversations are kept as endpoints.yml keeps them.
+KEPT_STORE = "addons.stores.sql_tracker_store.KeptSQLTrackerStore"
 # Rasa's HTTP API is served behind a token, as `make serve` does (scripts/serve.sh).
 API_TOKEN = secrets.token_urlsafe(24)
 
@@ -97,7 +99,7 @@ def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
         endpoints = folder / "endpoints.yml"
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{folder / "rasa_tracker.db"}"\n'
+            f'tracker_store:\n  type: {KEPT_STORE}\n  dialect: sqlite\n  db: "{folder / "rasa_tracker.db"}"\n'
         )
         yield endpoints
     finally:

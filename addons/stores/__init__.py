@@ -1,0 +1,1 @@
+"""Rasa stores of Xiaoer, named in endpoints.yml (not part of a trained model)."""
