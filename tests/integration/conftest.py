@@ -69,12 +69,13 @@ def seeded_db(folder: Path) -> str:
 
 def env_for(db_url: str) -> dict[str, str]:
     # Agents on duty all day, so handoff replies do not depend on when the tests run. The suite talks
-    # faster than any shopper from one address: the rate limits are tested on servers of their own
-    # (test_security.py), not here.
+    # faster than any shopper from one address, and its wrong last-4 tries add up across tests: the
+    # rate limits and the verification limits are tested on servers of their own (test_security.py).
     return {**os.environ, "SHOP_DB_URL": db_url, "SHOP_SERVICE_HOURS": "00:00-23:59", "PYTHONPATH": str(ROOT),
             "XIAOER_API_TOKEN": API_TOKEN, "XIAOER_SENDER_RATE_PER_MINUTE": "100000",
             "XIAOER_SENDER_BURST": "100000", "XIAOER_CLIENT_RATE_PER_MINUTE": "1000000",
-            "XIAOER_CLIENT_BURST": "1000000"}
+            "XIAOER_CLIENT_BURST": "1000000", "SHOP_VERIFY_MAX_FAILURES": "100000",
+            "SHOP_VERIFY_MAX_CLIENT_FAILURES": "100000"}
 
 
 def api(server: str, path: str) -> str:
