@@ -96,8 +96,9 @@ class ValidateExchangeForm(ReturnParcelSteps, OrderFormValidation):
     def flow_required_slots(self, tracker: Tracker) -> list[str]:
         if wants_parcel(tracker):
             return PARCEL_SLOTS
-        # One question for the target: a size, a colour, or both.
-        target = [] if tracker.get_slot("color") else ["size"]
+        # One question for the target: a size, a colour, or both. A colour already given is listed too, so
+        # that the SDK validates it (it validates required slots only) with the size asked with it.
+        target = ["color"] if tracker.get_slot("color") else ["size"]
         return ["item_id", *target, "confirmed"]
 
     def after_order(
@@ -137,7 +138,7 @@ class ValidateExchangeForm(ReturnParcelSteps, OrderFormValidation):
         earlier = target_asked(tracker)
         asked = {slot: _said_in(tracker.latest_message or {}, slot) or value}
         other = next(name for name in TARGET_SLOTS if name != slot)
-        kept = tracker.get_slot(other) or earlier.get(other)
+        kept = _said_in(tracker.latest_message or {}, other) or tracker.get_slot(other) or earlier.get(other)
         if kept:
             asked[other] = kept
         return {**asked, **self._check(tracker, dispatcher, asked)}
