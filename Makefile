@@ -80,7 +80,7 @@ $(MODEL): $(TRAIN_INPUTS) | $(STAMP)
 
 actions: $(STAMP) db
 	$(PY) -m shop check
-	$(RASA) run actions --actions actions --port $$($(PY) scripts/actions_port.py)
+	SANIC_HOST="$${XIAOER_ACTIONS_BIND:-127.0.0.1}" $(RASA) run actions --actions actions --port $$($(PY) scripts/actions_port.py)
 
 shell: $(STAMP) db $(MODEL)
 	scripts/with_actions.sh $(PY) scripts/rasa_quiet.py shell -m $(MODEL) --endpoints endpoints.yml

@@ -40,8 +40,10 @@ MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 64 * 1024  # a 1,000-character message with metadata fits many times over
 # No request to the server (channels and the authenticated API alike) is read past this size.
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
-SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
-SOCKET_SESSION_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # random ids only: a session id receives replies
+# A conversation's id carries an anonymous shopper's passed phone check and receives its replies: front-ends
+# must make it random (a uuid4); ids shorter than 16 characters, surely guessable, are refused.
+SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.:@-]{16,64}")
+SOCKET_SESSION_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Metadata a front-end may send, with the longest value each may have. Anything else is dropped.
 METADATA_FIELDS = {"customer_token": 4096, "language": 16, "image_url": 2048}
 CLIENT_KEY = "client"
@@ -104,7 +106,7 @@ def read_rest_body(body: bytes) -> IncomingMessage:
         raise InvalidMessage("the body must be a JSON object")
     sender = payload.get("sender")
     if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
-        raise InvalidMessage("sender is required: 1-64 letters, digits or _.:@-")
+        raise InvalidMessage("sender is required: a random id of 16-64 letters, digits or _.:@-")
     if "message" not in payload:
         raise InvalidMessage("message is required")
     return IncomingMessage(sender, read_text(payload["message"]), read_metadata(payload.get("metadata")))

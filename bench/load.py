@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -80,6 +81,11 @@ class Stats:
         }
 
 
+def sender_id(name: str) -> str:
+    """A sender id the channel accepts: random, 16-64 characters."""
+    return f"{name[:40]}-{secrets.token_hex(8)}"
+
+
 async def send(url: str, sender: str, turn: Turn, token: str, stats: Stats, keep: bool = False) -> None:
     """One REST message; records latency, errors (transport/HTTP) and empty replies.
 
@@ -117,9 +123,9 @@ async def converse(
 async def sequential(url: str, conversations: list[Conversation], token: str, passes: int, tag: str) -> Stats:
     """Replays the script `passes` times, one message at a time (fresh sender per conversation)."""
     stats = Stats()
-    await send(url, f"{tag}-warmup", Turn("你好"), token, Stats())
+    await send(url, sender_id(f"{tag}-warmup"), Turn("你好"), token, Stats())
     for n, conversation in itertools.product(range(passes), conversations):
-        await converse(url, f"{tag}-{n}-{conversation[0]}", conversation, token, stats, keep=n == 0)
+        await converse(url, sender_id(f"{tag}-{n}-{conversation[0]}"), conversation, token, stats, keep=n == 0)
     await close_connections()
     return stats
 
@@ -137,7 +143,7 @@ async def throughput(
             if time.perf_counter() >= deadline:
                 return
             conversation = conversations[n % len(conversations)]
-            await converse(url, f"{tag}-u{index}-{next(counter)}", conversation, token, stats)
+            await converse(url, sender_id(f"{tag}-u{index}-{next(counter)}"), conversation, token, stats)
 
     started = time.perf_counter()
     await asyncio.gather(*(user(i) for i in range(users)))

@@ -8,7 +8,9 @@ port="$(.venv/bin/python scripts/actions_port.py "${XIAOER_ENDPOINTS:-endpoints.
 mkdir -p var
 # A missing or empty shop database fails here, saying what to run, instead of at the first message.
 PYTHONPATH="${PYTHONPATH:-$PWD}" .venv/bin/python -m shop check >/dev/null
-.venv/bin/rasa run actions --actions actions --port "$port" >var/actions.log 2>&1 &
+# rasa_sdk binds SANIC_HOST (0.0.0.0 by default): the action server trusts every tracker it is sent,
+# so it listens on loopback only unless XIAOER_ACTIONS_BIND says otherwise (then firewall it to Rasa).
+SANIC_HOST="${XIAOER_ACTIONS_BIND:-127.0.0.1}" .venv/bin/rasa run actions --actions actions --port "$port" >var/actions.log 2>&1 &
 actions_pid=$!
 trap 'kill "$actions_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

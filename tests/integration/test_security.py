@@ -40,6 +40,7 @@ class Served:
     db_url: str
     secrets: Path
     log: Path
+    actions_port: int
 
     @property
     def api_token(self) -> str:
@@ -114,7 +115,7 @@ def serve(folder: Path, **env: str) -> Iterator[Served]:
                                stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{rasa_port}/", process, log)
-        yield Served(f"http://127.0.0.1:{rasa_port}", db_url, secrets, log)
+        yield Served(f"http://127.0.0.1:{rasa_port}", db_url, secrets, log, actions_port)
     finally:
         stop(process)
         subprocess.run(["pkill", "-f", f"--port {actions_port}"], check=False)
@@ -163,6 +164,27 @@ def test_the_http_api_refuses_without_the_token_and_binds_to_loopback(served: Se
     assert "Starting Rasa server on http://127.0.0.1:" in served.log.read_text()
 
 
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses (hex, as /proc/net/tcp* gives them) that listen on `port`."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_rasa_and_the_action_server_listen_on_loopback_only(served: Served) -> None:
+    """The action server trusts every tracker it is sent: nobody but Rasa may reach it."""
+    loopback = {"0100007F", "00000000000000000000000001000000"}
+    rasa_port = int(served.url.rsplit(":", 1)[1])
+    for port in (rasa_port, served.actions_port):
+        addresses = listening_addresses(port)
+        assert addresses and addresses <= loopback, (port, addresses)
+
+
 # --- 2. tokens cannot be forged -----------------------------------------------------------------------
 
 
@@ -192,6 +214,7 @@ def test_a_sender_id_is_no_password(served: Served) -> None:
 
 def test_a_request_without_a_sender_is_refused(served: Served) -> None:
     for body in ({"message": "你好"}, {"sender": "", "message": "你好"}, {"sender": 5, "message": "你好"},
+                 {"sender": "user-42", "message": "你好"},
                  {"sender": "a b<script>", "message": "你好"}, {"sender": "x" * 65, "message": "你好"}):
         status, payload, _ = served.request("POST", "/webhooks/rest/webhook", json.dumps(body).encode())
         assert status == 400 and payload["error"] == "invalid_request" and "sender" in payload["detail"]
