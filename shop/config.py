@@ -158,5 +158,15 @@ def check_serving_config() -> None:
     if settings.token_algorithm == "RS256":
         settings.token_public_key  # noqa: B018 - raises ConfigError when missing
     else:
-        settings.token_secret  # noqa: B018
-    settings.api_token  # noqa: B018
+        _long_enough("SHOP_TOKEN_SECRET", settings.token_secret)
+    _long_enough("XIAOER_API_TOKEN", settings.api_token)
+    _long_enough("SHOP_EVENTS_SECRET", settings.events_secret)
+
+
+MIN_SECRET_LENGTH = 32
+
+
+def _long_enough(variable: str, value: str) -> None:
+    """A short secret can be guessed offline from one signed token: refuse it in production."""
+    if is_production() and len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{variable} must be at least {MIN_SECRET_LENGTH} characters long.")

@@ -226,10 +226,16 @@ def test_no_usable_secret_in_the_source(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("SHOP_ENV", "production")
     with pytest.raises(ConfigError, match="SHOP_TOKEN_SECRET"):
         check_serving_config()
+    monkeypatch.setenv("SHOP_TOKEN_SECRET", "too-short")
+    with pytest.raises(ConfigError, match="SHOP_TOKEN_SECRET must be at least 32"):
+        check_serving_config()
     monkeypatch.setenv("SHOP_TOKEN_SECRET", "s" * 40)
     with pytest.raises(ConfigError, match="XIAOER_API_TOKEN"):
         check_serving_config()
     monkeypatch.setenv("XIAOER_API_TOKEN", "t" * 40)
+    with pytest.raises(ConfigError, match="SHOP_EVENTS_SECRET"):
+        check_serving_config()
+    monkeypatch.setenv("SHOP_EVENTS_SECRET", "e" * 40)
     check_serving_config()
 
 
