@@ -48,7 +48,7 @@ def traffic_by_hour(period: PeriodSummary) -> dict[str, Any]:
     labels = [f"{hour:%m-%d %H}时" for hour in hours]
     return _base(
         legend={}, grid={"left": 40, "right": 20, "top": 30, "bottom": 40},
-        xAxis={"type": "category", "data": labels, "axisLabel": {"interval": 23}},
+        xAxis={"type": "category", "data": labels, "axisLabel": {"interval": 24 * -(-len(hours) // (24 * 8)) - 1}},
         yAxis={"type": "value", "minInterval": 1},
         series=[
             {"name": "会话数", "type": "line", "step": "middle", "symbol": "none", "areaStyle": {"opacity": 0.15},

@@ -235,7 +235,8 @@ def findings(week: PeriodSummary, before: PeriodSummary | None, limit: int = 3) 
     for product, _kind, reason, count in week.after_sale_reasons[:1]:
         text = words["findings"]["after_sale_reason"].format(product=product, reason=reason, count=count)
         candidates.append((count, text))
-    for product, reason, count in week.hotspots[:1]:
+    named_hotspots = [spot for spot in week.hotspots if spot[0] != words["no_product"]]
+    for product, reason, count in named_hotspots[:1]:  # "check this product" needs a product
         label = words["problem_reasons"].get(reason, reason)
         candidates.append((count, words["findings"]["complaint"].format(product=product, reason=label, count=count)))
     for group in week.unrecognised[:1]:

@@ -4,6 +4,7 @@ and analytics reads it from the store joined with the shop's ticket."""
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -45,9 +46,10 @@ def rasa(endpoints: Path, db_url: str, log: Path) -> Iterator[str]:
          "--credentials", str(ROOT / "credentials.yml")],
         cwd=ROOT, env=env_for(db_url), stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
+    server = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"http://127.0.0.1:{port}/", process, log)
-        yield f"http://127.0.0.1:{port}"
+        wait_for(api(server, "/status"), process, log)  # 409 until the model is loaded, then 200
+        yield server
     finally:
         stop(process)
 
@@ -56,15 +58,16 @@ def test_a_restart_loses_nothing_and_analytics_reads_it(tmp_path: Path) -> None:
     if not MODEL.exists():
         pytest.skip("no trained model at models/current.tar.gz: `make test` trains it first (or run `make train`)")
     db_url = seeded_db(tmp_path)
+    sender = f"kept-{secrets.token_hex(12)}"  # the REST channel takes random ids of 16-64 characters
     started = system_clock()
     with running_action_server(db_url, tmp_path) as endpoints:
         assert yaml.safe_load(endpoints.read_text())["tracker_store"]["type"] == KEPT_STORE
         with rasa(endpoints, db_url, tmp_path / "rasa-1.log") as server:
-            chat = Chat(server, "kept-1")
+            chat = Chat(server, sender)
             assert chat.texts("包邮吗")
             assert "人工" in chat.texts("转人工")
         with rasa(endpoints, db_url, tmp_path / "rasa-2.log") as server:  # a new process, the same store
-            with urllib.request.urlopen(api(server, "/conversations/kept-1/tracker"), timeout=30) as response:
+            with urllib.request.urlopen(api(server, f"/conversations/{sender}/tracker"), timeout=30) as response:
                 tracker = json.load(response)
     said = [event.get("text") for event in tracker["events"] if event.get("event") == "user"]
     assert said == ["包邮吗", "转人工"]

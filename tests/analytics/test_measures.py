@@ -150,6 +150,13 @@ def test_findings_name_the_largest_counts(conversations: list, facts: m.ShopFact
     ]
 
 
+def test_a_finding_about_a_product_names_one(conversations: list, facts: m.ShopFacts) -> None:
+    unnamed = [m.TicketFact("x", "complain", "售后", "closed", MONDAY, MONDAY) for _ in range(5)]
+    week = summarise(conversations, m.ShopFacts(tickets=unnamed), *WEEK)
+    assert week.hotspots == [("（未关联商品）", "complaint", 5)]
+    assert not any("未关联商品" in finding for finding in findings(week, None))
+
+
 def test_iso_week() -> None:
     assert iso_week("2026-W49") == WEEK
     for bad in ("2026-49", "2026-W54", "W49", "2026-W49; drop"):
