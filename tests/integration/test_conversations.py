@@ -1,0 +1,157 @@
+"""The conversation suite: whole conversations over REST, as a mystery shopper (神秘顾客) would have them.
+
+Each conversation in tests/integration/conversations.yml is one block: what the shopper says, what
+must come back (every `expect` text in the replies, no `refuse` text; `silent`: no reply at all, as in a
+conversation handed to a person), and what the shop database
+holds afterwards (`db`: SQL counts or values over the conversation's orders). Every conversation starts
+from a freshly seeded shop, so each one's writes are its own. Order numbers are written as
+{order:<DEMO_ORDERS key>} (e.g. {order:multi_item}); a turn's `metadata` is sent with the message.
+
+Real servers: an action server and Rasa (models/current.tar.gz; XIAOER_CONVERSATION_MODEL to try
+another model), on a private SQLite shop.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from shop.clock import system_clock
+from shop.db import make_engine, session_scope
+from shop.models import Base
+from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ORDERS, seed
+from shop.tokens import mint_token
+from tests.integration.conftest import (
+    API_TOKEN,
+    MODEL,
+    RASA,
+    ROOT,
+    Chat,
+    env_for,
+    free_port,
+    running_action_server,
+    seeded_db,
+    sender_id,
+    stop,
+    wait_for,
+)
+
+CONVERSATIONS = Path(__file__).with_name("conversations.yml")
+MIN_CONVERSATIONS = 80
+PLACEHOLDER = re.compile(r"\{(order|other):(\w+)\}")
+
+
+def load() -> list[dict[str, Any]]:
+    return yaml.safe_load(CONVERSATIONS.read_text(encoding="utf-8"))
+
+
+def filled(value: str) -> str:
+    """{order:multi_item} → that demo order's number."""
+    def number(found: re.Match[str]) -> str:
+        table = DEMO_ORDERS if found.group(1) == "order" else OTHER_CUSTOMER_ORDERS
+        return table[found.group(2)]
+    return PLACEHOLDER.sub(number, value)
+
+
+def model_path() -> Path:
+    import os
+
+    return Path(os.environ.get("XIAOER_CONVERSATION_MODEL") or MODEL)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    folder = tmp_path_factory.mktemp("conversations")
+    url = seeded_db(folder)
+    engine = make_engine(url)
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(shop: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    model = model_path()
+    if not model.exists():
+        pytest.skip(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
+    url, _ = shop
+    folder = tmp_path_factory.mktemp("conversation-servers")
+    with running_action_server(url, folder) as endpoints:
+        port = free_port()
+        log = folder / "rasa.log"
+        process = subprocess.Popen(
+            [str(RASA), "run", "-m", str(model), "--enable-api", f"--auth-token={API_TOKEN}", "--interface",
+             "127.0.0.1", "--port", str(port), "--endpoints", str(endpoints), "--credentials",
+             str(ROOT / "credentials.yml")],
+            cwd=ROOT, env=env_for(url), stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{port}/", process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)
+
+
+def reseed(engine: Engine) -> None:
+    """The demo shop as seeded, for the next conversation (same ids and order numbers)."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    with session_scope(engine) as session:
+        seed(session, now=system_clock())
+
+
+def test_the_suite_has_enough_readable_conversations() -> None:
+    conversations = load()
+    assert len(conversations) >= MIN_CONVERSATIONS
+    names = [c["name"] for c in conversations]
+    assert len(names) == len(set(names)), "every conversation has a name of its own"
+    for conversation in conversations:
+        assert len(conversation["turns"]) >= 2, conversation["name"]  # multi-turn
+        assert conversation.get("db"), f"{conversation['name']}: every conversation asserts the database"
+        assert all(turn.get("expect") or turn.get("silent") for turn in conversation["turns"]), conversation["name"]
+
+
+class TurnChat(Chat):
+    def send(self, words: str, metadata: dict[str, Any] | None) -> list[dict[str, Any]]:
+        from tests.integration.conftest import post_json
+
+        body: dict[str, Any] = {"sender": self.sender, "message": words}
+        meta = dict(metadata or {})
+        if self.token:
+            meta["customer_token"] = self.token
+        if meta:
+            body["metadata"] = meta
+        return post_json(self.url, body)
+
+
+@pytest.mark.parametrize("conversation", load(), ids=lambda c: c["name"])
+def test_conversation(conversation: dict[str, Any], server: str, shop: tuple[str, Engine]) -> None:
+    _, engine = shop
+    reseed(engine)
+    token = mint_token(DEMO_CUSTOMER_ID) if conversation.get("token", "demo") == "demo" else None
+    bot = TurnChat(server, sender_id(conversation["name"]), token)
+    for number, turn in enumerate(conversation["turns"], 1):
+        said = filled(str(turn["say"]))
+        replies = bot.send(said, turn.get("metadata"))
+        reply = "\n".join(str(m.get("text", "")) for m in replies) + "\n" + "\n".join(
+            str(b.get("title", "")) for m in replies for b in m.get("buttons") or [])
+        where = f"turn {number} ({said!r}) got:\n{reply}"
+        if turn.get("silent"):  # a paused conversation: nothing comes back
+            assert not [m for m in replies if m.get("text") or m.get("buttons")], where
+        for expected in turn.get("expect") or []:
+            options = [filled(e) for e in (expected if isinstance(expected, list) else [expected])]
+            assert any(o in reply for o in options), f"expected {options}; {where}"
+        for refused in turn.get("refuse", []):
+            assert filled(refused) not in reply, f"must not say {refused!r}; {where}"
+    with engine.connect() as conn:
+        for check in conversation["db"]:
+            value = conn.execute(text(filled(check["sql"]))).scalar()
+            assert str(value) == str(check["equals"]), f"{check['sql']} = {value}, expected {check['equals']}"
