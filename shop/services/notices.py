@@ -55,7 +55,8 @@ NOTICE_KINDS = ("parcel_stuck", "ship_late", "shipment_exception", "after_sale_u
 NOTIFIED_STEPS = ("approved", "received", "exchanged", "rejected")
 #: A widget that pulled within this long is open: a notice goes to its conversation live.
 LIVE_WITHIN = timedelta(minutes=10)
-CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+# Conversation ids are random (the channels refuse shorter ones): a guessable one is never remembered.
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@-]{16,64}$")
 QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -265,16 +266,18 @@ def remember_conversation(session: Session, customer_id: int, conversation_id: s
                           clock: Clock) -> None:
     """The signed-in shopper's widget is open on ``conversation_id`` now."""
     if not CONVERSATION_ID.fullmatch(conversation_id or ""):
-        raise invalid_input("session_id", "letters, digits and _.:@- only, at most 64")
+        raise invalid_input("session_id", "a random id of 16-64 letters, digits and _.:@-")
     row = session.execute(
         select(ShopperConversation).where(ShopperConversation.conversation_id == conversation_id)
     ).scalar_one_or_none()
     if row is None:
         session.add(ShopperConversation(customer_id=customer_id, conversation_id=conversation_id, channel=channel,
                                         last_seen_at=clock()))
+    elif row.customer_id != customer_id:
+        # another shopper's conversation: never taken over (its notices would go to the wrong person)
+        raise invalid_input("session_id", "belongs to another conversation")
     else:
-        # a session id belongs to whoever opened it last with a valid token
-        row.customer_id, row.channel, row.last_seen_at = customer_id, channel, clock()
+        row.channel, row.last_seen_at = channel, clock()
     session.flush()
 
 

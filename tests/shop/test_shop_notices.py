@@ -33,6 +33,7 @@ from shop.services.notices import (
     due_notices,
     finish_delivery,
     in_quiet_hours,
+    live_conversation,
     notice_in_conversation,
     parse_quiet_hours,
     record_due_notices,
@@ -45,6 +46,9 @@ from shop.services.notices import (
 STUCK = DEMO_ORDERS["stuck"]
 IN_TRANSIT = DEMO_ORDERS["in_transit"]
 clock = fixed_clock(NOW)
+
+WIDGET = "widget-5f0c2a9e7b41d3c8"  # conversation ids are random, 16-64 characters
+OLD_WIDGET = "widget-old-5f0c2a9e7b41d3c8"
 
 
 def body(**event: Any) -> bytes:
@@ -159,8 +163,18 @@ def test_one_deliverer_takes_a_notice_and_only_its_conversation_reads_it(seeded:
 
 
 def test_a_conversation_id_has_a_shape(seeded: Session) -> None:
-    with pytest.raises(DomainError):
-        remember_conversation(seeded, 1, "<script>", "socketio", clock=clock)
+    for guessable in ("<script>", "widget-1", "x" * 65):
+        with pytest.raises(DomainError):
+            remember_conversation(seeded, 1, guessable, "socketio", clock=clock)
+
+
+def test_another_shoppers_conversation_is_never_taken_over(seeded: Session) -> None:
+    """Shopper 2 naming shopper 1's open conversation must not divert shopper 1's notices."""
+    remember_conversation(seeded, 1, "conv-of-shopper-one-5f0c2a9e", "socketio", clock=clock)
+    with pytest.raises(DomainError, match="another conversation"):
+        remember_conversation(seeded, 2, "conv-of-shopper-one-5f0c2a9e", "socketio", clock=clock)
+    assert live_conversation(seeded, 1, clock=clock).conversation_id == "conv-of-shopper-one-5f0c2a9e"
+    assert live_conversation(seeded, 2, clock=clock) is None
 
 
 # --- watch: one pass -------------------------------------------------------------------------------
@@ -178,7 +192,7 @@ def shop_engine(tmp_path: Path) -> Iterator[Engine]:
 def test_watch_sends_into_the_open_conversation_once_and_keeps_the_rest_unread(shop_engine: Engine) -> None:
     with session_scope(shop_engine) as session:
         customer = customer_of(session, STUCK)
-        remember_conversation(session, customer, "widget-1", "socketio", clock=fixed_clock(NOW - timedelta(minutes=3)))
+        remember_conversation(session, customer, WIDGET, "socketio", clock=fixed_clock(NOW - timedelta(minutes=3)))
     sent: list[tuple[int, str, str]] = []
 
     def send(notice: Any, conversation_id: str, channel: str) -> bool:
@@ -189,7 +203,7 @@ def test_watch_sends_into_the_open_conversation_once_and_keeps_the_rest_unread(s
 
     first = watch_once(shop_engine, clock=clock, send=send, quiet_hours="")
     assert first.recorded > first.sent > 0 and first.unread == first.recorded - first.sent
-    assert {entry[0] for entry in sent} == {customer} and {entry[1:] for entry in sent} == {("widget-1", "socketio")}
+    assert {entry[0] for entry in sent} == {customer} and {entry[1:] for entry in sent} == {(WIDGET, "socketio")}
     second = watch_once(shop_engine, clock=clock, send=send, quiet_hours="")
     assert (second.recorded, second.sent) == (0, 0) and len(sent) == first.sent
 
@@ -197,11 +211,11 @@ def test_watch_sends_into_the_open_conversation_once_and_keeps_the_rest_unread(s
 def test_watch_keeps_a_notice_unread_when_the_widget_is_closed_or_rasa_refuses(shop_engine: Engine) -> None:
     with session_scope(shop_engine) as session:
         customer = customer_of(session, STUCK)
-        remember_conversation(session, customer, "widget-old", "socketio", clock=fixed_clock(NOW - timedelta(hours=2)))
+        remember_conversation(session, customer, OLD_WIDGET, "socketio", clock=fixed_clock(NOW - timedelta(hours=2)))
     closed = watch_once(shop_engine, clock=clock, send=lambda *_: pytest.fail("nothing is open"), quiet_hours="")
     assert closed.sent == 0 and closed.unread == closed.recorded > 0
     with session_scope(shop_engine) as session:
-        remember_conversation(session, customer, "widget-old", "socketio", clock=clock)
+        remember_conversation(session, customer, OLD_WIDGET, "socketio", clock=clock)
     refused = watch_once(shop_engine, clock=clock, send=lambda *_: False, quiet_hours="")
     assert refused.sent == 0
     with session_scope(shop_engine) as session:
