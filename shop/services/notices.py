@@ -53,6 +53,8 @@ NOTICE_KINDS = ("parcel_stuck", "ship_late", "shipment_exception", "after_sale_u
 #: After-sale steps worth a notice; the shopper posting the parcel back (return_shipped) is their own doing,
 #: and a refund is told as ``refund_paid``.
 NOTIFIED_STEPS = ("approved", "received", "exchanged", "rejected")
+#: Notices that end with a question (好的 answers it): sent after the others of a pass.
+ASKING_KINDS = ("parcel_stuck",)
 #: A widget that pulled within this long is open: a notice goes to its conversation live.
 LIVE_WITHIN = timedelta(minutes=10)
 # Conversation ids are random (the channels refuse shorter ones): a guessable one is never remembered.
@@ -220,12 +222,15 @@ def _view(row: Notice) -> NoticeView:
 
 
 def unread_notices(session: Session, customer_id: int | None = None) -> list[NoticeView]:
-    """Unread notices, oldest first (of one shopper, or of all)."""
+    """Unread notices, oldest first, those that ask something last (of one shopper, or of all)."""
     muted = select(NoticePreference.customer_id).where(NoticePreference.muted)
     query = select(Notice).where(Notice.status == "unread", Notice.customer_id.not_in(muted)).order_by(Notice.id)
     if customer_id is not None:
         query = query.where(Notice.customer_id == customer_id)
-    return [_view(row) for row in session.execute(query).scalars()]
+    # A notice that asks something (the stuck parcel's offer of a claim) goes last, so that the shopper's
+    # answer follows its question.
+    rows = sorted(session.execute(query).scalars(), key=lambda row: (row.kind in ASKING_KINDS, row.id))
+    return [_view(row) for row in rows]
 
 
 def claim_for_delivery(session: Session, notice_id: int, conversation_id: str) -> bool:

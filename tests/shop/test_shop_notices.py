@@ -329,3 +329,9 @@ def test_event_driven_notices(seeded: Session) -> None:
     assert recorded[("shipment_exception", IN_TRANSIT)].facts["exception"] == "damaged"
     assert recorded[("refund_paid", DEMO_ORDERS["return_in_progress"])].facts["amount"]
     assert ("invoice_issued", invoice_order) in recorded
+
+
+def test_the_notice_that_asks_goes_last_so_that_the_answer_follows_its_question(seeded: Session) -> None:
+    record_due_notices(seeded, clock=clock, quiet_hours="")
+    kinds = [n.kind for n in unread_notices(seeded, customer_of(seeded, STUCK))]
+    assert len(kinds) > 2 and kinds[-1] == "parcel_stuck" and "parcel_stuck" not in kinds[:-1]
