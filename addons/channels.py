@@ -34,6 +34,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from addons.client_address import client_address
+
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 1000
@@ -178,15 +180,6 @@ def response_text(app: Any, name: str) -> str:
         if variation.get("text") and not variation.get("condition"):
             return str(variation["text"])
     raise LookupError(f"the domain has no response {name}")
-
-
-def client_address(request: Request) -> str:
-    """The peer's address; behind a reverse proxy (XIAOER_TRUST_PROXY=1) the proxy's X-Forwarded-For."""
-    if os.environ.get("XIAOER_TRUST_PROXY") == "1":
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded[:64]
-    return str(request.ip or "")
 
 
 def error(status: int, code: str, detail: str, **headers: str) -> HTTPResponse:

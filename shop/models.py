@@ -603,3 +603,15 @@ class ShopperConversation(Base):
     conversation_id = Column(String(100), nullable=False, unique=True)
     channel = Column(String(20), nullable=False)
     last_seen_at = Column(DateTime, nullable=False)
+
+
+class SignInFailure(Base):
+    """A wrong password at the desk or dashboard sign-in (shop.services.agents), counted per name and address."""
+
+    __tablename__ = "sign_in_failures"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(60), nullable=False, index=True)
+    client = Column(String(64), index=True)
+    at = Column(DateTime, nullable=False, index=True)
+

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw, redirect
 
+from addons.client_address import client_address
 from shop.analytics import dashboard
 from shop.analytics.sources import TrackerStoreNotConfigured, shop_engine, tracker_engine
 from shop.clock import system_clock
@@ -74,7 +75,8 @@ async def login_page(request: Request) -> HTTPResponse:
 async def login(request: Request) -> HTTPResponse:
     form = request.form or {}
     username, password = str(form.get("username") or "")[:60], str(form.get("password") or "")[:300]
-    result = await in_session(lambda db: agents.sign_in(db, username, password, clock=system_clock))
+    result = await in_session(lambda db: agents.sign_in(db, username, password, clock=system_clock,
+                                                                client=client_address(request)))
     if result is None:
         return render("dashboard/login.html", status=401, failed=True, username=username)
     secret, session = result

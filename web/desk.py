@@ -17,6 +17,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, redirect
 
+from addons.client_address import client_address
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services import agents, desk
@@ -110,7 +111,8 @@ async def login(request: Request) -> HTTPResponse:
     if not expected or not hmac.compare_digest(expected, str(form.get("csrf") or "")):
         return json({"error": "csrf"}, status=403)
     username, password = str(form.get("username") or "")[:60], str(form.get("password") or "")[:300]
-    result = await in_session(lambda db: agents.sign_in(db, username, password, clock=system_clock))
+    result = await in_session(lambda db: agents.sign_in(db, username, password, clock=system_clock,
+                                                                client=client_address(request)))
     if result is None:
         return _login_form(status=401, failed=True, username=username)
     secret, _session = result

@@ -14,12 +14,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shop.clock import Clock
 from shop.errors import DomainError
-from shop.models import AGENT_ROLES, SKILL_GROUP_NAMES, Agent, AgentSession
+from shop.models import AGENT_ROLES, SKILL_GROUP_NAMES, Agent, AgentSession, SignInFailure
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -28,6 +28,11 @@ SALT_BYTES = 16
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 200
 SESSION_HOURS = 12
+# Password guessing: after this many wrong passwords for one name (or from one address) within the
+# window, sign-in is refused for it until old failures age out, even with the right password.
+SIGN_IN_MAX_FAILURES_PER_NAME = 10
+SIGN_IN_MAX_FAILURES_PER_CLIENT = 30
+SIGN_IN_WINDOW = timedelta(minutes=15)
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,49}")
 
 
@@ -114,17 +119,25 @@ def agent_view(agent: Agent) -> AgentView:
     return AgentView(agent.id, agent.username, agent.display_name, agent.role, groups)
 
 
-def sign_in(session: Session, username: str, password: str, *, clock: Clock) -> tuple[str, DeskSession] | None:
-    """(cookie secret, session) for the right password of an active agent, else None."""
+def sign_in(session: Session, username: str, password: str, *, clock: Clock,
+            client: str | None = None) -> tuple[str, DeskSession] | None:
+    """(cookie secret, session) for the right password of an active agent, else None (also while the
+    name or the address is locked by too many wrong passwords)."""
     if len(password or "") > MAX_PASSWORD_LENGTH or len(username or "") > 50:
         return None
+    name, client = (username or "").strip().lower(), (client or "")[:64] or None
+    if _sign_in_locked(session, name, client, clock()):
+        hash_password(password or "")  # the same work as a check: a lock does not show in the timing
+        return None
     agent = session.execute(
-        select(Agent).where(Agent.username == (username or "").strip().lower(), Agent.active.is_(True))
+        select(Agent).where(Agent.username == name, Agent.active.is_(True))
     ).scalar_one_or_none()
     if agent is None:
         hash_password(password or "")  # the same work as a real check: no timing hint that the name is unknown
+        session.add(SignInFailure(username=name, client=client, at=clock()))
         return None
     if not password_matches(password or "", agent.password_hash):
+        session.add(SignInFailure(username=name, client=client, at=clock()))
         return None
     secret = secrets.token_urlsafe(32)
     now = clock()
@@ -134,6 +147,16 @@ def sign_in(session: Session, username: str, password: str, *, clock: Clock) -> 
     session.execute(delete(AgentSession).where(AgentSession.expires_at < now))
     session.flush()
     return secret, DeskSession(agent_view(agent), row.csrf_token)
+
+
+def _sign_in_locked(session: Session, name: str, client: str | None, now: object) -> bool:
+    def failures(*conditions: object) -> int:
+        query = select(func.count()).select_from(SignInFailure)
+        return int(session.execute(query.where(SignInFailure.at >= now - SIGN_IN_WINDOW, *conditions)).scalar_one())
+
+    if failures(SignInFailure.username == name) >= SIGN_IN_MAX_FAILURES_PER_NAME:
+        return True
+    return client is not None and failures(SignInFailure.client == client) >= SIGN_IN_MAX_FAILURES_PER_CLIENT
 
 
 def session_for(session: Session, secret: str | None, *, clock: Clock) -> DeskSession | None:

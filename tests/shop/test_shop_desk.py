@@ -72,6 +72,22 @@ def test_sign_in_gives_a_session_whose_secret_is_not_stored(seeded: Session) -> 
     assert seeded.execute(select(AgentSession)).first() is None
 
 
+def test_password_guessing_locks_the_name_and_the_address_for_a_while(seeded: Session) -> None:
+    make_agent(seeded, "mei")
+    for n in range(agents.SIGN_IN_MAX_FAILURES_PER_NAME):
+        assert agents.sign_in(seeded, "mei", f"guess {n}", clock=CLOCK, client=f"198.51.100.{n}") is None
+    # locked: even the right password is refused, from any address, until the failures age out
+    assert agents.sign_in(seeded, "mei", "correct horse", clock=CLOCK, client="203.0.113.1") is None
+    later = fixed_clock(NOW + agents.SIGN_IN_WINDOW + timedelta(minutes=1))
+    assert agents.sign_in(seeded, "mei", "correct horse", clock=later, client="203.0.113.1") is not None
+    # one address guessing across many names is stopped too
+    make_agent(seeded, "lan")
+    for n in range(agents.SIGN_IN_MAX_FAILURES_PER_CLIENT):
+        agents.sign_in(seeded, f"name{n}", "guess", clock=later, client="192.0.2.66")
+    assert agents.sign_in(seeded, "lan", "correct horse", clock=later, client="192.0.2.66") is None
+    assert agents.sign_in(seeded, "lan", "correct horse", clock=later, client="192.0.2.67") is not None
+
+
 def test_queue_shows_the_agents_groups_high_priority_then_longest_waiting(seeded: Session) -> None:
     after_sales = make_agent(seeded, "mei", ("售后",))
     logistics = make_agent(seeded, "lei", ("物流",))
