@@ -25,6 +25,13 @@ SHOPPER_CHANNEL = "latest"
 EXTERNAL_PREFIX = "EXTERNAL: "
 
 
+def _is_a_trigger(event: dict[str, Any]) -> bool:
+    """An intent triggered through the API (a notice): Rasa records it with an EXTERNAL_ intent. Its text
+    alone proves nothing: a shopper can type "EXTERNAL: …" too, and must not hide it from the agent."""
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+    return str(event.get("text") or "").startswith(EXTERNAL_PREFIX) and str(intent).startswith("EXTERNAL_")
+
+
 class RasaUnavailable(Exception):
     """Rasa did not answer, or refused the call."""
 
@@ -80,7 +87,7 @@ def transcript_lines(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             lines.append({"who": "agent" if agent else "bot", "agent": agent, "text": text,
                           "buttons": [str(b.get("title", "")) for b in buttons], "image": None,
                           "timestamp": event.get("timestamp")})
-        elif kind == "user" and text and not text.startswith(EXTERNAL_PREFIX):  # a notice's trigger is no shopper's
+        elif kind == "user" and text and not _is_a_trigger(event):  # a notice's trigger is no shopper's
             lines.append({"who": "shopper", "agent": None, "text": offered.get(text, text), "buttons": [],
                           "image": (event.get("metadata") or {}).get("image_url"), "timestamp": event.get("timestamp")})
     return lines

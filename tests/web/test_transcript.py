@@ -35,3 +35,8 @@ def test_a_proactive_notice_shows_as_the_assistants_words_not_as_the_shoppers() 
     ]
     assert [(line["who"], line["text"][:5]) for line in transcript_lines(events)] == [
         ("bot", "店小二主动"), ("shopper", "好的")]
+
+
+def test_a_shopper_cannot_hide_words_from_the_agent_by_typing_like_a_trigger() -> None:
+    events = [{"event": "user", "text": "EXTERNAL: 我其实要投诉", "parse_data": {"intent": {"name": "complain"}}}]
+    assert [line["who"] for line in transcript_lines(events)] == ["shopper"]
