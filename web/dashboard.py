@@ -9,6 +9,8 @@ Every figure comes from shop.analytics (docs/analytics.md); this module only ser
 from __future__ import annotations
 
 import asyncio
+import hmac
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import wraps
@@ -66,32 +68,51 @@ def _days(request: Request) -> int | None:
     return int(raw_days) if raw_days in ("7", "30") else None
 
 
+LOGIN_COOKIE = "xiaoer_dashboard_login"
+
+
+def _set_cookie(response: HTTPResponse, name: str, value: str, max_age: int) -> None:
+    response.cookies[name] = value
+    cookie = response.cookies[name]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = "/dashboard"
+    cookie["max-age"] = max_age
+    if web_settings().secure_cookies:
+        cookie["secure"] = True
+
+
+def _login_form(status: int = 200, failed: bool = False, username: str = "") -> HTTPResponse:
+    """The sign-in form with a CSRF token bound to a login cookie (there is no session yet)."""
+    token = secrets.token_urlsafe(32)
+    response = render("dashboard/login.html", status=status, failed=failed, username=username, csrf=token)
+    _set_cookie(response, LOGIN_COOKIE, token, 3600)
+    return response
+
+
 @dashboard_bp.get("/login")
 async def login_page(request: Request) -> HTTPResponse:
-    return render("dashboard/login.html", failed=False)
+    return _login_form()
 
 
 @dashboard_bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
     form = request.form or {}
+    expected = request.cookies.get(LOGIN_COOKIE) or ""
+    if not expected or not hmac.compare_digest(expected, str(form.get("csrf") or "")):
+        return json({"error": "csrf"}, status=403)
     username, password = str(form.get("username") or "")[:60], str(form.get("password") or "")[:300]
     result = await in_session(lambda db: agents.sign_in(db, username, password, clock=system_clock,
                                                                 client=client_address(request)))
     if result is None:
-        return render("dashboard/login.html", status=401, failed=True, username=username)
+        return _login_form(status=401, failed=True, username=username)
     secret, session = result
     if not session.agent.is_admin:
         await in_session(lambda db: agents.sign_out(db, secret))
         return render("dashboard/refused.html", status=403, me=session.agent)
     response = redirect("/dashboard/")
-    response.cookies[COOKIE] = secret
-    cookie = response.cookies[COOKIE]
-    cookie["httponly"] = True
-    cookie["samesite"] = "Strict"
-    cookie["path"] = "/dashboard"
-    cookie["max-age"] = agents.SESSION_HOURS * 3600
-    if web_settings().secure_cookies:
-        cookie["secure"] = True
+    _set_cookie(response, COOKIE, secret, agents.SESSION_HOURS * 3600)
+    del response.cookies[LOGIN_COOKIE]
     return response
 
 

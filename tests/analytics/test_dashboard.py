@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -73,20 +74,38 @@ class Visitor:
     """A browser without redirects that keeps the dashboard cookie (urllib's jar drops Secure cookies on http)."""
 
     def __init__(self) -> None:
-        self.cookie: str | None = None
+        self.cookies: dict[str, str] = {}
+        self.page = ""
+
+    @property
+    def cookie(self) -> str | None:
+        session = {name: value for name, value in self.cookies.items() if not name.endswith("_login")}
+        return "; ".join(f"{name}={value}" for name, value in session.items()) or None
 
     def status(self, url: str, data: dict[str, str] | None = None) -> int:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(url, data=body, headers={"Cookie": self.cookie} if self.cookie else {})
+        cookies = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        request = urllib.request.Request(url, data=body, headers={"Cookie": cookies} if cookies else {})
         try:
             response = urllib.request.build_opener(NoRedirect).open(request, timeout=30)
         except urllib.error.HTTPError as error:
             response = error
         with response:
-            cookie = response.headers.get("Set-Cookie")
-            if cookie:
-                self.cookie = cookie.split(";", 1)[0]
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, value = header.split(";", 1)[0].partition("=")
+                if value and "max-age=0" not in header.lower():
+                    self.cookies[name] = value
+                else:
+                    self.cookies.pop(name, None)
+            self.page = response.read().decode(errors="replace")
             return int(response.status)
+
+    def sign_in(self, web_app: str, username: str, password: str, csrf: str | None = None) -> int:
+        """The sign-in form as a browser sends it: the page's CSRF token with its login cookie."""
+        self.status(f"{web_app}/dashboard/login")
+        found = re.search(r'name="csrf" value="([^"]+)"', self.page)
+        token = csrf if csrf is not None else (found.group(1) if found else "")
+        return self.status(f"{web_app}/dashboard/login", {"username": username, "password": password, "csrf": token})
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -103,7 +122,7 @@ def test_an_anonymous_visitor_is_refused(web_app: str) -> None:
 
 def test_an_agent_is_refused(web_app: str) -> None:
     agent = Visitor()
-    assert agent.status(f"{web_app}/dashboard/login", {"username": "mei", "password": PASSWORD}) == 403
+    assert agent.sign_in(web_app, "mei", PASSWORD) == 403
     assert agent.cookie is None  # no session is kept for an agent
     assert agent.status(f"{web_app}/dashboard/") == 302
     assert agent.status(f"{web_app}/dashboard/api/overview?days=7") == 401
@@ -111,8 +130,9 @@ def test_an_agent_is_refused(web_app: str) -> None:
 
 def test_a_wrong_password_and_bad_input(web_app: str) -> None:
     admin = Visitor()
-    assert admin.status(f"{web_app}/dashboard/login", {"username": "boss", "password": "wrong-one"}) == 401
-    assert admin.status(f"{web_app}/dashboard/login", {"username": "boss", "password": PASSWORD}) == 302
+    assert admin.sign_in(web_app, "boss", PASSWORD, csrf="forged") == 403  # login CSRF
+    assert admin.sign_in(web_app, "boss", "wrong-one") == 401
+    assert admin.sign_in(web_app, "boss", PASSWORD) == 302
     assert admin.status(f"{web_app}/dashboard/api/overview?days=7") == 200
     assert admin.status(f"{web_app}/dashboard/api/overview?days=9999") == 400
     assert admin.status(f"{web_app}/dashboard/export/nlu.yml?days=abc") == 400
