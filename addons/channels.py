@@ -21,8 +21,6 @@ import json
 import logging
 import os
 import re
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from addons.client_address import client_address
+from addons.rate_limits import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -112,31 +111,6 @@ def read_rest_body(body: bytes) -> IncomingMessage:
     if "message" not in payload:
         raise InvalidMessage("message is required")
     return IncomingMessage(sender, read_text(payload["message"]), read_metadata(payload.get("metadata")))
-
-
-class RateLimiter:
-    """Token buckets per key: `per_minute` messages a minute on average, bursts of `burst`."""
-
-    def __init__(self, per_minute: float, burst: int, max_keys: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self.max_keys = max_keys
-        self.clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def retry_after(self, key: str) -> float:
-        """0 when `key` may go on (and counts it), else the seconds until it may."""
-        if self.rate <= 0:
-            return 0.0
-        now = self.clock()
-        tokens, last = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        allowed = tokens >= 1.0
-        self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
-        if len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)  # the least recently seen key starts afresh
-        return 0.0 if allowed else (1.0 - tokens) / self.rate
 
 
 @dataclass

@@ -2,8 +2,8 @@
 stores it under an unguessable name and answers its URL, which the widget sends to the bot.
 
 Only JPEG, PNG, WebP and GIF (told by their first bytes, not by the name or the declared type), at most
-5 MB, with a valid customer token (Authorization: Bearer <JWT>). Any origin may call it (a shop embeds
-the widget on its own pages); no cookie is involved.
+5 MB, 20 an hour per shopper, with a valid customer token (Authorization: Bearer <JWT>). Any origin may
+call it (a shop embeds the widget on its own pages); no cookie is involved.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import secrets
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, file, json
 
+from addons.rate_limits import RateLimiter
 from shop.errors import DomainError
 from shop.tokens import verify_token
 from web.settings import MAX_UPLOAD_BYTES, web_settings
@@ -25,6 +26,8 @@ CORS = {
     "Access-Control-Allow-Headers": "Authorization",
     "Access-Control-Max-Age": "600",
 }
+# Each shopper may store 20 photos an hour (bursts of 10): a valid token must not be a way to fill the disk.
+UPLOADS_PER_SHOPPER = RateLimiter(per_minute=20 / 60, burst=10)
 IMAGE_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp|gif)")
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
 
@@ -56,9 +59,11 @@ async def upload_photo(request: Request) -> HTTPResponse:
     authorization = request.headers.get("authorization", "")
     token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
     try:
-        verify_token(token)
+        customer_id = verify_token(token)
     except DomainError:
         return _error(401, "invalid_token")
+    if UPLOADS_PER_SHOPPER.retry_after(str(customer_id)):
+        return _error(429, "too_many_uploads")
     if int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
         return _error(413, "too_large")
     photos = request.files.get("photo") if request.files else None

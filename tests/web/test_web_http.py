@@ -102,6 +102,16 @@ def test_uploads_need_a_shopper_token_and_a_real_image(web_only: dict[str, Any])
     assert sorted(path.suffix for path in web_only["uploads"].iterdir()) == [".png"]  # nothing else was stored
 
 
+def test_a_shopper_cannot_fill_the_disk_with_uploads(web_only: dict[str, Any]) -> None:
+    url = f"{web_only['url']}/api/uploads"
+    body, content_type = multipart("photo", "parcel.png", PNG_1X1)
+    headers = {"Content-Type": content_type, "Authorization": f"Bearer {mint_token(5)}"}
+    statuses = [request(url, data=body, headers=headers)[0] for _ in range(12)]
+    assert statuses[:10] == [201] * 10 and statuses[-1] == 429  # bursts of 10, then 20 an hour
+    other = {"Content-Type": content_type, "Authorization": f"Bearer {mint_token(6)}"}
+    assert request(url, data=body, headers=other)[0] == 201  # another shopper is not affected
+
+
 def sign_in(web_only: dict[str, Any], password: str = AGENT_PASSWORD, username: str = "mei"
             ) -> tuple[str, int, Message]:
     """(the session cookie to send, status, headers) of a sign-in through the form (its CSRF token and cookie)."""
