@@ -17,6 +17,7 @@ def test_the_first_run_freezes_once_and_unwraps(monkeypatch) -> None:  # noqa: A
         return "result"
 
     monkeypatch.setattr(DaskGraphRunner, "run", run)
+    monkeypatch.setattr(gc_freeze, "_wrapped", [])  # the process's own installation is put back afterwards
     thresholds = gc.get_threshold()
     gc.unfreeze()
     gc_freeze.install()
