@@ -12,6 +12,10 @@ a turn costs less (docs/benchmarks.md, "Conversations kept"):
   `max(id)` on the sender's index). Any other writer in between (another Rasa process or replica), a
   save without a retrieve, or a new session in the saved events falls back to Rasa's own count, so the
   rows written are those Rasa's store would write.
+
+- a shopper's JWT (`metadata.customer_token`, also inside `session_started_metadata`) is stored as
+  "[redacted]": identity belongs to each message, so no later turn needs it, and the database holds no
+  credential.
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ class KeptSQLTrackerStore(SQLTrackerStore):
 
     @staticmethod
     def _row(sender_id: str, event: Any) -> dict[str, Any]:
-        data = event.as_dict()
+        data = without_secrets(event.as_dict())
         return {
             "sender_id": sender_id,
             "type_name": event.type_name,
@@ -108,6 +112,21 @@ class KeptSQLTrackerStore(SQLTrackerStore):
             "action_name": data.get("name"),
             "data": json.dumps(data),
         }
+
+
+#: Metadata keys never stored: a shopper's JWT proves identity for its own message only (actions/identity.py),
+#: so a stored copy would serve nobody but whoever reads the database.
+SECRET_KEYS = frozenset({"customer_token"})
+REDACTED = "[redacted]"
+
+
+def without_secrets(value: Any) -> Any:
+    """`value` with every SECRET_KEYS entry, at any depth, replaced by REDACTED."""
+    if isinstance(value, dict):
+        return {key: REDACTED if key in SECRET_KEYS and item else without_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_secrets(item) for item in value]
+    return value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -130,3 +130,16 @@ def test_rasa_builds_it_from_endpoints_yml(tmp_path: Path) -> None:
     store = TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), DOMAIN)
     inner = getattr(store, "_tracker_store", store)  # Rasa wraps it (AwaitableTrackerStore)
     assert isinstance(inner, KeptSQLTrackerStore)
+
+
+def test_a_shoppers_token_is_never_stored(tmp_path: Path) -> None:
+    """Identity belongs to each message: the stored conversation holds no credential."""
+    store = KeptSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "kept.db"))
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.signature"
+    events = [ActionExecuted("action_session_start"), SessionStarted(),
+              SlotSet("session_started_metadata", {"customer_token": token, "client": "127.0.0.1"}),
+              UserUttered("查订单", {"name": "query_order"}, metadata={"customer_token": token, "language": "zh"})]
+    asyncio.run(store.save(DialogueStateTracker.from_events("shopper", events)))
+    stored = sa.create_engine(f"sqlite:///{tmp_path / 'kept.db'}").connect().execute(
+        sa.text("select data from events")).scalars().all()
+    assert token not in "".join(stored) and "[redacted]" in "".join(stored) and '"language": "zh"' in "".join(stored)
