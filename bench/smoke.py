@@ -28,6 +28,8 @@ def find_model(variant: Variant, timeout: float | None) -> tuple[Path | None, st
     for path in candidates:
         if path.exists():
             return path, f"reused {path.name} from {path.parent}"
+    if timeout is not None and timeout <= 0:
+        return None, "skipped: no model, and training it is off (--baseline-train-timeout 0)"
     model = SMOKE_DIR / "models" / f"{variant.name}.tar.gz"
     try:
         seconds = train(variant, model, epochs=TINY_EPOCHS, timeout=timeout)["seconds"]

@@ -1,8 +1,8 @@
 """`make bench-smoke` must keep working: the whole harness on a few messages.
 
 Uses bench/out/models/*.tar.gz or models/current.tar.gz (which `make test` trains first);
-without any model it trains tiny-epoch ones. The baseline is skipped, and the output says so,
-when no baseline model exists and a tiny one does not train within 60 s.
+without our model it trains a tiny-epoch one. The baseline is never trained here (a minute of
+the suite): it runs when bench/out/models has one, and is skipped, saying so, otherwise.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from bench.smoke import SMOKE_DIR
 
 @pytest.mark.timeout(900)
 def test_bench_smoke_runs_end_to_end() -> None:
-    result = subprocess.run([sys.executable, "-m", "bench", "smoke"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "bench", "smoke", "--baseline-train-timeout", "0"], cwd=ROOT,
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     results = json.loads((SMOKE_DIR / "results.json").read_text(encoding="utf-8"))
     assert "ours" in results
