@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,8 @@ def test_a_pushed_event_makes_a_parcel_stuck_and_the_shopper_gets_the_notice_liv
         finally:
             await widget.client.disconnect()
 
-    asyncio.run(scenario())
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own, even beside Playwright's (tests/web)
+        thread.submit(asyncio.run, scenario()).result()
     order_claims = (Claim.order_id == Order.id, Order.order_no == ORDER, Claim.kind == "claim")
     assert count(stack, Claim, *order_claims) == 1
     with session_scope(make_engine(stack["db_url"])) as session:
