@@ -93,6 +93,8 @@ class ActionNoticeClaim(Action):
             return []
         try:
             with shop_session(dispatcher) as session:
+                # the courier check the chat's stuck-parcel flow opens too (the claim's reply says it goes on)
+                file_delivery_claim(session, customer_id, order_no, kind="courier_check", clock=system_clock)
                 claim = file_delivery_claim(session, customer_id, order_no, kind="claim", clock=system_clock)
         except DomainError as error:
             say_refusal(error, dispatcher, {"not_eligible": "utter_claim_not_eligible"}, order_no=order_no)

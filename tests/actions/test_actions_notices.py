@@ -99,21 +99,22 @@ def after_notice(answer: str, token: str | None) -> Any:
     return make_tracker({"order_id": STUCK}, events=events)
 
 
-def claims() -> int:
-    return count_rows(Claim, Claim.order_id == Order.id, Order.order_no == STUCK, Claim.kind == "claim")
+def claims(kind: str = "claim") -> int:
+    return count_rows(Claim, Claim.order_id == Order.id, Order.order_no == STUCK, Claim.kind == kind)
 
 
 def test_yes_after_the_notice_files_the_claim_once(domain: dict[str, Any]) -> None:
     token = token_for(1)
     dispatcher, _ = run_action(ActionNoticeClaim(), after_notice("好的", token), domain)
     assert names(dispatcher) == ["utter_claim_filed"] and claims() == 1
+    assert claims("courier_check") == 1  # "快递核查仍在继续", as the reply says
     again, _ = run_action(ActionNoticeClaim(), after_notice("好的", token), domain)
-    assert names(again) == ["utter_claim_exists"] and claims() == 1
+    assert names(again) == ["utter_claim_exists"] and claims() == 1 and claims("courier_check") == 1
 
 
 def test_yes_without_the_shoppers_token_files_nothing(domain: dict[str, Any]) -> None:
     dispatcher, _ = run_action(ActionNoticeClaim(), after_notice("好的", None), domain)
-    assert names(dispatcher) == ["utter_notice_sign_in"] and claims() == 0
+    assert names(dispatcher) == ["utter_notice_sign_in"] and claims() == 0 and claims("courier_check") == 0
 
 
 def test_yes_from_another_shopper_files_nothing(domain: dict[str, Any]) -> None:
