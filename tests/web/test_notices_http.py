@@ -83,9 +83,9 @@ def test_a_bad_pull_is_refused_and_remembers_nothing(web: dict[str, Any], body: 
 
 
 def test_with_rasa_down_a_pulled_notice_stays_unread(web: dict[str, Any]) -> None:
-    status, answer = pull(web, {"session_id": "widget-http-1"}, mint_token(DEMO_CUSTOMER_ID))
+    status, answer = pull(web, {"session_id": "widget-http-0123456789"}, mint_token(DEMO_CUSTOMER_ID))
     assert (status, answer) == (200, {"messages": []})
-    assert rows(web, ShopperConversation, ShopperConversation.conversation_id == "widget-http-1") == 1
+    assert rows(web, ShopperConversation, ShopperConversation.conversation_id == "widget-http-0123456789") == 1
     assert rows(web, Notice, Notice.status == "unread", Notice.conversation_id.is_(None)) == 1
 
 
