@@ -32,6 +32,7 @@ from shop.db import (
 )
 from shop.errors import DomainError
 from shop.importer import import_file
+from shop.migrate import new_revision, stamp_head, upgrade
 from shop.models import (
     AddressChange,
     Claim,
@@ -53,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m shop", description="Xiaoer shop backend tools")
     parser.add_argument("--db", help="database URL (default: $SHOP_DB_URL or var/shop.db)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create the tables")
+    sub.add_parser("init", help="create the tables (stamped with the newest migration)")
+    sub.add_parser("migrate", help="bring the database to the newest schema (Alembic migrations), keeping its data")
+    revision_p = sub.add_parser("revision", help="write the migration for a change of shop/models.py")
+    revision_p.add_argument("message")
     sub.add_parser("check", help="fail (exit 1) unless the database exists with every table; creates nothing")
     seed_p = sub.add_parser("seed", help="load deterministic demo data into an empty database")
     seed_p.add_argument("--now", type=_iso, help="ISO time the demo data is relative to (default: now)")
@@ -131,13 +135,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         check_serving_config()
         return 0
     engine = make_engine(args.db)
-    if args.command not in ("init", "reset"):  # only these create a database
+    if args.command == "revision":
+        for path in new_revision(args.message):
+            print(f"wrote {path}: read it before committing")
+        return 0
+    if args.command not in ("init", "reset", "migrate"):  # only these create a database
         require_database(engine)
     if args.command == "check":
         print("shop database ok")
         return 0
-    handlers = {"init": _init, "seed": _seed, "import": _import, "show": _show, "reset": _reset, "agent": _agent,
-                "report": _report, "watch": _watch}
+    handlers = {"init": _init, "migrate": _migrate, "seed": _seed, "import": _import, "show": _show, "reset": _reset,
+                "agent": _agent, "report": _report, "watch": _watch}
     handlers[args.command](engine, args)
     return 0
 
@@ -175,7 +183,13 @@ def _watch(engine: Engine, args: argparse.Namespace) -> None:
 
 def _init(engine: Engine, _args: argparse.Namespace) -> None:
     init_schema(engine)
+    stamp_head(engine)
     print("schema created")
+
+
+def _migrate(engine: Engine, _args: argparse.Namespace) -> None:
+    before, after = upgrade(engine)
+    print(f"schema at {after}" + (f" (was {before})" if before != after else " (already)"))
 
 
 def _seed(engine: Engine, args: argparse.Namespace) -> None:
@@ -210,6 +224,7 @@ def _reset(engine: Engine, args: argparse.Namespace) -> None:
     create_database_file(engine)
     drop_schema(engine)
     init_schema(engine)
+    stamp_head(engine)
     _seed(engine, args)
 
 
