@@ -25,6 +25,7 @@ from tests.integration.conftest import (
     free_port,
     running_action_server,
     seeded_db,
+    sender_id,
     stop,
     wait_for,
 )
@@ -51,18 +52,18 @@ def rasa_without_actions(tmp_path_factory: pytest.TempPathFactory, shop_db_url: 
 
 
 def test_order_query_gets_a_polite_busy_reply(rasa_without_actions: str) -> None:
-    shopper = Chat(rasa_without_actions, "down-1", mint_token(DEMO_CUSTOMER_ID))
+    shopper = Chat(rasa_without_actions, sender_id("down-1"), mint_token(DEMO_CUSTOMER_ID))
     reply = shopper.texts(f"查一下订单 {DEMO_ORDERS['in_transit']}")
     assert "系统有点忙" in reply
 
 
 def test_handoff_request_gets_a_polite_busy_reply(rasa_without_actions: str) -> None:
-    shopper = Chat(rasa_without_actions, "down-2")
+    shopper = Chat(rasa_without_actions, sender_id("down-2"))
     assert "系统有点忙" in shopper.texts("转人工")
 
 
 def test_small_talk_still_works(rasa_without_actions: str) -> None:
-    assert "店小二" in Chat(rasa_without_actions, "down-3").texts("你好")
+    assert "店小二" in Chat(rasa_without_actions, sender_id("down-3")).texts("你好")
 
 
 
