@@ -146,14 +146,15 @@ def _say_why_its_order_is_not_offered(
 
 
 def _no_single_order(
-    orders: list[OrderSummary], said: str, describe: Callable[[OrderSummary], str], dispatcher: CollectingDispatcher
+    orders: list[OrderSummary], said: str, describe: Callable[[OrderSummary], str], dispatcher: CollectingDispatcher,
+    typed: str,
 ) -> dict[str, Any]:
     """Typed words at the order question that choose no offered order. Meant as a choice, they are told
     why, and the order slot is unset so that the form asks again (with nothing extracted, the message
     would be read as chit-chat): "T恤那单" fits two orders, "上周买的那单" none. Else nothing."""
     fitting = tied(orders, said, describe)
     if fitting:
-        dispatcher.utter_message(response="utter_order_choice_tied", count=len(fitting), words=words_of(said))
+        dispatcher.utter_message(response="utter_order_choice_tied", count=len(fitting), words=words_of(typed))
         return {"order_id": None}
     if orders and ORDER_REFERENCE.search(said):
         dispatcher.utter_message(response="utter_order_choice_unmatched")
@@ -342,7 +343,8 @@ class OrderFormValidation(FormValidationAction):
         if chosen is None and product and product != narrowed_to and len(tied(orders, product, describe)) > 1:
             return {**forget, "order_product": product}  # "T恤" typed at the question: offer just those
         if chosen is None:
-            return {**forget, **(_no_single_order(orders, said, describe, dispatcher) if choose is pick else {})}
+            typed = words_for_choosing(tracker.latest_message)  # the shopper's words, not their product titles
+            return {**forget, **(_no_single_order(orders, said, describe, dispatcher, typed) if choose is pick else {})}
         if choose is named:  # nobody asked which order: say which one this is
             dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no, order=describe(chosen))
         return {**forget, "order_id": chosen.order_no}
