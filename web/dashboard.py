@@ -9,8 +9,6 @@ Every figure comes from shop.analytics (docs/analytics.md); this module only ser
 from __future__ import annotations
 
 import asyncio
-import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import wraps
@@ -27,7 +25,7 @@ from shop.clock import system_clock
 from shop.services import agents
 from shop.services.agents import DeskSession
 from web.database import in_session
-from web.settings import web_settings
+from web.sign_in import login_csrf_matches, login_form, set_cookie
 from web.templates_env import SECURITY_HEADERS, render
 
 COOKIE = "xiaoer_dashboard"
@@ -72,22 +70,11 @@ LOGIN_COOKIE = "xiaoer_dashboard_login"
 
 
 def _set_cookie(response: HTTPResponse, name: str, value: str, max_age: int) -> None:
-    response.cookies[name] = value
-    cookie = response.cookies[name]
-    cookie["httponly"] = True
-    cookie["samesite"] = "Strict"
-    cookie["path"] = "/dashboard"
-    cookie["max-age"] = max_age
-    if web_settings().secure_cookies:
-        cookie["secure"] = True
+    set_cookie(response, name, value, max_age, "/dashboard")
 
 
 def _login_form(status: int = 200, failed: bool = False, username: str = "") -> HTTPResponse:
-    """The sign-in form with a CSRF token bound to a login cookie (there is no session yet)."""
-    token = secrets.token_urlsafe(32)
-    response = render("dashboard/login.html", status=status, failed=failed, username=username, csrf=token)
-    _set_cookie(response, LOGIN_COOKIE, token, 3600)
-    return response
+    return login_form("dashboard/login.html", LOGIN_COOKIE, "/dashboard", status, failed, username)
 
 
 @dashboard_bp.get("/login")
@@ -98,8 +85,7 @@ async def login_page(request: Request) -> HTTPResponse:
 @dashboard_bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
     form = request.form or {}
-    expected = request.cookies.get(LOGIN_COOKIE) or ""
-    if not expected or not hmac.compare_digest(expected, str(form.get("csrf") or "")):
+    if not login_csrf_matches(request, LOGIN_COOKIE):
         return json({"error": "csrf"}, status=403)
     username, password = str(form.get("username") or "")[:60], str(form.get("password") or "")[:300]
     result = await in_session(lambda db: agents.sign_in(db, username, password, clock=system_clock,

@@ -7,8 +7,6 @@ every POST carries the session's CSRF token (form field ``csrf`` or header ``X-C
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from functools import wraps
@@ -24,7 +22,7 @@ from shop.services import agents, desk
 from shop.services.agents import DeskSession
 from web.database import in_session
 from web.rasa_api import RasaApi, RasaUnavailable
-from web.settings import web_settings
+from web.sign_in import login_csrf_matches, login_form, set_cookie
 from web.templates_env import render
 
 COOKIE = "xiaoer_desk"
@@ -82,21 +80,11 @@ def _problem(error: DomainError) -> HTTPResponse:
 
 
 def _set_cookie(response: HTTPResponse, name: str, value: str, max_age: int) -> None:
-    response.cookies[name] = value
-    cookie = response.cookies[name]
-    cookie["httponly"] = True
-    cookie["samesite"] = "Strict"
-    cookie["path"] = "/desk"
-    cookie["max-age"] = max_age
-    if web_settings().secure_cookies:
-        cookie["secure"] = True
+    set_cookie(response, name, value, max_age, "/desk")
 
 
 def _login_form(status: int = 200, failed: bool = False, username: str = "") -> HTTPResponse:
-    token = secrets.token_urlsafe(32)
-    response = render("desk/login.html", status=status, failed=failed, username=username, csrf=token)
-    _set_cookie(response, LOGIN_COOKIE, token, 3600)
-    return response
+    return login_form("desk/login.html", LOGIN_COOKIE, "/desk", status, failed, username)
 
 
 @desk_bp.get("/login")
@@ -107,8 +95,7 @@ async def login_page(request: Request) -> HTTPResponse:
 @desk_bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
     form = request.form or {}
-    expected = request.cookies.get(LOGIN_COOKIE) or ""
-    if not expected or not hmac.compare_digest(expected, str(form.get("csrf") or "")):
+    if not login_csrf_matches(request, LOGIN_COOKIE):
         return json({"error": "csrf"}, status=403)
     username, password = str(form.get("username") or "")[:60], str(form.get("password") or "")[:300]
     result = await in_session(lambda db: agents.sign_in(db, username, password, clock=system_clock,
