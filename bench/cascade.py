@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import EXTERNAL, FALLBACK_INTENT, HOLDOUT, HOLDOUT_ENGLISH, HOLDOUT_TYPOS
+from bench.common import EXTERNAL, FALLBACK_INTENT, HOLDOUT, HOLDOUT_ENGLISH, HOLDOUT_ENGLISH_OTHERS, HOLDOUT_TYPOS
 from bench.metrics import intent_metrics, paired_accuracy_difference
 from bench.nlu_variants import record_external_read, shift_split
 from bench.quality import load_examples, quiet_rasa, training_synonyms
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quiet_rasa()
     synonyms = training_synonyms()
-    sets: dict[str, Any] = {"holdout": HOLDOUT, "typos": HOLDOUT_TYPOS, "english": HOLDOUT_ENGLISH}
+    sets: dict[str, Any] = {"holdout": HOLDOUT, "typos": HOLDOUT_TYPOS, "english": HOLDOUT_ENGLISH,
+                            "english_others": HOLDOUT_ENGLISH_OTHERS}
     if args.external:
         sets["external"] = EXTERNAL
         print(f"[cascade] reading the real shoppers' file (read {record_external_read('cascade')} in the log)")
