@@ -75,7 +75,8 @@ def mint_token(db_url: str, customer_id: int = 1) -> str:
 
 def write_endpoints(workdir: Path, actions_port: int, redis_db: int | None) -> Path:
     """Endpoints pointing at our own action server; Redis tracker + lock store for multi-worker runs."""
-    endpoints: dict[str, object] = {"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"}}
+    endpoints: dict[str, object] = {"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
+                                    "nlg": {"type": "addons.nlg.MostSpecificResponseGenerator"}}  # as endpoints.yml
     if redis_db is not None:
         prefix = f"xiaoerbench{os.getpid()}"
         common = {"url": "127.0.0.1", "port": 6379, "db": redis_db, "key_prefix": prefix}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from shop.clock import system_clock
 from shop.db import init_schema, make_engine, session_scope
@@ -27,6 +28,9 @@ RASA = ROOT / ".venv" / "bin" / "rasa"
 START_TIMEOUT_S = 180
 # Conversations are kept as endpoints.yml keeps them.
 KEPT_STORE = "addons.stores.sql_tracker_store.KeptSQLTrackerStore"
+# Responses are rendered as endpoints.yml renders them (its `nlg`: the most specific variant, issue 35).
+NLG_TYPE = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))["nlg"]["type"]
+NLG_ENDPOINT = f"nlg:\n  type: {NLG_TYPE}\n"
 # Rasa's HTTP API is served behind a token, as `make serve` does (scripts/serve.sh).
 API_TOKEN = secrets.token_urlsafe(24)
 
@@ -101,6 +105,7 @@ def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n'
             f'tracker_store:\n  type: {KEPT_STORE}\n  dialect: sqlite\n  db: "{folder / "rasa_tracker.db"}"\n'
+            + NLG_ENDPOINT
         )
         yield endpoints
     finally:

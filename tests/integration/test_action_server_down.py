@@ -18,6 +18,7 @@ from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS
 from shop.tokens import mint_token
 from tests.integration.conftest import (
     MODEL,
+    NLG_ENDPOINT,
     RASA,
     ROOT,
     Chat,
@@ -37,7 +38,7 @@ def rasa_without_actions(tmp_path_factory: pytest.TempPathFactory, shop_db_url: 
         pytest.skip("no trained model at models/current.tar.gz: `make test` trains it first (or run `make train`)")
     folder = tmp_path_factory.mktemp("no-actions")
     endpoints = folder / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{free_port()}/webhook"\n')
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{free_port()}/webhook"\n' + NLG_ENDPOINT)
     port = free_port()
     log = folder / "rasa.log"
     process = subprocess.Popen(

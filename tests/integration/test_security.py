@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS
-from tests.integration.conftest import MODEL, ROOT, free_port, seeded_db, stop, wait_for
+from tests.integration.conftest import MODEL, NLG_ENDPOINT, ROOT, free_port, seeded_db, stop, wait_for
 
 # The secret published in the source before tokens became JWTs: it must sign nothing any more.
 OLD_DEV_SECRET = "xiaoer-dev-only-secret-change-me"
@@ -102,7 +102,7 @@ def serve(folder: Path, **env: str) -> Iterator[Served]:
     endpoints = folder / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder / 'tracker.db'}\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder / 'tracker.db'}\n" + NLG_ENDPOINT
     )
     secrets = folder / "secrets"
     environ = {key: value for key, value in os.environ.items()
