@@ -50,7 +50,9 @@ QUESTION_KINDS: dict[str, str] = {
 }
 # Questions asked outside a form, by the action that asked them: the offer of a human after a complaint.
 # A stuck parcel's proactive notice offers the 先行赔付 claim (actions/notices.py).
-OFFER_KINDS: dict[str, str] = {"action_complain": "yes_no", "action_notice_parcel_stuck": "yes_no"}
+# The offer to take up a flow left for another request (actions/paused_flows.py) is a yes-or-no question too.
+OFFER_KINDS: dict[str, str] = {"action_complain": "yes_no", "action_notice_parcel_stuck": "yes_no",
+                               "action_offer_resume_flow": "yes_no"}
 # The entity an answer's value is given as (slots filled from entities); others are filled from the text.
 VALUE_ENTITIES: dict[str, str] = {"rating": "rating", "remedy": "remedy", "quantity": "missing_quantity",
                                   "invoice_kind": "invoice_kind"}
@@ -326,7 +328,7 @@ def question_kind(tracker: DialogueStateTracker | None) -> str | None:
 def as_answer(parse_data: dict[str, Any], kind: str, reading: Reading) -> dict[str, Any]:
     """The NLU's parse, as the answer it is."""
     intent = {"yes": "affirm", "no": "deny"}.get(reading.outcome, "inform")
-    kept = KEPT_ENTITIES.get(kind, frozenset())
+    kept = KEPT_ENTITIES.get(kind, frozenset()) | {"language"}  # the message's language (addons/language.py)
     entities = [e for e in parse_data.get("entities") or [] if e.get("entity") in kept]
     entity = VALUE_ENTITIES.get(kind)
     if entity and reading.outcome == "value" and reading.value:

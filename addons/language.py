@@ -1,0 +1,113 @@
+"""The language of each message (issue 35): a `language` entity (zh/en) that the `language` slot maps from.
+
+Decided per message, in this order:
+1. an explicit request: "please reply in English" / 用英文回复 → en; 说中文 / "reply in Chinese" → zh;
+2. the message's own language, counted without what belongs to no language (order numbers, phone
+   digits, waybill and SKU codes, sizes, URLs, e-mails, emoji): Chinese characters against English
+   words. A Latin-only message counts as English when the training data knows one of its words (a
+   keyboard mash such as "asdfgh" has no language, nor has "ok" alone, which Chinese shoppers type too);
+3. else the front-end's `metadata.language` ("en" or "zh"; anything else is ignored), e.g. the widget's
+   data-lang: a message with no language of its own (an order number, "XL", 👍) follows the page.
+4. else nothing: the slot keeps the conversation's language.
+So the message's own language wins over the page's: a shopper on the English page who types Chinese
+is answered in Chinese, as a shop assistant would.
+
+An NLU component, not a patch: Rasa fills the slot from the entity as from any other (domain
+`language` slot, from_entity; the entity does not influence the conversation). Messages sent as
+button payloads ("/affirm") skip the NLU, so a tapped button keeps the language.
+Test: tests/addons/test_language.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from addons.fallbacks import UnknownLatinWordsFallback
+
+ENTITY = "language"
+LANGUAGES = ("zh", "en")
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# What belongs to no language: URLs, e-mails, any token holding a digit (order numbers, phones,
+# waybills SF1234567890, SKU codes, 42码), sizes.
+NEUTRAL = re.compile(
+    r"https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/\S*)?|[A-Za-z-]*\d[\w-]*|"
+    r"(?<![A-Za-z])(?:x{0,3}s|m|x{0,3}l|[2-5]xl)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+# Latin words Chinese shoppers type too (and couriers' codes: SF 1234 5678 90): alone they say nothing
+# about the language.
+SHARED_WORDS = frozenset({"ok", "okk", "okay", "hi", "hello", "hh", "hhh", "haha", "hahaha", "emm", "emmm", "en",
+                          "enen", "vip", "app", "id", "sku", "wifi", "pdf", "logo", "diy",
+                          "sf", "jd", "zto", "yto", "sto", "ems", "yd", "jt", "dhl", "ups"})
+CJK_CHARS_PER_WORD = 2  # Chinese words are about two characters long
+_TO_EN = r"(?:英文|英语|english)"
+_TO_ZH = r"(?:中文|汉语|普通话|国语|chinese|mandarin)"
+REQUESTS = {
+    "en": re.compile(
+        rf"(?:说|讲|用|换成|切换[到成]?|改[成用])\s*{_TO_EN}|{_TO_EN}\s*(?:回复|回答|交流|沟通|服务)|"
+        rf"\b(?:in|speak|speaking|use|to)\s+english\b|\benglish\s+(?:please|pls|plz)\b|^\s*english\W*$",
+        re.IGNORECASE,
+    ),
+    "zh": re.compile(
+        rf"(?:说|讲|用|换成|切换[到成]?|改[成用])\s*{_TO_ZH}|{_TO_ZH}\s*(?:回复|回答|交流|沟通|服务)|"
+        rf"\b(?:in|speak|speaking|use|to)\s+(?:chinese|mandarin)\b|\b(?:chinese|mandarin)\s+(?:please|pls|plz)\b|"
+        rf"^\s*(?:chinese|mandarin|中文)\W*$",
+        re.IGNORECASE,
+    ),
+}
+
+
+def requested_language(text: str) -> str | None:
+    """The language the shopper asks for in words, if exactly one."""
+    asked = [language for language, pattern in REQUESTS.items() if pattern.search(text)]
+    return asked[0] if len(asked) == 1 else None
+
+
+def own_language(text: str, is_english_word: Any = lambda word: True) -> str | None:
+    """The message's own language (None when it has none), counted without neutral tokens."""
+    rest = NEUTRAL.sub(" ", text)
+    chinese_words = len(CJK.findall(rest)) / CJK_CHARS_PER_WORD
+    english_words = [word for word in LATIN_WORD.findall(rest)
+                     if (len(word) > 1 or word.lower() in ("i", "a")) and word.lower() not in SHARED_WORDS]
+    if not chinese_words and not english_words:
+        return None
+    if not chinese_words:
+        return "en" if any(is_english_word(word.lower()) for word in english_words) else None
+    return "en" if len(english_words) > chinese_words else "zh"
+
+
+def front_end_language(metadata: Any) -> str | None:
+    """metadata.language when it is one of ours; anything else is ignored."""
+    value = metadata.get("language") if isinstance(metadata, dict) else None
+    return value if value in LANGUAGES else None
+
+
+def message_language(text: str, metadata: Any, is_english_word: Any = lambda word: True) -> str | None:
+    return requested_language(text) or own_language(text, is_english_word) or front_end_language(metadata)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class LanguageDetector(UnknownLatinWordsFallback):
+    """Adds the `language` entity (see module doc). Trained like UnknownLatinWordsFallback: the Latin
+    words of the training data tell English words from keyboard mashes."""
+
+    def _is_english_word(self, word: str) -> bool:
+        return not self.words or self._known(word)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            if str(message.get(TEXT) or "").startswith("/"):  # a button's payload: no words of the shopper's
+                continue
+            language = message_language(str(message.get(TEXT) or ""), message.get("metadata"), self._is_english_word)
+            if language is None:
+                continue
+            entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != ENTITY]
+            entities.append({"entity": ENTITY, "value": language, "extractor": type(self).__name__})
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages

@@ -1,0 +1,96 @@
+"""Each message's language (addons/language.py, issue 35)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from addons.language import LanguageDetector, message_language
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("where is my order 8800000100000005", "en"),
+    ("I want to return the T-shirt", "en"),
+    ("yes", "en"),
+    ("我的订单到哪了", "zh"),
+    ("hello 我要退货", "zh"),
+    ("我的iPhone壳到哪了", "zh"),
+    ("T恤黑色L码还有货吗", "zh"),
+    # requests for a language, in either language
+    ("please reply in English", "en"),
+    ("english please", "en"),
+    ("can you speak english", "en"),
+    ("请用英文回复", "en"),
+    ("说中文", "zh"),
+    ("请用中文", "zh"),
+    ("reply in chinese", "zh"),
+    ("chinese please", "zh"),
+    # no language of their own: order numbers, phones, codes, sizes, links, e-mails, emoji, "ok"
+    ("8800000100000005", None),
+    ("8800 0001 0000 0005", None),
+    ("138 0000 1234", None),
+    ("SF 1234 5678 90", None),
+    ("SF1234567890", None),
+    ("91330100MA2B3C4D5E", None),
+    ("XL", None),
+    ("👍", None),
+    ("https://img.example.com/a.jpg", None),
+    ("img.example.com/a.jpg", None),
+    ("zhangsan@qq.com", None),
+    ("ok", None),
+    ("hi", None),
+    ("", None),
+])
+def test_a_message_has_the_language_of_its_words(text: str, expected: str | None) -> None:
+    assert message_language(text, {}) == expected
+
+
+@pytest.mark.parametrize(("text", "metadata", "expected"), [
+    ("8800000100000005", {"language": "en"}, "en"),  # no language of its own: the page's
+    ("XL", {"language": "zh"}, "zh"),
+    ("我的订单到哪了", {"language": "en"}, "zh"),  # its own language wins over the page's
+    ("where is my parcel", {"language": "zh"}, "en"),
+    ("8800000100000005", {"language": "fr"}, None),  # anything else is ignored
+    ("8800000100000005", {"language": ["en"]}, None),
+    ("8800000100000005", "en", None),
+    ("8800000100000005", None, None),
+])
+def test_the_front_ends_language_counts_only_for_messages_without_one(
+    text: str, metadata: Any, expected: str | None
+) -> None:
+    assert message_language(text, metadata) == expected
+
+
+@pytest.fixture
+def detector(tmp_path: Any) -> LanguageDetector:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("language")
+    context = ExecutionContext(graph_schema=None, model_id="m")  # type: ignore[arg-type]
+    component = LanguageDetector.create({}, storage, resource, context)
+    component.train(TrainingData([Message(data={"text": "where is my parcel", "intent": "query_order"}),
+                                  Message(data={"text": "订单到哪了", "intent": "query_order"})]))
+    return LanguageDetector.load({}, storage, resource, context)
+
+
+def parsed(detector: LanguageDetector, text: str, **data: Any) -> list[dict[str, Any]]:
+    message = Message(data={"text": text, "entities": [{"entity": "order_id", "value": "1"}], **data})
+    detector.process([message])
+    return message.get("entities")
+
+
+def test_the_component_adds_the_entity_and_keeps_the_others(detector: LanguageDetector) -> None:
+    assert parsed(detector, "where is it") == [{"entity": "order_id", "value": "1"},
+                                                {"entity": "language", "value": "en", "extractor": "LanguageDetector"}]
+    assert parsed(detector, "到哪了")[-1]["value"] == "zh"
+    assert parsed(detector, "8800000100000005", metadata={"language": "en"})[-1]["value"] == "en"
+
+
+def test_mashes_payloads_and_neutral_messages_keep_the_language(detector: LanguageDetector) -> None:
+    for text in ("asdfgh", "qwerty zxcvb", "/affirm", "8800000100000005"):
+        assert parsed(detector, text) == [{"entity": "order_id", "value": "1"}], text
