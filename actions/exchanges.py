@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.items import explain_refusal, item_choice, received_order_item
-from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events
+from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events, with_slots
 from actions.return_parcels import PARCEL_SLOTS, ReturnParcelSteps, parcel_awaited, submit_return_parcel, wants_parcel
 from actions.satisfaction import offer_rating
 from actions.wording import label
@@ -145,11 +145,11 @@ class ValidateExchangeForm(ReturnParcelSteps, OrderFormValidation):
 
     def _check(self, tracker: Tracker, dispatcher: CollectingDispatcher, new: dict[str, Any]) -> dict[str, Any]:
         """Window first (as soon as the item is known), then the target's stock."""
-        tracker.slots.update(new)
+        tracker = with_slots(tracker, **new)
         if not tracker.get_slot("item_id"):
             return {}
         asked = (tracker.get_slot("item_id"), tracker.get_slot("size"), tracker.get_slot("color"))
-        return checked_once(tracker, "_exchange_checked", asked, lambda: self._verdict(tracker, dispatcher))
+        return checked_once("exchange", asked, lambda: self._verdict(tracker, dispatcher))
 
     @staticmethod
     def _verdict(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:

@@ -138,8 +138,6 @@ def received_order_item(
 
     Slots to set: `flow_blocked` (the shopper was told why) or the single `item_id`, or nothing.
     """
-    # returns.py and exchanges.py read the order of this message from the slot in the same validation run
-    tracker.slots["order_id"] = order_no
     order = load_order(tracker, dispatcher, order_no=order_no)
     if order is None:
         return {"flow_blocked": True}

@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
+from actions.backend import BackendUnavailable, ask_for_shopper, say_refusal, shop_session
 from actions.cancel import refund_words
 from actions.choices import CHINESE_ORDINALS
 from actions.identity import current_customer
@@ -45,6 +45,8 @@ from shop.services.views import DeliveryIssueQuote, DeliveryIssueView, ItemView,
 
 DELIVERED_PROBLEMS = PROBLEMS_AFTER_DELIVERY
 REMEDIES = ("reship", "refund")
+# A claim's refusals with a reply of their own (say_refusal words the rest).
+CLAIM_REFUSALS = {"not_eligible": "utter_claim_not_eligible"}
 # Words that name the problem when the NLU gave no entity (buttons are the robust way). Missing items
 # first: "有一件没收到" is an item missing from the parcel, not a parcel that never came.
 MISSING_WORDS = re.compile(
@@ -147,10 +149,7 @@ def tracking(tracker: Tracker, dispatcher: CollectingDispatcher) -> TrackingInfo
         with shop_session(dispatcher) as session:
             return get_tracking(session, customer_id, order_no, clock=system_clock)
     except DomainError as error:
-        if error.code == "not_shipped":
-            dispatcher.utter_message(response="utter_logistics_not_shipped", order_no=order_no)
-        else:
-            dispatcher.utter_message(response="utter_order_not_found")
+        say_refusal(error, dispatcher, {"not_shipped": "utter_logistics_not_shipped"}, order_no=order_no)
     except BackendUnavailable:
         pass
     return None
@@ -220,8 +219,8 @@ class ValidateLogisticsForm(OrderFormValidation):
     def after_order(
         self, order_no: str, customer_id: int, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The tracking picks the path: stuck, on its way, or a delivered parcel's problem."""
-        tracker.slots["order_id"] = order_no
+        """The tracking picks the path: stuck, on its way, or a delivered parcel's problem (the tracker
+        holds `order_no` as its order: OrderFormValidation passes it so)."""
         info = tracking(tracker, dispatcher)
         if info is None:
             return {"flow_blocked": True}
@@ -330,10 +329,7 @@ def confirm_claim(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
             check = file_delivery_claim(session, customer_id, order_no, kind="courier_check", clock=system_clock)
             order = get_order_detail(session, customer_id, order_no, clock=system_clock)
     except DomainError as error:
-        if error.code == "not_eligible":
-            dispatcher.utter_message(response="utter_claim_not_eligible", order_no=order_no)
-        else:
-            dispatcher.utter_message(response="utter_order_not_found")
+        say_refusal(error, dispatcher, CLAIM_REFUSALS, order_no=order_no)
         return
     except BackendUnavailable:
         return
@@ -424,12 +420,7 @@ class ActionSubmitLogistics(Action):
                         clock=system_clock,
                     )
         except DomainError as error:
-            if error.code == "not_found":
-                dispatcher.utter_message(response="utter_order_not_found")
-            elif problem == "stuck" and error.code == "not_eligible":
-                dispatcher.utter_message(response="utter_claim_not_eligible", order_no=order_no)
-            else:
-                dispatcher.utter_message(response="utter_request_failed", code=error.code)
+            say_refusal(error, dispatcher, CLAIM_REFUSALS if problem == "stuck" else {}, order_no=order_no)
             return reset_flow_events()
         except BackendUnavailable:
             return reset_flow_events()

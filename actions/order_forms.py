@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from abc import abstractmethod
 from collections.abc import Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
@@ -28,6 +29,7 @@ from shop.services.verification import check_phone_last4
 from shop.services.views import OrderDetail, OrderSummary
 
 ORDER_NO = re.compile(r"^\d{12,19}$")
+Result = TypeVar("Result")
 
 # Slots of one flow, cleared when it ends; the order and the identity carry over.
 FLOW_SLOTS = (
@@ -214,21 +216,44 @@ def product_of_the_problem(tracker: Tracker) -> list[EventType]:
     return [SlotSet("order_product", product)] if product else []
 
 
-def checked_once(tracker: Tracker, key: str, asked: tuple, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """A form that starts with several slots known validates each, and each may run the same check
-    ("订单X想换大一码": order and size). The first verdict for `asked` is kept on the tracker under the
-    scratch `key` (never a slot) for the rest of the message: one check, one reply."""
-    checked = tracker.slots.get(key)
-    if checked is not None and checked[0] == asked:
-        return checked[1]
-    verdict = check()
-    tracker.slots[key] = (asked, verdict)
+# What the validation of the message being handled has already checked, by key: one check, one reply,
+# one counted try, when a form starting with several slots known validates each of them
+# ("订单X想换大一码": order and size). A context variable is private to the request's task (the
+# action objects are shared by every request); outside a form's validation nothing is kept.
+_CHECKED: ContextVar[dict[str, tuple[tuple, Any]] | None] = ContextVar("checked_this_message", default=None)
+
+
+def earlier_verdict(key: str, asked: tuple) -> tuple[bool, Any]:
+    """(True, the verdict) when this message's validation already checked `asked` under `key`."""
+    found = (_CHECKED.get() or {}).get(key)
+    return (True, found[1]) if found is not None and found[0] == asked else (False, None)
+
+
+def remember(key: str, asked: tuple, verdict: Any) -> None:
+    memo = _CHECKED.get()
+    if memo is not None:
+        memo[key] = (asked, verdict)
+
+
+def checked_once(key: str, asked: tuple, check: Callable[[], Result]) -> Result:
+    """The verdict of `check` for `asked`, run once per message and `key`."""
+    known, verdict = earlier_verdict(key, asked)
+    if not known:
+        verdict = check()
+        remember(key, asked, verdict)
     return verdict
 
 
-# Scratch key (never a slot): the phone digits already checked while handling this message, and the
-# outcome. A form that starts with both order and phone known validates both; one check is enough.
-PAIR_CHECKED = "_pair_checked"
+def with_slots(tracker: Tracker, **slots: Any) -> Tracker:
+    """The same message seen with these slot values: how a helper is told what this validation has just
+    decided (and returns to Rasa as slots), without writing into the tracker every validator shares."""
+    return Tracker(tracker.sender_id, {**tracker.slots, **slots}, tracker.latest_message, tracker.events,
+                   tracker.is_paused(), tracker.followup_action, tracker.active_loop, tracker.latest_action_name)
+
+
+# The key of the phone digits checked while handling this message, and the outcome. A form that starts
+# with both order and phone known validates both; one check (and one counted try) is enough.
+PAIR_CHECKED = "phone_pair"
 
 
 def confirmed_customer(tracker: Tracker) -> int | None:
@@ -324,8 +349,8 @@ class OrderFormValidation(FormValidationAction):
         forget = {}
         if product and narrowed_to not in (None, product):
             # a product named now replaces one an earlier request narrowed the orders to
-            tracker.slots["order_product"] = None
             forget = {"order_product": None}
+            tracker = with_slots(tracker, **forget)
         try:
             with shop_session(dispatcher) as session:
                 orders = self.offered(session, customer_id, tracker)
@@ -373,7 +398,18 @@ class OrderFormValidation(FormValidationAction):
 
         Another flow's request naming its own order, past this form's order question ("插一句 我另一单
         8800… 现在到哪了" during an exchange), is not this form's: the form rejects it (nothing of it is
-        validated or kept) and the rules start that flow with that order."""
+        validated or kept) and the rules start that flow with that order.
+
+        What the slots' validations check is remembered for this message only (checked_once)."""
+        remembered = _CHECKED.set({})
+        try:
+            return await self._validation_events(dispatcher, tracker, domain)
+        finally:
+            _CHECKED.reset(remembered)
+
+    async def _validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         if self._switches_flow(tracker):
             return [ActionExecutionRejected(self.form_name())]
         extracted = tracker.slots_to_validate()
@@ -431,7 +467,8 @@ class OrderFormValidation(FormValidationAction):
             return self._check_pair(order_no, str(last4), dispatcher, tracker, domain, keep_order=True)
         if not self._owns(customer_id, order_no, dispatcher):
             return {"order_id": None}
-        return {"order_id": order_no, **self.after_order(order_no, customer_id, dispatcher, tracker, domain)}
+        extra = self.after_order(order_no, customer_id, dispatcher, with_slots(tracker, order_id=order_no), domain)
+        return {"order_id": order_no, **extra}
 
     def validate_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -440,12 +477,12 @@ class OrderFormValidation(FormValidationAction):
         if len(digits) < 4:
             dispatcher.utter_message(response="utter_phone_last4_invalid")  # the form asks again after it
             return {"phone_last4": None}
-        checked = tracker.slots.get(PAIR_CHECKED)
-        if checked is not None and checked[0] == digits[-4:] and "order_id" in tracker.slots_to_validate():
-            return {"phone_last4": checked[1]}  # validate_order_id just checked this pair
         order_no = tracker.get_slot("order_id")
         if not order_no:
             return {"phone_last4": digits[-4:]}
+        known, last4 = earlier_verdict(PAIR_CHECKED, (digits[-4:],))
+        if known and "order_id" in tracker.slots_to_validate():
+            return {"phone_last4": last4}  # validate_order_id just checked this pair
         return self._check_pair(order_no, digits[-4:], dispatcher, tracker, domain, keep_order=False)
 
     def _check_pair(
@@ -453,7 +490,7 @@ class OrderFormValidation(FormValidationAction):
         keep_order: bool,
     ) -> dict[str, Any]:
         result = self._verify_pair(order_no, last4, dispatcher, tracker, domain, keep_order)
-        tracker.slots[PAIR_CHECKED] = (last4, result.get("phone_last4"))
+        remember(PAIR_CHECKED, (last4,), result.get("phone_last4"))
         return result
 
     def _verify_pair(
@@ -477,8 +514,9 @@ class OrderFormValidation(FormValidationAction):
             # order number said instead replaces it (validate_order_id).
             return {"order_id": order_no, "phone_last4": None, "verified_customer_id": None}
         customer_id = check.customer_id
-        tracker.slots["verified_customer_id"] = customer_id
-        extra = self.after_order(order_no, customer_id, dispatcher, tracker, domain)
+        # the flow's own checks of the order read the shopper (and the order) this message has just proved
+        verified = with_slots(tracker, order_id=order_no, verified_customer_id=customer_id)
+        extra = self.after_order(order_no, customer_id, dispatcher, verified, domain)
         result = {"phone_last4": last4, "verified_customer_id": customer_id, **extra}
         if keep_order:
             result["order_id"] = order_no

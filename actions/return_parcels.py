@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer, token_customer
-from actions.order_forms import FORM_INTENTS, OFFERED_ORDERS, entity_value
+from actions.order_forms import FORM_INTENTS, OFFERED_ORDERS, entity_value, with_slots
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.eligibility import order_statuses_for
@@ -120,9 +120,11 @@ class ReturnParcelSteps:
         """With a token, starting without an order number: the one order whose parcel is awaited (or, if
         none is, whose recorded waybill may be corrected) is chosen; with none, the shopper is told so."""
         if self._asks_anew(tracker):
+            # the order is then chosen as for a new request; the SDK shows the cleared slots to the rest of
+            # this turn's extraction and validation
             cleared = {"return_parcel": None, "waybill_no": None, "confirmed": None}
-            tracker.slots.update(cleared)  # the rest of this turn's extraction and validation see it
-            return {**cleared, **await super().extract_order_id(dispatcher, tracker, domain)}  # type: ignore[misc]
+            anew = with_slots(tracker, **cleared)
+            return {**cleared, **await super().extract_order_id(dispatcher, anew, domain)}  # type: ignore[misc]
         customer_id = token_customer(tracker)
         starting = tracker.get_slot("requested_slot") is None
         if not (wants_parcel(tracker) and starting and customer_id is not None) or self._names_own_order(tracker):

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, ask_for_shopper, shop_session
 from actions.items import explain_refusal, item_choice, received_order_item
-from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events
+from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events, with_slots
 from actions.return_parcels import PARCEL_SLOTS, ReturnParcelSteps, parcel_awaited, submit_return_parcel, wants_parcel
 from actions.satisfaction import offer_rating
 from actions.wording import label, money
@@ -94,10 +94,9 @@ class ValidateReturnForm(ReturnParcelSteps, OrderFormValidation):
     def validate_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        tracker.slots["reason"] = value
         if value == MISSING_ITEMS:
             return {"reason": value}  # nothing to send back: handed over to the delivery-issue flow
-        return {"reason": value, **self._check_reason(tracker, dispatcher)}
+        return {"reason": value, **self._check_reason(with_slots(tracker, reason=value), dispatcher)}
 
     def _check_reason(
         self, tracker: Tracker, dispatcher: CollectingDispatcher, item_id: str | None = None
@@ -105,11 +104,11 @@ class ValidateReturnForm(ReturnParcelSteps, OrderFormValidation):
         """Once the item is known, ask the backend before asking anything more: whether any reason
         could be accepted (so nobody is asked why for nothing), then, with the reason, for the quote."""
         if item_id:
-            tracker.slots["item_id"] = item_id
+            tracker = with_slots(tracker, item_id=item_id)
         if not tracker.get_slot("item_id") or tracker.get_slot("reason") == MISSING_ITEMS:
             return {}
         asked = (tracker.get_slot("order_id"), tracker.get_slot("item_id"), tracker.get_slot("reason"))
-        return checked_once(tracker, "_return_checked", asked, lambda: self._verdict(tracker, dispatcher))
+        return checked_once("return", asked, lambda: self._verdict(tracker, dispatcher))
 
     @staticmethod
     def _verdict(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:

@@ -296,11 +296,6 @@ def live_conversation(session: Session, customer_id: int, *, clock: Clock) -> Sh
     ).scalar_one_or_none()
 
 
-def is_muted(session: Session, customer_id: int) -> bool:
-    row = session.get(NoticePreference, customer_id)
-    return bool(row and row.muted)
-
-
 def set_muted(session: Session, customer_id: int, muted: bool, *, clock: Clock) -> bool:
     """Stop (or resume) the shopper's notices; True when this changed their choice. While stopped, nothing
     new is recorded for them and nothing unread is delivered."""

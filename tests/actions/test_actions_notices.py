@@ -23,9 +23,9 @@ from actions_testkit import (
 from actions.notices import ActionNotice, ActionNoticeClaim, ActionNoticeParcelStuck, ActionNoticePreference
 from shop.clock import system_clock
 from shop.db import session_scope
-from shop.models import Claim, Notice, Order
+from shop.models import Claim, Notice, NoticePreference, Order
 from shop.seed import DEMO_ORDERS
-from shop.services.notices import claim_for_delivery, is_muted
+from shop.services.notices import claim_for_delivery
 
 pytestmark = pytest.mark.usefixtures("shop_db")
 
@@ -130,7 +130,7 @@ def test_stop_and_resume_notices(domain: dict[str, Any]) -> None:
     assert say("别再提醒我了", "stop_notices", None) == ["utter_notice_sign_in"]
     assert say("别再提醒我了", "stop_notices", token_for(1)) == ["utter_notices_stopped"]
     with db_session() as session:
-        assert is_muted(session, 1)
+        assert session.get(NoticePreference, 1).muted
     assert say("恢复提醒", "resume_notices", token_for(1)) == ["utter_notices_resumed"]
     with db_session() as session:
-        assert not is_muted(session, 1)
+        assert not session.get(NoticePreference, 1).muted
