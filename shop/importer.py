@@ -225,7 +225,8 @@ def _product(session: Session, raw: Any, index: int) -> dict[str, Any]:
                          default=rules.DEFAULT_RETURN_WINDOW_DAYS)
     skus = [_sku(session, r, f"{rec.where}.skus[{j}]") for j, r in enumerate(rec.items("skus"))]
     facts = [_fact(r, f"{rec.where}.facts[{j}]") for j, r in enumerate(rec.items("facts", required=False))]
-    return {"title": title, "category": rec.text("category", max_len=20), "returnable": returnable,
+    return {"title": title, "name_en": rec.text("name_en", required=False, max_len=100) or None,
+            "category": rec.text("category", max_len=20), "returnable": returnable,
             "return_window_days": window, "skus": skus, "facts": facts, "aliases": _aliases(rec),
             "size_chart": [_chart_row(r, f"{rec.where}.size_chart[{j}]")
                            for j, r in enumerate(rec.items("size_chart", required=False))]}

@@ -64,6 +64,8 @@ class Product(Base):
 
     id = Column(Integer, primary_key=True)
     title = Column(String(100), nullable=False)
+    # The product's English name where the shop imported one (issue 35): English replies use it, else `title`.
+    name_en = Column(String(100), nullable=True)
     category = Column(String(20), nullable=False)
     # returnable=False or return_window_days=0 => no "7天无理由" returns (生鲜, 定制 ...).
     returnable = Column(Boolean, nullable=False, default=True)

@@ -95,6 +95,15 @@ _CATALOGUE: list[tuple[str, str, bool, int, str, list[str], dict[str, tuple[str,
     ("有机草莓", "生鲜", False, 0, "STRAW", [], {"STD": ("1kg", "89.90")}, 40),
     ("真丝连衣裙", "服装", True, 7, "DR", ["S", "M", "L"], {"PNK": ("粉色", "459.00")}, 6),
 ]
+#: English names of the demo products (products[].name_en of an import), for English replies (issue 35).
+_NAMES_EN: dict[str, str] = {
+    "纯棉圆领T恤": "Cotton crew-neck T-shirt", "修身牛仔裤": "Slim-fit jeans",
+    "轻量跑步鞋": "Lightweight running shoes",
+    "无线蓝牙耳机": "Wireless Bluetooth earbuds", "不锈钢保温杯": "Stainless steel vacuum flask",
+    "阳澄湖大闸蟹礼盒": "Yangcheng Lake hairy crab gift box", "定制刻字钢笔": "Custom engraved fountain pen",
+    "连帽羽绒服": "Hooded down jacket", "氨基酸洗面奶": "Amino acid facial cleanser", "智能手环": "Smart fitness band",
+    "有机草莓": "Organic strawberries", "真丝连衣裙": "Silk dress",
+}
 #: Each product's 商品参数, answered to questions about the product ("T恤是什么材质的").
 _FACTS: dict[str, list[tuple[str, str]]] = {
     "纯棉圆领T恤": [("材质", "100% 精梳棉"), ("克重", "220g"), ("版型", "常规宽松，偏大半码"),
@@ -188,7 +197,8 @@ def seed(session: Session, *, now: datetime, rng_seed: int = 42) -> dict[str, in
 
 def _seed_catalogue(ctx: _Ctx) -> None:
     for title, category, returnable, window, code, sizes, colours, stock in _CATALOGUE:
-        product = Product(title=title, category=category, returnable=returnable, return_window_days=window,
+        product = Product(title=title, name_en=_NAMES_EN.get(title), category=category, returnable=returnable,
+                          return_window_days=window,
                           facts=[ProductFact(position=i, name=name, value=value)
                                  for i, (name, value) in enumerate(_FACTS.get(title, []))],
                           aliases=[ProductAlias(alias=alias) for alias in _ALIASES.get(title, [])],

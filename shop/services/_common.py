@@ -59,6 +59,7 @@ def item_view(item: OrderItem) -> ItemView:
         quantity=item.quantity,
         unit_price=item.unit_price,
         paid_amount=item.paid_amount,
+        title_en=sku.product.name_en,
     )
 
 

@@ -29,7 +29,8 @@ def find_skus(
         stmt = stmt.where(Sku.color == color.strip())
     stmt = stmt.order_by(Product.id, Sku.id).limit(MAX_RESULTS)
     return [
-        SkuView(sku.sku_code, prod.title, sku.size, sku.color, sku.price, max(0, sku.stock - sku.reserved))
+        SkuView(sku.sku_code, prod.title, sku.size, sku.color, sku.price, max(0, sku.stock - sku.reserved),
+                prod.name_en)
         for sku, prod in session.execute(stmt)
     ]
 
@@ -45,7 +46,7 @@ def product_facts(session: Session, *, product: str) -> ProductFactsView | None:
     if found is None:
         return None
     facts = sorted(found.facts, key=lambda fact: fact.position)  # order_by applies only when loaded
-    return ProductFactsView(found.title, tuple((fact.name, fact.value) for fact in facts))
+    return ProductFactsView(found.title, tuple((fact.name, fact.value) for fact in facts), found.name_en)
 
 
 def _aliased(term: str) -> Any:
@@ -83,4 +84,4 @@ def advise_size(session: Session, *, product: str, height_cm: int, weight_kg: in
     fitting = next((row.size for row in rows if height_cm <= row.max_height_cm and weight_kg <= row.max_weight_kg),
                    None)
     chart = tuple((row.size, row.max_height_cm, row.max_weight_kg) for row in rows)
-    return SizeAdviceView(found.title, fitting, chart)
+    return SizeAdviceView(found.title, fitting, chart, found.name_en)

@@ -39,10 +39,11 @@ def list_orders(
     statement = _listing(invoiced=invoiced, by_status=status is not None, by_statuses=bool(statuses))
     rows = session.execute(statement, params).all()
     summaries: dict[int, OrderSummary] = {}
-    for order_id, order_no, order_status, created_at, total, title in rows:
+    for order_id, order_no, order_status, created_at, total, title, title_en in rows:
         if order_id not in summaries:
             summaries[order_id] = OrderSummary(order_no, order_status, created_at, total, [])
         summaries[order_id].item_titles.append(title)
+        summaries[order_id].item_titles_en.append(title_en)
     return list(summaries.values())
 
 
@@ -61,7 +62,8 @@ def _listing(*, invoiced: bool, by_status: bool, by_statuses: bool) -> Select:
     newest_first = (Order.created_at.desc(), Order.id.desc())
     recent_ids = recent.order_by(*newest_first).limit(bindparam("limit")).subquery()
     return (
-        select(Order.id, Order.order_no, Order.status, Order.created_at, Order.total_amount, Product.title)
+        select(Order.id, Order.order_no, Order.status, Order.created_at, Order.total_amount, Product.title,
+               Product.name_en)
         .join(recent_ids, recent_ids.c.id == Order.id)
         .join(OrderItem, OrderItem.order_id == Order.id)
         .join(Sku, Sku.id == OrderItem.sku_id)

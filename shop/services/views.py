@@ -35,6 +35,7 @@ class ItemView:
     quantity: int
     unit_price: Decimal
     paid_amount: Decimal
+    title_en: str | None = None  # the product's English name, if the shop has one (issue 35)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class OrderSummary:
     created_at: datetime
     total_amount: Decimal
     item_titles: list[str]
+    item_titles_en: list[str | None] = field(default_factory=list)  # English names, None where there is none
 
 
 @dataclass(frozen=True)
@@ -281,12 +283,14 @@ class SkuView:
     color: str | None
     price: Decimal
     available: int
+    title_en: str | None = None
 
 
 @dataclass(frozen=True)
 class ProductFactsView:
     title: str
     facts: tuple[tuple[str, str], ...]  # (name, value), in the shop's order
+    title_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -294,6 +298,7 @@ class SizeAdviceView:
     title: str
     size: str | None  # None: taller or heavier than the chart's largest size
     chart: tuple[tuple[str, int, int], ...]  # (size, max height cm, max weight kg), smallest first
+    title_en: str | None = None
 
 
 @dataclass(frozen=True)
