@@ -1,4 +1,4 @@
-"""Operator/developer CLI: ``python -m shop {init,seed,import,show,token,reset,watch,...}``.
+"""Operator/developer CLI: ``python -m shop {init,seed,import,show,tickets,token,reset,watch,...}``.
 
 Labels printed here are for developers, not shoppers (the bot's wording lives in domain/).
 Exit codes: 0 ok, 1 domain/data error (message on stderr), 2 usage error (argparse).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ from shop.models import (
 from shop.privacy import mask_name, mask_phone
 from shop.seed import seed
 from shop.services.agents import add_agent, parse_skill_groups
+from shop.services.tickets import MAX_LISTED, PRIORITIES, SKILL_GROUPS, close_ticket, list_tickets
 from shop.tokens import mint_token
 
 
@@ -86,10 +88,29 @@ def build_parser() -> argparse.ArgumentParser:
     report_p.add_argument("--week", required=True, type=_week, help="ISO week, e.g. 2026-W49")
     report_p.add_argument("--out", required=True, help="folder to write into (created)")
     report_p.add_argument("--no-pdf", action="store_true", help="write report.html only")
+    _add_tickets_parser(sub)
     watch_p = sub.add_parser("watch", help="send the proactive notices that are due; loops until stopped")
     watch_p.add_argument("--once", action="store_true", help="one pass, then exit")
     watch_p.add_argument("--interval", type=int, default=300, help="seconds between passes (default 300)")
     return parser
+
+
+def _add_tickets_parser(sub: Any) -> None:
+    tickets_p = sub.add_parser("tickets", help="list hand-off tickets, newest first; `tickets close TICKET_NO` "
+                                               "closes one")
+    state = tickets_p.add_mutually_exclusive_group()
+    state.add_argument("--open", dest="status", action="store_const", const="open", help="not closed (incl. assigned)")
+    state.add_argument("--closed", dest="status", action="store_const", const="closed")
+    tickets_p.add_argument("--group", choices=sorted(set(SKILL_GROUPS.values())), help="skill group")
+    tickets_p.add_argument("--priority", choices=PRIORITIES)
+    tickets_p.add_argument("--customer", type=int, help="customer id")
+    tickets_p.add_argument("--order", help="order number")
+    tickets_p.add_argument("--limit", type=int, default=50, help=f"at most this many (1-{MAX_LISTED}, default 50)")
+    close_p = tickets_p.add_subparsers(dest="tickets_command").add_parser(
+        "close", help="close a ticket (again: changes nothing); an unknown number exits with 2")
+    close_p.add_argument("ticket_no")
+    close_p.add_argument("--note", help="an internal note kept with the ticket (never shown to the shopper)")
+    close_p.add_argument("--by", default="operator", help="who closes it (default: operator)")
 
 
 def _week(value: str) -> str:
@@ -144,6 +165,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         print("shop database ok")
         return 0
+    if args.command == "tickets":
+        return _tickets(engine, args)
     handlers = {"init": _init, "migrate": _migrate, "seed": _seed, "import": _import, "show": _show, "reset": _reset,
                 "agent": _agent, "report": _report, "watch": _watch}
     handlers[args.command](engine, args)
@@ -179,6 +202,65 @@ def _watch(engine: Engine, args: argparse.Namespace) -> None:
         if args.once:
             return
         time.sleep(max(10, args.interval))
+
+
+def _tickets(engine: Engine, args: argparse.Namespace) -> int:
+    if args.tickets_command == "close":
+        return _close_ticket(engine, args)
+    with session_scope(engine) as session:
+        listed = list_tickets(session, status=args.status, skill_group=args.group, priority=args.priority,
+                              customer_id=args.customer, order_no=args.order, limit=args.limit)
+    headers = ["ticket", "created", "group", "priority", "status", "customer", "order", "summary"]
+    rows = [[t.ticket_no, f"{t.created_at:%Y-%m-%d %H:%M}", t.skill_group, t.priority,
+             t.status + (f" ({t.assignee})" if t.status == "assigned" and t.assignee else ""),
+             f"#{t.customer_id} {mask_name(t.customer_name or '')}" if t.customer_id is not None else "-",
+             t.order_no or "-", _one_line(t.summary, SUMMARY_SHOWN)] for t in listed]
+    print("\n".join(format_table(headers, rows)) if rows else "no tickets")
+    return 0
+
+
+def _close_ticket(engine: Engine, args: argparse.Namespace) -> int:
+    try:
+        with session_scope(engine) as session:
+            closed = close_ticket(session, args.ticket_no, closed_by=args.by, clock=system_clock, note=args.note)
+    except DomainError as exc:
+        if exc.code != "not_found":
+            raise
+        print(f"error: no ticket {args.ticket_no}", file=sys.stderr)
+        return 2
+    if closed.changed:
+        print(f"ticket {closed.ticket_no} closed at {closed.closed_at:%Y-%m-%d %H:%M} by {closed.closed_by}; its "
+              f"conversation {closed.conversation_id} stays with a person until handed back to the bot "
+              "(README: action_handoff_resume)")
+    else:
+        print(f"ticket {closed.ticket_no} was already closed ({closed.closed_at:%Y-%m-%d %H:%M} by "
+              f"{closed.closed_by or '-'}): nothing changed")
+    return 0
+
+
+#: Characters of a ticket's summary shown in the list (`show ORDER` has the tickets of an order).
+SUMMARY_SHOWN = 40
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+def _display_width(text: str) -> int:
+    """Columns a terminal gives `text`: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """A plain-text table, columns aligned for Chinese text too."""
+    widths = [max(_display_width(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        padded = (cell + " " * (width - _display_width(cell)) for cell, width in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    return [line(headers), line(["-" * width for width in widths]), *(line(row) for row in rows)]
 
 
 def _init(engine: Engine, _args: argparse.Namespace) -> None:

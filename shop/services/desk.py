@@ -21,9 +21,9 @@ from shop.errors import DomainError, not_found
 from shop.models import CANNED_REPLY_KINDS, CannedReply, Customer, Order, Ticket, TicketNote
 from shop.services.agents import AgentView
 from shop.services.orders import list_orders
+from shop.services.tickets import check_note, mark_closed
 from shop.services.views import OrderSummary
 
-MAX_NOTE_LENGTH = 2000
 MAX_REPLY_LENGTH = 1000
 MAX_CANNED_TITLE = 40
 QUEUE_LIMIT = 200
@@ -141,9 +141,7 @@ def conversation_of_held_ticket(session: Session, agent: AgentView, ticket_no: s
 
 
 def add_note(session: Session, agent: AgentView, ticket_no: str, text: str, *, clock: Clock) -> NoteView:
-    text = (text or "").strip()
-    if not text or len(text) > MAX_NOTE_LENGTH:
-        raise DomainError("invalid_input", f"a note has 1-{MAX_NOTE_LENGTH} characters", field="text")
+    text = check_note(text)
     ticket = _visible(session, agent, ticket_no)
     note = TicketNote(ticket_id=ticket.id, author=agent.username, text=text, created_at=clock())
     session.add(note)
@@ -168,9 +166,7 @@ def close(session: Session, agent: AgentView, ticket_no: str, *, clock: Clock) -
     if ticket.status == "closed" and ticket.closed_by == agent.username:
         return ticket.conversation_id
     ticket = _held(session, agent, ticket_no)
-    ticket.status = "closed"
-    ticket.closed_at = clock()
-    ticket.closed_by = agent.username
+    mark_closed(ticket, closed_by=agent.username, clock=clock)
     session.flush()
     return ticket.conversation_id
 
@@ -182,9 +178,7 @@ def close_for_conversation(session: Session, conversation_id: str, *, closed_by:
     ).scalar_one_or_none()
     if ticket is None:
         return None
-    ticket.status = "closed"
-    ticket.closed_at = clock()
-    ticket.closed_by = ticket.assignee or closed_by
+    mark_closed(ticket, closed_by=ticket.assignee or closed_by, clock=clock)
     session.flush()
     return ticket.ticket_no
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop.clock import Clock
 from shop.errors import DomainError, not_found
-from shop.models import Order, Ticket
+from shop.models import Customer, Order, Ticket, TicketNote
 from shop.services._common import get_owned_order
 from shop.services.views import TicketView
 from shop.text import neutralise
@@ -30,6 +33,12 @@ HIGH_PRIORITY_TOPICS = frozenset({"query_refund", "complain"})
 #: A summary is written by the bot from the conversation (topic, slots, the shopper's last messages):
 #: it is kept, neutralised (shop.text.neutralise), never refused, and cut to this many characters.
 MAX_SUMMARY = 4000
+#: An agent's or operator's internal note on a ticket (never shown to the shopper).
+MAX_NOTE_LENGTH = 2000
+#: Filters of the ticket list: "open" is every ticket not closed (open or assigned).
+LISTED_STATUSES = ("open", "closed")
+PRIORITIES = ("high", "normal")
+MAX_LISTED = 500
 TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"assigned", "closed"}),
     "assigned": frozenset({"closed"}),
@@ -123,19 +132,111 @@ def _move(ticket: Ticket, new_status: str) -> None:
     ticket.status = new_status
 
 
-def assign_ticket(session: Session, ticket_no: str, *, assignee: str, clock: Clock) -> TicketView:
-    """Agent takes the ticket (open -> assigned). Back-office call, not customer-scoped."""
-    ticket = _load(session, ticket_no)
-    _move(ticket, "assigned")
-    ticket.assignee = assignee
-    session.flush()
-    return ticket_view(session, ticket, created=False)
-
-
-def close_ticket(session: Session, ticket_no: str, *, clock: Clock) -> TicketView:
-    """Close the ticket (from open or assigned); a new ticket may then be opened for the chat."""
-    ticket = _load(session, ticket_no)
+def mark_closed(ticket: Ticket, *, closed_by: str, clock: Clock) -> None:
+    """The one way a ticket is closed (the desk, the bot's hand-back, `python -m shop tickets close`):
+    from open or assigned, recording when and by whom."""
     _move(ticket, "closed")
     ticket.closed_at = clock()
-    session.flush()
-    return ticket_view(session, ticket, created=False)
+    ticket.closed_by = closed_by
+
+
+@dataclass(frozen=True)
+class TicketClosed:
+    ticket_no: str
+    conversation_id: str
+    closed_at: datetime
+    closed_by: str | None
+    changed: bool  # False: it was closed already, and nothing was written
+
+
+def close_ticket(
+    session: Session, ticket_no: str, *, closed_by: str, clock: Clock, note: str | None = None
+) -> TicketClosed:
+    """Close a ticket by its number (a back-office call, not customer-scoped), with an optional internal
+    note. Closing a closed ticket changes nothing (not even the note); an unknown number is not_found."""
+    note = check_note(note) if note is not None else None
+    ticket = session.execute(
+        select(Ticket).where(Ticket.ticket_no == str(ticket_no)[:24]).with_for_update()
+    ).scalar_one_or_none()
+    if ticket is None:
+        raise not_found("ticket")
+    changed = ticket.status != "closed"
+    if changed:
+        mark_closed(ticket, closed_by=closed_by, clock=clock)
+        if note:
+            session.add(TicketNote(ticket_id=ticket.id, author=closed_by, text=note, created_at=ticket.closed_at))
+        session.flush()
+    return TicketClosed(ticket.ticket_no, ticket.conversation_id, ticket.closed_at, ticket.closed_by, changed)
+
+
+def check_note(text: str) -> str:
+    text = (text or "").strip()
+    if not text or len(text) > MAX_NOTE_LENGTH:
+        raise DomainError("invalid_input", f"a note has 1-{MAX_NOTE_LENGTH} characters", field="text")
+    return text
+
+
+@dataclass(frozen=True)
+class TicketListing:
+    ticket_no: str
+    created_at: datetime
+    skill_group: str
+    priority: str
+    status: str
+    topic: str
+    customer_id: int | None
+    customer_name: str | None
+    order_no: str | None
+    summary: str
+    assignee: str | None
+    closed_at: datetime | None
+
+
+def list_tickets(
+    session: Session,
+    *,
+    status: str | None = None,
+    skill_group: str | None = None,
+    priority: str | None = None,
+    customer_id: int | None = None,
+    order_no: str | None = None,
+    limit: int = 50,
+) -> list[TicketListing]:
+    """Tickets newest first, for the operator; each filter narrows the list (status "open" includes
+    assigned ones). An unknown filter value is invalid_input, not an empty list."""
+    _check_filters(status, skill_group, priority, limit)
+    statement = (
+        select(Ticket, Order.order_no, Customer.name)
+        .outerjoin(Order, Order.id == Ticket.order_id)
+        .outerjoin(Customer, Customer.id == Ticket.customer_id)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    if status == "open":
+        statement = statement.where(Ticket.status != "closed")
+    elif status == "closed":
+        statement = statement.where(Ticket.status == "closed")
+    if skill_group:
+        statement = statement.where(Ticket.skill_group == skill_group)
+    if priority:
+        statement = statement.where(Ticket.priority == priority)
+    if customer_id is not None:
+        statement = statement.where(Ticket.customer_id == customer_id)
+    if order_no:
+        statement = statement.where(Order.order_no == order_no)
+    return [TicketListing(ticket.ticket_no, ticket.created_at, ticket.skill_group, ticket.priority, ticket.status,
+                          ticket.topic, ticket.customer_id, name, number, ticket.summary, ticket.assignee,
+                          ticket.closed_at)
+            for ticket, number, name in session.execute(statement)]
+
+
+def _check_filters(status: str | None, skill_group: str | None, priority: str | None, limit: int) -> None:
+    if status is not None and status not in LISTED_STATUSES:
+        raise DomainError("invalid_input", f"status is one of {', '.join(LISTED_STATUSES)}", field="status")
+    groups = sorted(set(SKILL_GROUPS.values()))
+    if skill_group is not None and skill_group not in groups:
+        raise DomainError("invalid_input", f"skill group is one of {', '.join(groups)}", field="skill_group")
+    if priority is not None and priority not in PRIORITIES:
+        raise DomainError("invalid_input", f"priority is one of {', '.join(PRIORITIES)}", field="priority")
+    if not 1 <= limit <= MAX_LISTED:
+        raise DomainError("invalid_input", f"limit is 1-{MAX_LISTED}", field="limit")

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from shop.errors import DomainError
 from shop.models import AfterSaleRequest, Invoice, InvoiceChange, Product, ProductFact, SatisfactionRating, Ticket
+from shop.services import desk
+from shop.services.agents import AgentView
 from shop.services.catalogue import find_skus, product_facts
 from shop.services.invoices import change_invoice, invoice_status, request_invoice
 from shop.services.payments import payment_report, refund_duplicate_charge
 from shop.services.refunds import refund_progress
 from shop.services.satisfaction import record_rating
-from shop.services.tickets import assign_ticket, close_ticket, open_ticket, route
+from shop.services.tickets import close_ticket, open_ticket, route
 
 TAX_NO = "91110108MA01ABCD2X"
 
@@ -255,11 +257,14 @@ def test_ticket_idempotent_per_open_conversation_and_lifecycle(world: dict) -> N
     again = open_ticket(s, **kwargs)
     assert first.created and not again.created and first.ticket_no == again.ticket_no
     assert (first.skill_group, first.priority, first.order_no) == ("售后", "high", row.order_no)
-    assert assign_ticket(s, first.ticket_no, assignee="agent-7", clock=clock).status == "assigned"
+    agent = AgentView(7, "agent-7", "agent-7", "agent", ("售后",))
+    assert desk.claim(s, agent, first.ticket_no, clock=clock) == "conv-9"  # open -> assigned
     assert open_ticket(s, **kwargs).ticket_no == first.ticket_no  # assigned is still open work
-    assert close_ticket(s, first.ticket_no, clock=clock).status == "closed"
+    closed = close_ticket(s, first.ticket_no, closed_by="operator", clock=clock)
+    assert closed.changed and (closed.closed_by, closed.conversation_id) == ("operator", "conv-9")
+    assert not close_ticket(s, first.ticket_no, closed_by="someone else", clock=clock).changed  # idempotent
     with pytest.raises(DomainError, match="illegal_transition"):
-        assign_ticket(s, first.ticket_no, assignee="x", clock=clock)
+        desk.claim(s, agent, first.ticket_no, clock=clock)
     newer = open_ticket(s, **kwargs)
     assert newer.created and newer.ticket_no != first.ticket_no and _count(s, Ticket) == 2
 
