@@ -25,8 +25,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import ActionExecuted, UserUttered
@@ -61,6 +63,36 @@ VALUE_ENTITIES: dict[str, str] = {"rating": "rating", "remedy": "remedy", "quant
 KEPT_ENTITIES: dict[str, frozenset[str]] = {"size": frozenset({"size", "color"})}
 
 
+# --- English wordings (addons/answer_words.yml, edited by trainers) -----------------------------------
+WORDS_FILE = Path(__file__).with_name("answer_words.yml")
+
+
+def _load_words(path: Path = WORDS_FILE) -> dict[str, Any]:
+    """The file's lists, each as its lines (fragments of regular expressions)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+    def lines(value: Any) -> Any:
+        if isinstance(value, str):
+            return [line.strip() for line in value.splitlines() if line.strip()]
+        if isinstance(value, dict):
+            return {key: lines(item) for key, item in value.items()}
+        return value
+
+    return {key: lines(value) for key, value in data.items()}
+
+
+WORDS = _load_words()
+
+
+def _alternation(fragments: list[str]) -> str:
+    return "(?:" + "|".join(sorted(fragments, key=len, reverse=True)) + ")"
+
+
+def english(fragments: list[str]) -> str:
+    """The fragments as whole words ("no" is not in "know"), case-insensitive, for use inside a pattern."""
+    return r"(?i:(?<![a-z'’])" + _alternation(fragments) + r"(?![a-z'’]))"
+
+
 @dataclass(frozen=True)
 class Reading:
     outcome: str  # yes / no / value / invalid / other
@@ -71,13 +103,18 @@ OTHER = Reading("other")
 
 SPACE = re.compile(r"\s+")
 # A question, or words of another request: then the message is not an answer (the NLU decides).
+EN_QUESTION = (rf"^\s*{english(WORDS['question_words'])}|^\s*(?!{english(WORDS['not_questions'])})"
+               rf"{english(WORDS['question_verbs'])}\s+{english(WORDS['question_subjects'])}")
 QUESTION = re.compile(
-    r"[?？]|吗\s*$|吗[，,。.!！~～]|[怎咋]么|为什么|为啥|什么时候|多久|几天|是不是|能不能|可不可以|有没有"
+    r"[?？]|吗\s*$|吗[，,。.!！~～]|[怎咋]么|为什么|为啥|什么时候|多久|几天|是不是|能不能|可不可以|有没有|"
+    + EN_QUESTION
 )
 OTHER_REQUEST = re.compile(
     r"插一句|另[一外]\s*[个]?\s*(?:单|订单)|别的(?:单|订单)|上一单|到哪|物流|发货|查一下|查查|帮我查|"
-    r"开发票|发票|改地址|地址改|退货|换货|投诉|举报|人工|客服|取消订单|不买了|催一下|催单"
+    r"开发票|发票|改地址|地址改|退货|换货|投诉|举报|人工|客服|取消订单|不买了|催一下|催单|"
+    + english(WORDS["other_requests"])
 )
+EN_OTHER_REQUEST = re.compile(english(WORDS["other_requests"]))
 ORDER_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{16,19}(?![0-9A-Za-z])")
 
 # --- yes / no ----------------------------------------------------------------------------------------
@@ -95,17 +132,25 @@ YES_WORDS = re.compile(
 )
 
 
-# A request refused in the same breath is no request: "那算了 不用转人工".
+_EN_LEAD = rf"^[\s,.!~]*(?:{english(WORDS['fillers'])}[\s,.!~]*)*"
+EN_YES_FIRST = re.compile(_EN_LEAD + english(WORDS["yes_first"]))
+EN_NO_WORDS = re.compile(_EN_LEAD + english(WORDS["no_words"]))
+EN_YES_WORDS = re.compile(_EN_LEAD + english(WORDS["yes_words"]))
+
+# A request refused in the same breath is no request: "那算了 不用转人工", "no need for a human".
 REFUSED_REQUEST = re.compile(r"(?:不用|不要|不需要|别|先不)\s*(?:转|找|帮我)?\s*(?:人工|客服|投诉|退货|换货)")
+EN_REFUSED_REQUEST = re.compile(english(WORDS["refused_requests"]))
 
 
 def read_yes_no(text: str) -> Reading:
-    text = REFUSED_REQUEST.sub(" ", text)
+    text = EN_REFUSED_REQUEST.sub(" no ", REFUSED_REQUEST.sub(" ", text))
     if QUESTION.search(text) or OTHER_REQUEST.search(text) or ORDER_NUMBER.search(text):
         return OTHER
-    if NO_WORDS.search(text):
+    if EN_YES_FIRST.search(text):
+        return Reading("yes")
+    if NO_WORDS.search(text) or EN_NO_WORDS.search(text):
         return Reading("no")
-    if YES_WORDS.search(text):
+    if YES_WORDS.search(text) or EN_YES_WORDS.search(text):
         return Reading("yes")
     return OTHER
 
@@ -119,7 +164,7 @@ LATIN_RUN = re.compile(r"[A-Za-z0-9._@-]{4,}")
 
 def read_email(text: str) -> Reading:
     found = EMAIL.search(text)
-    rest = EMAIL.sub(" ", text)
+    rest = EMAIL.sub(" # ", text)  # "#" holds its place (see read_waybill)
     if QUESTION.search(rest) or OTHER_REQUEST.search(rest):
         return OTHER
     if found:
@@ -134,7 +179,13 @@ TAX_TOKEN = re.compile(r"[0-9A-Za-z]{6,}")
 TAX_LENGTHS = (15, 18, 20)
 
 
+TAX_LEAD_IN = re.compile(english(WORDS["tax_no_words"]) + r"[:：.]?")
+
+
 def read_tax_no(text: str) -> Reading:
+    if QUESTION.search(text):
+        return OTHER
+    text = TAX_LEAD_IN.sub(" ", text)  # "tax id 9133 ..." : the words would join the digits
     tokens = [t for t in TAX_TOKEN.findall(SPACE.sub("", text)) if re.search(r"\d", t)]
     rest = TAX_TOKEN.sub(" ", SPACE.sub("", text))
     if QUESTION.search(rest) or OTHER_REQUEST.search(rest):
@@ -150,10 +201,14 @@ ADDRESS_MARKS = re.compile(r"省|市|区|县|镇|乡|村|路|街|道|巷|弄|号
 PHONE_DIGITS = re.compile(r"(?<!\d)1\d{6,12}(?!\d)")
 
 
+EN_ADDRESS_MARKS = re.compile(english(WORDS["address_marks"]))
+
+
 def read_address(text: str) -> Reading:
-    if QUESTION.search(text) or re.search(r"到哪|物流|退货|换货|投诉|人工|客服|发票|取消订单", text):
+    if (QUESTION.search(text) or re.search(r"到哪|物流|退货|换货|投诉|人工|客服|发票|取消订单", text)
+            or EN_OTHER_REQUEST.search(text)):
         return OTHER
-    marks = len(ADDRESS_MARKS.findall(text))
+    marks = len(ADDRESS_MARKS.findall(text)) + len(EN_ADDRESS_MARKS.findall(text))
     phone = PHONE_DIGITS.search(text)
     if marks >= 2 or (marks >= 1 and phone):
         valid_phone = phone is not None and len(phone.group(0)) == 11
@@ -172,11 +227,16 @@ BETWEEN_GROUPS = re.compile(r"(?<=[0-9A-Za-z])\s+(?=\d)")
 SHORT_WAYBILL = re.compile(r"(?<![0-9A-Za-z])(?:[A-Za-z]{1,4}\d{1,7}|\d{5,9})(?![0-9A-Za-z])")
 
 
+WAYBILL_WORDS = re.compile(english(WORDS["waybill_words"]))
+
+
 def read_waybill(text: str) -> Reading:
     text = BETWEEN_GROUPS.sub("", text)
     found = WAYBILL.search(text)
-    rest = WAYBILL.sub(" ", text)
-    if QUESTION.search(rest) or re.search(r"到哪|退货进度|换货进度|投诉|人工|客服|发票|改地址|另[一外]", rest):
+    # "#" holds the waybill's place: "SF123... is the number" does not start with "is the", a question
+    rest = WAYBILL_WORDS.sub(" ", WAYBILL.sub(" # ", text))
+    if (QUESTION.search(rest) or re.search(r"到哪|退货进度|换货进度|投诉|人工|客服|发票|改地址|另[一外]", rest)
+            or EN_OTHER_REQUEST.search(rest)):
         return OTHER
     if found:
         return Reading("value", SPACE.sub("", found.group(1)).upper())
@@ -186,11 +246,13 @@ def read_waybill(text: str) -> Reading:
 
 
 # --- size / colour of an exchange ---------------------------------------------------------------------
-SIZE = re.compile(r"(?<![\dA-Za-z])(3[4-9]|4[0-8]|XXXL|XXL|XL|L|M|S)\s*(?:码|号)?(?![\dA-Za-z])", re.IGNORECASE)
+# Not after an apostrophe: the s of "it's" and the m of "i'm" are no sizes.
+SIZE = re.compile(r"(?<![\dA-Za-z'’])(3[4-9]|4[0-8]|XXXL|XXL|XL|L|M|S)\s*(?:码|号)?(?![\dA-Za-z])", re.IGNORECASE)
 RELATIVE_SIZE = re.compile(
-    r"大一[码号]|小一[码号]|大[一两]?[码号]|小[一两]?[码号]|大点|小点|大一点|小一点|加大|偏大|偏小"
+    r"大一[码号]|小一[码号]|大[一两]?[码号]|小[一两]?[码号]|大点|小点|大一点|小一点|加大|偏大|偏小|"
+    + english(WORDS["relative_sizes"])
 )
-COLOUR = re.compile(r"[白黑红蓝粉银灰绿黄紫棕咖米卡其藏青]+色|[白黑红蓝粉银灰绿黄紫]的")
+COLOUR = re.compile(r"[白黑红蓝粉银灰绿黄紫棕咖米卡其藏青]+色|[白黑红蓝粉银灰绿黄紫]的|" + english(WORDS["colours"]))
 
 
 def read_size(text: str) -> Reading:
@@ -199,7 +261,8 @@ def read_size(text: str) -> Reading:
     sizes = SIZE.findall(text)
     named = sizes or RELATIVE_SIZE.search(text) or COLOUR.search(text)
     rest = COLOUR.sub(" ", RELATIVE_SIZE.sub(" ", SIZE.sub(" ", text)))
-    if QUESTION.search(rest) or re.search(r"到哪|物流|投诉|人工|客服|发票|改地址|退货", rest):
+    if (QUESTION.search(rest) or re.search(r"到哪|物流|投诉|人工|客服|发票|改地址|退货", rest)
+            or EN_OTHER_REQUEST.search(rest)):
         return OTHER
     if named:
         return Reading("value", sizes[-1].upper() if sizes else None)
@@ -218,26 +281,45 @@ RATING_WORDS: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 
 
+ENGLISH_NUMBERS: dict[str, int] = {str(word): int(number) for word, number in WORDS["numbers"].items()}
+EN_NUMBER = english([word.replace(" ", r"\s+") for word in ENGLISH_NUMBERS])
+EN_RATING_NUMBER = re.compile(rf"({EN_NUMBER})\s*(?i:stars?|points?|/\s*5|out of (?:5|five))")
+# (pattern, rating), the longest phrase first: "not good" is read before "good".
+EN_RATING_WORDS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(english([phrase])), int(rating))
+    for phrase, rating in sorted(
+        ((phrase, rating) for rating, phrases in WORDS["ratings"].items() for phrase in phrases),
+        key=lambda pair: len(pair[0]), reverse=True)
+)
+
+
 def read_rating(text: str) -> Reading:
     if QUESTION.search(text) or OTHER_REQUEST.search(text) or ORDER_NUMBER.search(text):
         return OTHER
     found = RATING_NUMBER.search(text)
-    if found:
-        number = int(found.group(1)) if found.group(1) else CHINESE_NUMBERS[found.group(2)]
+    worded = EN_RATING_NUMBER.search(text)
+    if found or worded:
+        if found:
+            number = int(found.group(1)) if found.group(1) else CHINESE_NUMBERS[found.group(2)]
+        else:
+            number = ENGLISH_NUMBERS[SPACE.sub(" ", worded.group(1).lower())]
         return Reading("value", str(number)) if 1 <= number <= 5 else Reading("invalid")
-    for words, rating in RATING_WORDS:
+    for words, rating in RATING_WORDS + EN_RATING_WORDS:
         if words.search(text):
             return Reading("value", str(rating))
     return OTHER
 
 
 # --- remedy of a delivery problem ---------------------------------------------------------------------
-RESHIP = re.compile(r"补发|重发|再发|重新发|补寄|再寄|重新寄|补一[个件份]|给我发|寄过来|发过来|要东西|要货")
-REFUND = re.compile(r"退款|退钱|退费|钱退|退回|把钱|赔钱|要钱|退我|返还|原路|退货|退了吧|不要了|赔")
+RESHIP = re.compile(r"补发|重发|再发|重新发|补寄|再寄|重新寄|补一[个件份]|给我发|寄过来|发过来|要东西|要货|"
+                    + english(WORDS["reship"]))
+REFUND = re.compile(r"退款|退钱|退费|钱退|退回|把钱|赔钱|要钱|退我|返还|原路|退货|退了吧|不要了|赔|"
+                    + english(WORDS["refund"]))
 
 
 def read_remedy(text: str) -> Reading:
-    if QUESTION.search(text) or re.search(r"到哪|物流|投诉|人工|客服|发票|改地址|另[一外]", text):
+    if (QUESTION.search(text) or re.search(r"到哪|物流|投诉|人工|客服|发票|改地址|另[一外]", text)
+            or EN_OTHER_REQUEST.search(text)):
         return OTHER
     reship, refund = RESHIP.search(text), REFUND.search(text)
     if reship and not refund:
@@ -253,19 +335,26 @@ QUANTITY = re.compile(
 )
 
 
+EN_QUANTITY = re.compile(EN_NUMBER)
+UNCOUNTABLE = re.compile(r"全部|都没|一件都|好几|很多|几个|" + english(WORDS["uncountable"]))
+
+
 def read_quantity(text: str) -> Reading:
     if QUESTION.search(text) or OTHER_REQUEST.search(text) or ORDER_NUMBER.search(text):
         return OTHER
-    found = QUANTITY.search(text.strip())
-    if found is None:
-        return Reading("invalid") if re.search(r"全部|都没|一件都|好几|很多|几个", text) else OTHER
-    number = int(found.group(1)) if found.group(1) else CHINESE_NUMBERS[found.group(2) or found.group(3)]
+    found, worded = QUANTITY.search(text.strip()), EN_QUANTITY.search(text)
+    if found:
+        number = int(found.group(1)) if found.group(1) else CHINESE_NUMBERS[found.group(2) or found.group(3)]
+    elif worded:
+        number = ENGLISH_NUMBERS[SPACE.sub(" ", worded.group(0).lower())]
+    else:
+        return Reading("invalid") if UNCOUNTABLE.search(text) else OTHER
     return Reading("value", str(number)) if number >= 1 else Reading("invalid")
 
 
 # --- invoice kind -------------------------------------------------------------------------------------
-PERSONAL = re.compile(r"个人|自己|私人|本人|抬头写我|我自己")
-COMPANY = re.compile(r"企业|公司|单位|报销|增值税|对公")
+PERSONAL = re.compile(r"个人|自己|私人|本人|抬头写我|我自己|" + english(WORDS["personal"]))
+COMPANY = re.compile(r"企业|公司|单位|报销|增值税|对公|" + english(WORDS["company"]))
 
 
 def read_invoice_kind(text: str) -> Reading:
