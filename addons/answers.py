@@ -49,6 +49,7 @@ QUESTION_KINDS: dict[str, str] = {
     "missing_quantity": "quantity",
     "invoice_kind": "invoice_kind",
     "evidence_url": "photo",
+    "logistics_problem": "delivery_problem",
 }
 # Questions asked outside a form, by the action that asked them: the offer of a human after a complaint.
 # A stuck parcel's proactive notice offers the 先行赔付 claim (actions/notices.py).
@@ -57,7 +58,7 @@ OFFER_KINDS: dict[str, str] = {"action_complain": "yes_no", "action_notice_parce
                                "action_offer_resume_flow": "yes_no"}
 # The entity an answer's value is given as (slots filled from entities); others are filled from the text.
 VALUE_ENTITIES: dict[str, str] = {"rating": "rating", "remedy": "remedy", "quantity": "missing_quantity",
-                                  "invoice_kind": "invoice_kind"}
+                                  "invoice_kind": "invoice_kind", "delivery_problem": "logistics_problem"}
 # Entities an answer keeps: what the question's slots are filled from. Anything else (an order number
 # inside a tax number, a product) would move the flow.
 KEPT_ENTITIES: dict[str, frozenset[str]] = {"size": frozenset({"size", "color"})}
@@ -352,6 +353,30 @@ def read_quantity(text: str) -> Reading:
     return Reading("value", str(number)) if number >= 1 else Reading("invalid")
 
 
+# --- the problem of a parcel shown as delivered -----------------------------------------------------
+# The Chinese words are those of actions/logistics.py (the form's own reading of typed text); missing
+# items first: "有一件没收到" is an item missing from the parcel, not a parcel that never came.
+DELIVERY_PROBLEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("missing_items", re.compile(
+        r"少件|少发|漏发|少寄|漏寄|缺件|没发全|发少了|寄少了|少了\s*[一两二三四五六七八九十\d]*\s*[件个样盒瓶包双条只本支套袋罐]|"
+        r"东西少了|数量不对|数量少了|(?:有|其中|另外)[一两]?[件个样]没(?:有)?收到|只收到(?:了)?\s*[一两二三四五六七八九\d]|"
+        + english(WORDS["missing_items"]))),
+    ("not_received", re.compile(r"没收到|没有收到|未收到|收不到|没拿到|冒领|被别人签收|私自签收|代签|没签收|"
+                                + english(WORDS["not_received"]))),
+    ("damaged", re.compile(r"破损|破了|压坏|摔坏|碎了|坏了|压扁|压烂|磕坏|撞坏|漏了|" + english(WORDS["damaged"]))),
+)
+
+
+def read_delivery_problem(text: str) -> Reading:
+    if (QUESTION.search(text) or ORDER_NUMBER.search(text) or re.search(r"投诉|人工|客服|发票|改地址|换货", text)
+            or EN_OTHER_REQUEST.search(text)):
+        return OTHER
+    for problem, words in DELIVERY_PROBLEMS:
+        if words.search(text):
+            return Reading("value", problem)
+    return OTHER
+
+
 # --- invoice kind -------------------------------------------------------------------------------------
 PERSONAL = re.compile(r"个人|自己|私人|本人|抬头写我|我自己|" + english(WORDS["personal"]))
 COMPANY = re.compile(r"企业|公司|单位|报销|增值税|对公|" + english(WORDS["company"]))
@@ -385,6 +410,7 @@ READERS: dict[str, Callable[[str], Reading]] = {
     "yes_no": read_yes_no, "email": read_email, "tax_no": read_tax_no, "address": read_address,
     "waybill": read_waybill, "size": read_size, "rating": read_rating, "remedy": read_remedy,
     "quantity": read_quantity, "invoice_kind": read_invoice_kind, "photo": read_photo,
+    "delivery_problem": read_delivery_problem,
 }
 
 
