@@ -14,7 +14,7 @@ from actions.invoices import confirm_invoice
 from actions.logistics import confirm_logistics
 from actions.payments import confirm_duplicate_refund
 from actions.return_parcels import confirm_return_parcel, wants_parcel
-from actions.wording import label, money
+from actions.wording import label, money, product_name
 
 # Forms whose summary lives next to their flow: form -> (tracker, dispatcher, domain) -> None.
 CONFIRMATIONS = {
@@ -57,7 +57,7 @@ class ActionAskConfirmed(Action):
         dispatcher.utter_message(
             response="utter_confirm_return",
             order_no=tracker.get_slot("order_id"),
-            item=quote.item.title,
+            item=product_name(quote.item.title, quote.item.title_en),
             reason=label(domain, "reason", tracker.get_slot("reason") or "no_reason"),
             refund_amount=money(quote.refund_amount),
             compensation=compensation,
@@ -71,7 +71,7 @@ class ActionAskConfirmed(Action):
         dispatcher.utter_message(
             response="utter_confirm_exchange",
             order_no=tracker.get_slot("order_id"),
-            item=quote.item.title,
+            item=product_name(quote.item.title, quote.item.title_en),
             target=exchanges.describe_target(quote),
             difference=exchanges.difference_text(quote, domain),
         )

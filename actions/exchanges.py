@@ -15,7 +15,7 @@ from actions.items import explain_refusal, item_choice, received_order_item
 from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events, with_slots
 from actions.return_parcels import PARCEL_SLOTS, ReturnParcelSteps, parcel_awaited, submit_return_parcel, wants_parcel
 from actions.satisfaction import offer_rating
-from actions.wording import label
+from actions.wording import label, translated
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.exchanges import quote_exchange, request_exchange
@@ -78,7 +78,7 @@ def quote(tracker: Tracker, dispatcher: CollectingDispatcher) -> ExchangeQuote |
 
 
 def describe_target(quote_: ExchangeQuote) -> str:
-    return " ".join(v for v in (quote_.target_color, quote_.target_size) if v)
+    return " ".join(v for v in (translated("color", quote_.target_color), quote_.target_size) if v)
 
 
 def difference_text(quote_: ExchangeQuote, domain: DomainDict) -> str:

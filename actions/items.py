@@ -14,7 +14,7 @@ from actions.choices import ORDINAL, named, names_several, pick
 from actions.order_forms import entity_value, load_order, sole_entity_value, words_for_choosing
 from actions.product_words import with_product_titles
 from actions.products import answer_product_question
-from actions.wording import when
+from actions.wording import english, product_name, translated, when
 from shop.services.eligibility import why_flow_cannot_take
 from shop.services.views import ExchangeQuote, ItemView, OrderDetail, ReturnQuote
 
@@ -27,6 +27,15 @@ QUESTION = re.compile(r"[吗嘛么?？]|能不能|可不可以|会不会|是不�
 def item_button_title(item: ItemView) -> str:
     spec = "/".join(v for v in (item.color, item.size) if v)
     return f"{item.title} {spec}".strip()
+
+
+def item_shown(item: ItemView) -> str:
+    """The item as a reply or a button names it: in English its English name and colour where the shop
+    has them (matching typed words keeps `item_button_title`, the shop's own words)."""
+    if not english():
+        return item_button_title(item)
+    spec = "/".join(v for v in (translated("color", item.color), item.size) if v)
+    return f"{product_name(item.title, item.title_en)} {spec}".strip()
 
 
 def find_item(order: OrderDetail, item_id: Any) -> ItemView | None:
@@ -90,7 +99,8 @@ def explain_refusal(flow: str, quote_: ReturnQuote | ExchangeQuote, dispatcher: 
     """Why the item cannot be returned or exchanged, in the shopper's terms (codes stay out of the reply)."""
     response = f"utter_{flow}_{quote_.code}" if quote_.code in EXPLAINED_REFUSALS else f"utter_{flow}_not_eligible"
     deadline = when(quote_.deadline) if quote_.deadline else ""
-    dispatcher.utter_message(response=response, code=quote_.code, item=quote_.item.title, deadline=deadline)
+    dispatcher.utter_message(response=response, code=quote_.code,
+                             item=product_name(quote_.item.title, quote_.item.title_en), deadline=deadline)
 
 
 class ActionAskItemId(Action):
@@ -106,7 +116,7 @@ class ActionAskItemId(Action):
         if order is None:
             return []
         buttons = [
-            {"title": item_button_title(item), "payload": f'/inform{{"item_id": "{item.item_id}"}}'}
+            {"title": item_shown(item), "payload": f'/inform{{"item_id": "{item.item_id}"}}'}
             for item in order.items
         ]
         several = tracker.get_slot("logistics_problem") != "missing_items" and names_several(

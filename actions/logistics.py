@@ -23,7 +23,7 @@ from actions.backend import BackendUnavailable, ask_for_shopper, say_refusal, sh
 from actions.cancel import refund_words
 from actions.choices import CHINESE_ORDINALS
 from actions.identity import current_customer
-from actions.items import find_item, item_button_title, item_choice, item_named_in_message, single_item_id
+from actions.items import find_item, item_choice, item_named_in_message, item_shown, single_item_id
 from actions.order_forms import (
     PROBLEMS_AFTER_DELIVERY,
     OrderFormValidation,
@@ -363,7 +363,7 @@ def confirm_missing_items(
     item = missing_item(tracker, dispatcher)
     if item is None:
         return
-    said = {"order_no": tracker.get_slot("order_id"), "item": item_button_title(item),
+    said = {"order_no": tracker.get_slot("order_id"), "item": item_shown(item),
             "quantity": int(tracker.get_slot("missing_quantity"))}
     if tracker.get_slot("remedy") == "refund":
         dispatcher.utter_message(
@@ -388,7 +388,7 @@ class ActionAskMissingQuantity(Action):
             return []
         buttons = [{"title": str(n), "payload": f'/inform{{"missing_quantity": "{n}"}}'}
                    for n in range(1, min(item.quantity, MAX_QUANTITY_BUTTONS) + 1)]
-        dispatcher.utter_message(response="utter_ask_missing_quantity", item=item_button_title(item),
+        dispatcher.utter_message(response="utter_ask_missing_quantity", item=item_shown(item),
                                  buttons=buttons)
         return []
 
@@ -447,5 +447,5 @@ class ActionSubmitLogistics(Action):
 def say_missing_reship(issue: DeliveryIssueView, tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     item = missing_item(tracker, dispatcher)
     dispatcher.utter_message(response="utter_missing_reship_created", order_no=issue.order_no,
-                             issue_no=issue.issue_no, item=item_button_title(item) if item else "",
+                             issue_no=issue.issue_no, item=item_shown(item) if item else "",
                              quantity=int(tracker.get_slot("missing_quantity")))

@@ -26,19 +26,19 @@ from actions.order_forms import (
 )
 from actions.return_parcels import parcel_orders, wants_parcel
 from actions.satisfaction import offer_rating
-from actions.wording import label, money, place, when
+from actions.wording import english, label, listed, money, place, product_name, translated, when
 from shop.services.views import ItemView, OrderDetail, OrderSummary, TrackingInfo
 
 MAX_TIMELINE_EVENTS = 5
 
 
 def describe_items(items: list[ItemView]) -> str:
-    """"T恤 黑色/L ×1、袜子 白色/均码 ×2": data, not wording."""
+    """"T恤 黑色/L ×1、袜子 白色/均码 ×2" (in English: English names and colours where the shop has them)."""
     parts = []
     for item in items:
-        spec = "/".join(v for v in (item.color, item.size) if v)
-        parts.append(f"{item.title}{' ' + spec if spec else ''} ×{item.quantity}")
-    return "、".join(parts)
+        spec = "/".join(v for v in (translated("color", item.color), item.size) if v)
+        parts.append(f"{product_name(item.title, item.title_en)}{' ' + spec if spec else ''} ×{item.quantity}")
+    return listed(parts)
 
 
 class ActionAskOrderId(Action):
@@ -115,8 +115,8 @@ class ActionShowOrder(Action):
 
 def masked_address(order: OrderDetail) -> str:
     address = order.address
-    return (f"{place(address.province, address.city, address.district)}{address.street_masked}"
-            f"（{address.recipient_masked}）")
+    recipient = f" ({address.recipient_masked})" if english() else f"（{address.recipient_masked}）"
+    return f"{place(address.province, address.city, address.district)}{address.street_masked}{recipient}"
 
 
 def show_order(order: OrderDetail, dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
@@ -145,9 +145,10 @@ def show_tracking(tracking: TrackingInfo, dispatcher: CollectingDispatcher, stuc
         f"{when(event.time)} {event.place} {event.description}".strip()
         for event in tracking.events[:MAX_TIMELINE_EVENTS]
     )
-    dispatcher.utter_message(
-        response="utter_tracking", courier=tracking.courier, tracking_no=tracking.tracking_no, timeline=timeline
-    )
+    if english():  # the courier's updates come as the courier wrote them
+        timeline = f"{label(None, 'note', 'courier_updates_in_chinese')}\n{timeline}"
+    dispatcher.utter_message(response="utter_tracking", courier=translated("courier", tracking.courier),
+                             tracking_no=tracking.tracking_no, timeline=timeline)
     if tracking.claim_eligible and stuck_hint:
         dispatcher.utter_message(response="utter_tracking_stuck", hours=int(tracking.hours_since_update or 0))
 

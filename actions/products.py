@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.order_forms import entity_value
-from actions.wording import money
+from actions.wording import by_language, english, label, money, product_name, translated
 from shop.services.catalogue import advise_size, find_skus, product_facts
 from shop.services.views import SkuView
 
@@ -31,7 +31,12 @@ def latest_entity(tracker: Tracker, name: str) -> Any:
 
 
 def spec(sku: SkuView) -> str:
-    return " ".join(v for v in (sku.color, sku.size) if v)
+    return " ".join(v for v in (translated("color", sku.color), sku.size) if v)
+
+
+def title(view: Any) -> str:
+    """A catalogue view's product name in the reply's language."""
+    return product_name(view.title, view.title_en)
 
 
 def in_stock_specs(skus: list[SkuView]) -> str:
@@ -39,9 +44,9 @@ def in_stock_specs(skus: list[SkuView]) -> str:
     by_color: dict[str, list[str]] = {}
     for sku in skus:
         if sku.available > 0:
-            by_color.setdefault(sku.color or "", []).append(sku.size or "")
+            by_color.setdefault(translated("color", sku.color), []).append(sku.size or "")
     groups = [f"{color} {'/'.join(s for s in sizes if s)}".strip() for color, sizes in by_color.items()]
-    return "；".join(groups[:MAX_COLOURS])
+    return by_language("；", "; ").join(groups[:MAX_COLOURS])
 
 
 STOCK_TOPIC = "product_inquiry/stock_price"
@@ -142,12 +147,15 @@ def answer_size(tracker: Tracker, dispatcher: CollectingDispatcher, height: int,
     if advice is None:
         dispatcher.utter_message(response=f"utter_{SIZE_TOPIC}")
         return
-    chart = "，".join(f"{size}：{tallest}cm/{heaviest}kg 以内" for size, tallest, heaviest in advice.chart)
+    row = label(None, "size_chart", "row")
+    chart = by_language("，", ", ").join(
+        row.replace("{size}", size).replace("{height}", str(tallest)).replace("{weight}", str(heaviest))
+        for size, tallest, heaviest in advice.chart)
     if advice.size is None:
-        dispatcher.utter_message(response="utter_size_advice_beyond", title=advice.title, height=height,
+        dispatcher.utter_message(response="utter_size_advice_beyond", title=title(advice), height=height,
                                  weight=weight, largest=advice.chart[-1][0], chart=chart)
     else:
-        dispatcher.utter_message(response="utter_size_advice", title=advice.title, height=height, weight=weight,
+        dispatcher.utter_message(response="utter_size_advice", title=title(advice), height=height, weight=weight,
                                  size=advice.size, chart=chart)
 
 
@@ -168,8 +176,10 @@ def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     else:
         question = _without_entities(tracker.latest_message)  # 保温杯 names no 保温 fact
         asked = [(name, value) for name, value in found.facts if name in question] or found.facts
-        dispatcher.utter_message(response="utter_product_facts", title=found.title,
-                                 facts="；".join(f"{name}：{value}" for name, value in asked))
+        facts = by_language("；", "; ").join(f"{name}：{value}" for name, value in asked)
+        if english():  # the shop's 商品参数 are in Chinese: said so, and given as they are
+            facts = f"{facts} {label(None, 'note', 'detail_in_chinese')}"
+        dispatcher.utter_message(response="utter_product_facts", title=title(found), facts=facts)
 
 
 def _without_entities(message: dict[str, Any]) -> str:
@@ -198,7 +208,7 @@ def answer_stock(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     elif not wanted:
         dispatcher.utter_message(
             response="utter_stock_no_such_spec",
-            title=all_specs[0].title,
+            title=title(all_specs[0]),
             spec=" ".join(str(v) for v in (color, size) if v),
             in_stock=in_stock_specs(all_specs),
         )
@@ -207,15 +217,15 @@ def answer_stock(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     else:
         lowest = min(sku.price for sku in all_specs)
         dispatcher.utter_message(
-            response="utter_stock_summary", title=all_specs[0].title, price=money(lowest),
+            response="utter_stock_summary", title=title(all_specs[0]), price=money(lowest),
             in_stock=in_stock_specs(all_specs),
         )
 
 
 def answer_spec(sku: SkuView, all_specs: list[SkuView], dispatcher: CollectingDispatcher) -> None:
     if sku.available > 0:
-        dispatcher.utter_message(response="utter_stock_available", title=sku.title, spec=spec(sku),
+        dispatcher.utter_message(response="utter_stock_available", title=title(sku), spec=spec(sku),
                                  price=money(sku.price), available=sku.available)
     else:
-        dispatcher.utter_message(response="utter_stock_sold_out", title=sku.title, spec=spec(sku),
+        dispatcher.utter_message(response="utter_stock_sold_out", title=title(sku), spec=spec(sku),
                                  in_stock=in_stock_specs(all_specs))
