@@ -19,7 +19,7 @@ from actions.backend import BackendUnavailable, shop_session
 from actions.choices import ORDINAL, holds_any, named, pick, tied, words_of
 from actions.identity import client_address, current_customer, token_customer
 from actions.product_words import with_product_titles
-from actions.wording import label
+from actions.wording import label, listed, product_name
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.eligibility import PROBLEMS_AFTER_DELIVERY as PROBLEMS_AFTER_DELIVERY  # logistics.py reads it
@@ -95,7 +95,9 @@ def holds_product(order: OrderSummary, product: str) -> bool:
 
 
 def describe_order(order: OrderSummary, domain: DomainDict) -> str:
-    return f"{'、'.join(order.item_titles)} {label(domain, 'status', order.status)}"
+    names = [product_name(title, english_name)
+             for title, english_name in zip(order.item_titles, order.item_titles_en, strict=True)]
+    return f"{listed(names)} {label(domain, 'status', order.status)}"
 
 
 def _is_a_typed_choice(tracker: Tracker, form: str) -> bool:
