@@ -175,6 +175,8 @@ def test_english_widget_and_a_photo_upload(open_page: Any, web_stack: dict[str, 
         events = json.load(response)["events"]
     sent = [e for e in events if e.get("event") == "user" and (e.get("metadata") or {}).get("image_url")]
     assert [e["metadata"]["image_url"] for e in sent] == [src] and sent[0]["text"] == src
+    # ...with the page's language (issue 35): a message of a link alone is answered in it.
+    assert sent[0]["metadata"].get("language") == "en"
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:

@@ -2,7 +2,8 @@
  * 店小二 chat widget. Embed with one tag:
  *   <script src="https://WEB_APP/widget.js" data-server="https://RASA" data-token="JWT" data-lang="zh" defer></script>
  * It talks to Rasa's socket.io channel with the vendored socket.io-client, sends the shopper's JWT in each
- * message's metadata.customer_token, and renders every text as text (textContent), never as HTML.
+ * message's metadata.customer_token (and the page's language, data-lang, in metadata.language), and renders
+ * every text as text (textContent), never as HTML.
  */
 (function () {
   "use strict";
@@ -198,6 +199,9 @@
   function emit(message, metadata) {
     var meta = metadata || {};
     if (token) meta.customer_token = token;
+    // The page's language: the assistant answers in it when a message has no language of its own (an
+    // order number, a photo); a message in the other language still gets its answer in that one.
+    meta.language = lang;
     var payload = { message: message, session_id: state.sessionId, metadata: meta };
     if (ready) socket.emit("user_uttered", payload); else pending.push(payload);
   }
