@@ -176,7 +176,7 @@ def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     else:
         question = _without_entities(tracker.latest_message)  # 保温杯 names no 保温 fact
         asked = [(name, value) for name, value in found.facts if name in question] or found.facts
-        facts = by_language("；", "; ").join(f"{name}：{value}" for name, value in asked)
+        facts = by_language("；", "; ").join(f"{name}{by_language('：', ': ')}{value}" for name, value in asked)
         if english():  # the shop's 商品参数 are in Chinese: said so, and given as they are
             facts = f"{facts} {label(None, 'note', 'detail_in_chinese')}"
         dispatcher.utter_message(response="utter_product_facts", title=title(found), facts=facts)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,13 @@ class TurnChat(Chat):
 
 @pytest.mark.parametrize("conversation", load(), ids=lambda c: c["name"])
 def test_conversation(conversation: dict[str, Any], server: str, shop: tuple[str, Engine]) -> None:
+    play(conversation, server, shop)
+
+
+def play(conversation: dict[str, Any], server: str, shop: tuple[str, Engine],
+         check_reply: Callable[[dict[str, Any], str, str], None] | None = None) -> None:
+    """One conversation on a freshly seeded shop; `check_reply(turn, reply, where)` sees every reply
+    too (tests/integration/test_conversations_en.py: replies in English)."""
     _, engine = shop
     reseed(engine)
     token = mint_token(DEMO_CUSTOMER_ID) if conversation.get("token", "demo") == "demo" else None
@@ -151,6 +158,8 @@ def test_conversation(conversation: dict[str, Any], server: str, shop: tuple[str
             assert any(o in reply for o in options), f"expected {options}; {where}"
         for refused in turn.get("refuse", []):
             assert filled(refused) not in reply, f"must not say {refused!r}; {where}"
+        if check_reply is not None:
+            check_reply(turn, reply, where)
     with engine.connect() as conn:
         for check in conversation["db"]:
             value = conn.execute(text(filled(check["sql"]))).scalar()
