@@ -62,8 +62,10 @@ async def _predict(model: Path, texts: list[str]) -> list[tuple[str, tuple[Entit
     for text in texts:
         parsed = await agent.parse_message(text)
         intent = (parsed.get("intent") or {}).get("name") or "None"
-        # a value found by two extractors (regex and DIET) is one extraction
-        entities = tuple(sorted({(e["entity"], str(e["value"])) for e in parsed.get("entities") or []}))
+        # a value found by two extractors (regex and DIET) is one extraction; the message's language
+        # (addons/language.py) is a fact about the message, not a value the shopper gave
+        entities = tuple(sorted({(e["entity"], str(e["value"])) for e in parsed.get("entities") or []
+                                 if e["entity"] != "language"}))
         results.append((intent, entities))
     return results
 
