@@ -94,3 +94,26 @@ def test_the_component_adds_the_entity_and_keeps_the_others(detector: LanguageDe
 def test_mashes_payloads_and_neutral_messages_keep_the_language(detector: LanguageDetector) -> None:
     for text in ("asdfgh", "qwerty zxcvb", "/affirm", "8800000100000005"):
         assert parsed(detector, text) == [{"entity": "order_id", "value": "1"}], text
+
+
+def test_the_language_survives_a_new_session() -> None:
+    """Rasa's action_session_start carries the slots over (session_config), the language among them:
+    a session expired or started by addons/runtime/session_window keeps answering in English."""
+    import asyncio
+    from pathlib import Path
+
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SessionStarted, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
+    assert domain.session_config.carry_over_slots
+    tracker = DialogueStateTracker.from_events("s", [SlotSet("language", "en")], domain.slots)
+    events = asyncio.run(ActionSessionStart().run(
+        CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain))
+    tracker.update_with_events(events, domain)
+    assert isinstance(events[0], SessionStarted)
+    assert tracker.get_slot("language") == "en"
