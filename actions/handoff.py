@@ -24,6 +24,7 @@ from actions.order_forms import product_of_the_problem, reset_flow_events
 from actions.orders import names_a_reason
 from actions.satisfaction import FORM as SATISFACTION_FORM
 from actions.satisfaction import reset_rating_events
+from actions.wording import translated, when
 from shop.clock import system_clock
 from shop.config import get_settings
 from shop.errors import DomainError
@@ -116,14 +117,15 @@ def hand_off(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventTy
     hours = get_settings().service_hours
     now = system_clock()
     if is_within_service_hours(now, hours):
-        dispatcher.utter_message(response="utter_handoff", skill_group=ticket.skill_group, ticket_no=ticket.ticket_no)
+        dispatcher.utter_message(response="utter_handoff", skill_group=translated("skill_group", ticket.skill_group),
+                                 ticket_no=ticket.ticket_no)
     else:
         dispatcher.utter_message(
             response="utter_handoff_after_hours",
-            skill_group=ticket.skill_group,
+            skill_group=translated("skill_group", ticket.skill_group),
             ticket_no=ticket.ticket_no,
             service_hours=hours,
-            next_opening=next_opening(now, hours).strftime("%m-%d %H:%M"),
+            next_opening=when(next_opening(now, hours)),
         )
     # Listening after the pause: Rasa stops predicting at the pause without logging action_listen, so a
     # message while paused, and the first one after the resume, would follow the hand-off itself and
