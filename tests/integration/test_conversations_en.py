@@ -2,10 +2,10 @@
 of the Chinese suite (test_conversations.py: real servers, a freshly seeded shop per conversation, the
 database checked afterwards), and every reply must be English.
 
-English here: no Chinese character (nor Chinese punctuation) outside what the shop holds only in Chinese
--- addresses and names, couriers' updates, delay reasons, payment notes, the 商品参数 of products and
-the names of products without an English name -- read from the shop database at each reply. A turn
-marked `chinese: true` asked for Chinese and is not checked.
+English here: no Chinese character (nor Chinese punctuation) outside what the shop holds only in
+Chinese -- addresses (the shop's return address too) and names, couriers' updates, delay reasons,
+payment notes, the 商品参数 of products and the names of products without an English name -- read from
+the shop database at each reply. A turn marked `chinese: true` asked for Chinese and is not checked.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from shop.rules import RETURN_ADDRESS
 from tests.integration.test_conversations import play, server, shop  # noqa: F401 - the suite's fixtures
 
 CONVERSATIONS = Path(__file__).with_name("conversations_en.yml")
@@ -43,7 +44,8 @@ def load() -> list[dict[str, Any]]:
 
 def shop_chinese(engine: Engine) -> str:
     with engine.connect() as conn:
-        return "\n".join(str(row[0]) for query in CHINESE_DATA for row in conn.execute(text(query)))
+        rows = [str(row[0]) for query in CHINESE_DATA for row in conn.execute(text(query))]
+    return "\n".join([RETURN_ADDRESS, *rows])  # parcels are sent back to a Chinese address
 
 
 def not_english(reply: str, data: str) -> list[str]:
