@@ -34,7 +34,7 @@ CHINESE_DATA = (
     "select name || ' ' || value from product_facts",
     "select title from products where name_en is null",
     "select coalesce(failure_reason, '') from payments",
-    "select province || city || district || street || ' ' || recipient from address_changes",
+    "select old_address || ' ' || new_address from address_changes",
 )
 
 
