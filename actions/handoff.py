@@ -23,7 +23,7 @@ from actions.identity import current_customer
 from actions.order_forms import product_of_the_problem, reset_flow_events
 from actions.orders import names_a_reason
 from actions.satisfaction import FORM as SATISFACTION_FORM
-from actions.satisfaction import reset_rating_events
+from actions.satisfaction import ask_about_the_handoff, reset_rating_events
 from actions.wording import translated, when
 from shop.clock import system_clock
 from shop.config import get_settings
@@ -163,6 +163,7 @@ class ActionHandoffResume(Action):
 
     Returns ``action_listen`` after the resume, so the shopper's next message is read as a fresh
     turn: the paused turn (handoff, messages while paused) no longer decides what the rules predict.
+    The shopper is then asked to rate the human service (once a session, SHOP_RATING_AFTER).
     """
 
     def name(self) -> str:
@@ -172,7 +173,7 @@ class ActionHandoffResume(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         hand_back(tracker, dispatcher, always_say=True)
-        return [ConversationResumed(), ActionExecuted("action_listen")]
+        return [ConversationResumed(), *ask_about_the_handoff(tracker, dispatcher), ActionExecuted("action_listen")]
 
 
 class ActionRestart(Action):

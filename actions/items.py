@@ -73,8 +73,10 @@ def item_choice(
     order = load_order(tracker, dispatcher)
     if order is None:
         return None, {"item_id": None, "flow_blocked": True}
-    by_button = entity_value(tracker.latest_message, "item_id") is not None
     typed_now = str(value) == str(tracker.latest_message.get("text"))
+    # An id not typed now: a button's, or the one a flow taken up again had (actions/paused_flows.py).
+    by_button = entity_value(tracker.latest_message, "item_id") is not None or (
+        not typed_now and find_item(order, value) is not None)
     said = words_for_choosing(tracker.latest_message) if typed_now else value
     item = chosen_item(order, said if by_button else with_product_titles(str(said or ""), dispatcher), by_button)
     if item is None:

@@ -416,6 +416,10 @@ class OrderFormValidation(FormValidationAction):
             return [ActionExecutionRejected(self.form_name())]
         extracted = tracker.slots_to_validate()
         events = await super().get_validation_events(dispatcher, tracker, domain)
+        # Started in place of an unfinished form: that one is remembered, to be offered again later.
+        from actions.paused_flows import interrupted_by  # imports this module
+
+        events = [*events, *interrupted_by(tracker, self.form_name())]
         if "order_product" in extracted:
             events = [*events, SlotSet("order_product", extracted["order_product"])]
         requested = tracker.get_slot("requested_slot")

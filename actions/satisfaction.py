@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -25,7 +25,9 @@ from shop.errors import DomainError
 from shop.services.satisfaction import check_comment, record_rating
 
 FORM = "satisfaction_form"
-SLOTS = ("satisfaction_pending", "rating", "rating_comment")
+SLOTS = ("satisfaction_pending", "rating", "rating_comment", "rating_occasion")
+# The occasion of a rating about the human service, after an agent handed the conversation back.
+HANDOFF = "handoff"
 SKIP = "skip"
 NO_COMMENT = "none"
 SKIP_WORDS = re.compile(r"跳过|不用|不评|不想评|算了|下次|没空|不打分|skip", re.IGNORECASE)
@@ -63,6 +65,19 @@ def offer_rating(tracker: Tracker, occasion: str = "write") -> list[EventType]:
     if occasion not in get_settings().rating_after or asked_this_session(tracker):
         return []
     return [SlotSet("satisfaction_pending", True)]
+
+
+def ask_about_the_handoff(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventType]:
+    """After an agent handed the conversation back: the rating form, asking about the human service (the
+    occasion "handoff" of SHOP_RATING_AFTER, once a session), else nothing.
+
+    The hand-back runs alone (Rasa's HTTP API ``execute``: nothing is predicted after it), so it asks the
+    first question itself and leaves the form waiting for the answer, as the form would have."""
+    if tracker.active_loop_name or not offer_rating(tracker, HANDOFF):
+        return []  # a form under way (a ticket closed without a hand-off) keeps its question
+    dispatcher.utter_message(response="utter_ask_rating_handoff")
+    return [SlotSet("satisfaction_pending", True), SlotSet("rating_occasion", HANDOFF), ActiveLoop(FORM),
+            SlotSet("requested_slot", "rating")]
 
 
 def reset_rating_events() -> list[EventType]:

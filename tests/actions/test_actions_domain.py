@@ -24,6 +24,7 @@ import actions.items
 import actions.logistics
 import actions.notices
 import actions.orders
+import actions.paused_flows
 import actions.payments
 import actions.products
 import actions.refunds
@@ -85,7 +86,7 @@ def test_every_action_class_is_in_the_domain(domain: dict[str, Any]) -> None:
     modules = (actions.confirm, actions.exchanges, actions.handoff, actions.items, actions.orders,
                actions.returns, actions.shipping, actions.cancel, actions.address, actions.payments,
                actions.invoices, actions.logistics, actions.refunds, actions.satisfaction, actions.products,
-               actions.notices)
+               actions.notices, actions.paused_flows)
     found = {
         obj().name()
         for module in modules

@@ -31,12 +31,49 @@ def test_resume_closes_the_ticket_says_the_bot_is_back_and_listens(domain: dict[
     run_action(ActionHandoff(), tracker, domain)
     assert ticket_states() == [("open", None)]
     dispatcher, events = run_action(ActionHandoffResume(), paused(tracker), domain)
-    assert names(dispatcher) == ["utter_handoff_resumed"]
+    assert names(dispatcher)[0] == "utter_handoff_resumed"
     # action_listen after the resume: the next message is a fresh turn, not the paused one's.
-    assert events == [ConversationResumed(), ActionExecuted("action_listen")]
+    assert events[0] == ConversationResumed() and events[-1] == ActionExecuted("action_listen")
     assert ticket_states() == [("closed", "api")]
-    dispatcher, _ = run_action(ActionHandoffResume(), tracker, domain)  # again (the desk closed it first)
+    done = make_tracker(events=[*tracker.events, *events])
+    dispatcher, _ = run_action(ActionHandoffResume(), done, domain)  # again (the desk closed it first)
     assert names(dispatcher) == ["utter_handoff_resumed"] and ticket_states() == [("closed", "api")]
+
+
+def test_the_hand_back_asks_once_for_a_rating_of_the_human_service(domain: dict[str, Any]) -> None:
+    """The survey of kind "handoff": asked by the hand-back itself (nothing is predicted after an
+    ``execute``), the rating form left waiting for the answer; once a session."""
+    tracker = make_tracker(events=[user_event("转人工", "human_handoff")])
+    _, handoff_events = run_action(ActionHandoff(), tracker, domain)
+    back = paused(make_tracker(events=[*tracker.events, *handoff_events]))
+    dispatcher, events = run_action(ActionHandoffResume(), back, domain)
+    assert names(dispatcher) == ["utter_handoff_resumed", "utter_ask_rating_handoff"]
+    assert events == [ConversationResumed(), SlotSet("satisfaction_pending", True),
+                      SlotSet("rating_occasion", "handoff"), ActiveLoop("satisfaction_form"),
+                      SlotSet("requested_slot", "rating"), ActionExecuted("action_listen")]
+    # Handed off and back again in the same session: no second survey.
+    again = paused(make_tracker(events=[*back.events, *events, user_event("转人工", "human_handoff")]))
+    dispatcher, events = run_action(ActionHandoffResume(), again, domain)
+    assert names(dispatcher) == ["utter_handoff_resumed"]
+    assert events == [ConversationResumed(), ActionExecuted("action_listen")]
+
+
+def test_no_survey_after_a_hand_back_when_the_shop_does_not_ask_after_one(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_RATING_AFTER", "write")
+    tracker = paused(make_tracker(events=[user_event("转人工", "human_handoff")]))
+    dispatcher, events = run_action(ActionHandoffResume(), tracker, domain)
+    assert names(dispatcher) == ["utter_handoff_resumed"] and ActiveLoop("satisfaction_form") not in events
+
+
+def test_a_form_under_way_keeps_its_question_at_a_hand_back(domain: dict[str, Any]) -> None:
+    """A ticket closed without a hand-off (a complaint whose person was declined): the return the shopper
+    is doing goes on; the survey would take its next answer."""
+    tracker = make_tracker(events=[user_event("订单8800000100000007我要退货", "return_goods")],
+                           active_loop="return_form")
+    dispatcher, events = run_action(ActionHandoffResume(), tracker, domain)
+    assert "utter_ask_rating_handoff" not in names(dispatcher) and ActiveLoop("satisfaction_form") not in events
 
 
 def test_restart_leaves_a_hand_off_and_closes_its_ticket(domain: dict[str, Any]) -> None:

@@ -98,7 +98,8 @@ def test_rating_and_comment_are_stored_with_the_conversation(domain: dict[str, A
     assert result == {"rating_comment": "客服很耐心"}
     dispatcher, events = run_action(ActionSubmitRating(), tracker, domain)
     assert names(dispatcher) == ["utter_rating_thanks"]
-    assert slot_sets(events) == {"satisfaction_pending": None, "rating": None, "rating_comment": None}
+    assert slot_sets(events) == {"satisfaction_pending": None, "rating": None, "rating_comment": None,
+                                 "rating_occasion": None}
     [row] = ratings()
     assert (row.conversation_id, row.rating, row.comment) == (SENDER_ID, 5, "客服很耐心")
     # Rating again in the same conversation updates the one row.

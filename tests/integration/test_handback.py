@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
+from shop.db import make_engine
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS
 from shop.tokens import mint_token
 from tests.integration.conftest import api, post_json
@@ -41,3 +44,25 @@ def test_a_bare_resume_event_is_followed_by_a_normal_answer(chat: Any, rasa_serv
     post_json(api(rasa_server, f"/conversations/{shopper.sender}/tracker/events"), {"event": "resume"})
     answer = shopper.texts(f"订单{IN_TRANSIT}到哪了")
     assert "运单号" in answer and "没能处理" not in answer and "工单" not in answer
+
+
+def test_after_the_hand_back_the_shopper_rates_the_human_service_once(chat: Any, rasa_server: str,
+                                                                     shop_db_url: str) -> None:
+    """The survey of kind "handoff" (issue 30): asked with the hand-back, answered in words, stored with the
+    conversation; a second hand-off in the same session is handed back without a second survey."""
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    assert "工单" in shopper.texts("转人工")
+    execute = api(rasa_server, f"/conversations/{shopper.sender}/execute?output_channel=latest")
+    resumed = post_json(execute, {"name": "action_handoff_resume"})
+    told = "\n".join(message.get("text", "") for message in resumed["messages"])
+    assert "店小二回来啦" in told and "人工客服的服务您满意吗" in told
+    assert "还有什么想对我们说的" in shopper.texts("打个五星吧")
+    assert "感谢您的评价" in shopper.texts("客服很耐心")
+    with make_engine(shop_db_url).connect() as conn:
+        stored = conn.execute(text("select rating, comment from satisfaction_ratings where conversation_id = :c"),
+                              {"c": shopper.sender}).one()
+    assert tuple(stored) == (5, "客服很耐心")
+    assert "工单" in shopper.texts("还是转人工吧")
+    again = post_json(execute, {"name": "action_handoff_resume"})
+    told = "\n".join(message.get("text", "") for message in again["messages"])
+    assert "店小二回来啦" in told and "满意" not in told
