@@ -12,9 +12,12 @@ Decided per message, in this order:
 So the message's own language wins over the page's: a shopper on the English page who types Chinese
 is answered in Chinese, as a shop assistant would.
 
-An NLU component, not a patch: Rasa fills the slot from the entity as from any other (domain
-`language` slot, from_entity; the entity does not influence the conversation). Messages sent as
-button payloads ("/affirm") skip the NLU, so a tapped button keeps the language.
+An NLU component: Rasa fills the slot from the entity as from any other (domain `language` slot,
+from_entity; the entity does not influence the conversation). Messages sent as button payloads
+("/affirm") have no words of the shopper's, so a tapped button keeps the language. At runtime
+(installed by addons.runtime, like addons.answers) the entity is left out when it says the language
+the conversation already has: the parse then holds only the shopper's own values, as before (the
+end-to-end test stories compare every entity), and the slot changes only on a change.
 Test: tests/addons/test_language.py.
 """
 
@@ -23,7 +26,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
@@ -111,3 +117,34 @@ class LanguageDetector(UnknownLatinWordsFallback):
             entities.append({"entity": ENTITY, "value": language, "extractor": type(self).__name__})
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
+
+
+def without_unchanged_language(parse_data: dict[str, Any], current: str | None) -> dict[str, Any]:
+    """The parse without a language entity saying the conversation's language (`current`, zh at first)."""
+    entities = parse_data.get(ENTITIES) or []
+    kept = [e for e in entities if not (e.get("entity") == ENTITY and e.get("value") == (current or "zh"))]
+    return parse_data if len(kept) == len(entities) else {**parse_data, ENTITIES: kept}
+
+
+_previous_parse_message: Any = None
+
+
+async def _parse_with_language(
+    self: MessageProcessor, message: UserMessage, tracker: DialogueStateTracker | None = None,
+    only_output_properties: bool = True,
+) -> dict[str, Any]:
+    parse_data = await _previous_parse_message(self, message, tracker, only_output_properties)
+    return without_unchanged_language(parse_data, tracker.get_slot(ENTITY) if tracker else None)
+
+
+def install() -> None:
+    """Idempotent; wraps whatever parses messages now (addons.answers installs first)."""
+    global _previous_parse_message
+    if MessageProcessor.parse_message is not _parse_with_language:
+        _previous_parse_message = MessageProcessor.parse_message
+        MessageProcessor.parse_message = _parse_with_language  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    if MessageProcessor.parse_message is _parse_with_language and _previous_parse_message is not None:
+        MessageProcessor.parse_message = _previous_parse_message  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ Behaviours (what the assistant does):
 - addons.input_text: full-width digits and Latin letters of every message read as ASCII.
 - addons.typed_buttons: a button's title typed instead of tapped is read as that button.
 - addons.answers: the message after a question is first read as an answer to that question.
+- addons.language: the message's language entity only when it changes the conversation's language.
 
 Speed (each keeps Rasa's behaviour, tests/addons proves it, and only removes work):
 - action_reply_validation: the action server's replies checked by validators compiled once.
@@ -67,6 +68,7 @@ BEHAVIOURS: tuple[str, ...] = (
     "addons.input_text",
     "addons.typed_buttons",
     "addons.answers",  # after typed_buttons: a typed button stays that button
+    "addons.language",  # after answers: the language entity said once, when the language changes
 )
 SPEED: tuple[str, ...] = (
     "addons.runtime.action_reply_validation",

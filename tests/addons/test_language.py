@@ -117,3 +117,16 @@ def test_the_language_survives_a_new_session() -> None:
     tracker.update_with_events(events, domain)
     assert isinstance(events[0], SessionStarted)
     assert tracker.get_slot("language") == "en"
+
+
+def test_the_entity_is_said_only_when_the_language_changes() -> None:
+    from addons.language import without_unchanged_language
+
+    order = {"entity": "order_id", "value": "1"}
+    parse = {"intent": {"name": "query_order"}, "entities": [order, {"entity": "language", "value": "zh"}]}
+    assert without_unchanged_language(parse, None)["entities"] == [order]  # a new conversation is zh
+    assert without_unchanged_language(parse, "zh")["entities"] == [order]
+    assert without_unchanged_language(parse, "en") is parse
+    english = {"entities": [{"entity": "language", "value": "en"}]}
+    assert without_unchanged_language(english, "en")["entities"] == []
+    assert without_unchanged_language(english, None) is english
