@@ -1,5 +1,6 @@
 """The trainers' YAML as Rasa reads it: nothing in data/nlu or the held-out files is skipped, no
-held-out message is a training line, each intent's examples are in data/nlu/<intent>.yml, and none twice."""
+held-out message is a training line, each intent's examples are in data/nlu/<intent>.yml (English ones in
+data/nlu/english/<intent>.yml), and none twice."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-NLU_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml"))
+NLU_FILES = sorted((ROOT / "data" / "nlu").rglob("*.yml"))
 HELD_OUT_FILES = sorted((ROOT / "tests").glob("nlu_holdout*.yml"))
 
 
@@ -23,7 +24,11 @@ def _blocks(path: Path) -> list[tuple[str, str]]:
     return named
 
 
-@pytest.mark.parametrize("path", NLU_FILES + HELD_OUT_FILES, ids=lambda path: path.name)
+def _name(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("path", NLU_FILES + HELD_OUT_FILES, ids=_name)
 def test_every_line_of_an_examples_block_is_an_example(path: Path) -> None:
     # Rasa skips any other line with a warning: a comment there is lost, and says nothing to trainers.
     stray = [(name, line) for name, text in _blocks(path)
@@ -42,11 +47,22 @@ def test_no_held_out_message_is_a_training_line() -> None:
 INTENT_FILES = [path for path in NLU_FILES if path.name not in {"synonyms.yml", "lookups.yml", "regex.yml"}]
 
 
-@pytest.mark.parametrize("path", INTENT_FILES, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", INTENT_FILES, ids=_name)
 def test_an_intent_file_holds_that_intent_only(path: Path) -> None:
-    # Trainers find an intent's examples in data/nlu/<intent>.yml (retrieval topics: product_inquiry/<topic>).
+    # Trainers find an intent's examples in data/nlu/<intent>.yml (retrieval topics: product_inquiry/<topic>),
+    # its English ones in data/nlu/english/<intent>.yml.
     intents = {name.split("/")[0] for name, _ in _blocks(path)}
     assert intents == {path.stem}
+
+
+def test_english_files_sit_beside_their_intents_file() -> None:
+    # data/nlu/english/ mirrors data/nlu/: one file per intent, no other folder level (switch_language's
+    # data may live elsewhere, but not a second English folder).
+    english = ROOT / "data" / "nlu" / "english"
+    nested = [path for path in NLU_FILES if path.parent not in (ROOT / "data" / "nlu", english)]
+    assert nested == []
+    top = {path.stem for path in (ROOT / "data" / "nlu").glob("*.yml")}
+    assert sorted(path.stem for path in english.glob("*.yml") if path.stem not in top) == []
 
 
 def test_no_training_message_is_written_twice() -> None:
