@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from rasa.shared.core.domain import Domain
 
-from shop.config import PROJECT_ROOT
-
 Variant = dict[str, Any]
 Responses = dict[str, list[Variant]]
 
@@ -92,8 +90,8 @@ def all_problems(responses: Responses) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def responses() -> Responses:
-    return Domain.load(str(PROJECT_ROOT / "domain")).as_dict()["responses"]
+def responses(project_domain: Domain) -> Responses:
+    return project_domain.as_dict()["responses"]
 
 
 def test_the_domain_is_read_whole(responses: Responses) -> None:

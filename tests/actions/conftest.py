@@ -7,7 +7,6 @@ The demo data is seeded once per session at the real current time (actions use
 from __future__ import annotations
 
 import shutil
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from shop import db
 from shop.clock import system_clock
-from shop.config import PROJECT_ROOT
 from shop.seed import seed
 
 
@@ -29,11 +27,9 @@ def _forget_engine(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def domain() -> dict[str, Any]:
-    """The dict the action server receives with every request."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Rasa's note that slot auto-fill was removed in 3.0
-        return Domain.load(str(PROJECT_ROOT / "domain")).as_dict()
+def domain(project_domain: Domain) -> dict[str, Any]:
+    """The dict the action server receives with every request (of the session's one loaded domain)."""
+    return project_domain.as_dict()
 
 
 @pytest.fixture(scope="session")

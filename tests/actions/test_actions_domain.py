@@ -134,9 +134,8 @@ def test_representative_actions_utter_only_domain_responses(domain: dict[str, An
 
 
 
-def render(response: str, slot: str, value: str | None) -> dict[str, Any]:
+def render(domain: Domain, response: str, slot: str, value: str | None) -> dict[str, Any]:
     """One reply as Rasa renders it for a tracker with `slot` set (conditional variations included)."""
-    domain = Domain.load(str(PROJECT_ROOT / "domain"))
     tracker = DialogueStateTracker.from_events("shopper", [SlotSet(slot, value)], domain.slots)
     reply = asyncio.run(TemplatedNaturalLanguageGenerator(domain.responses).generate(response, tracker, "rest"))
     assert reply is not None
@@ -151,14 +150,16 @@ def render(response: str, slot: str, value: str | None) -> dict[str, Any]:
     ("quality", "商品有问题", ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]),
     ("wrong_item", "商品有问题", ["/return_goods", "/exchange_goods", "/logistics_issue", "/human_handoff"]),
 ])
-def test_after_sales_choices_fit_the_reason(reason: str, expected: str, choices: list[str]) -> None:
+def test_after_sales_choices_fit_the_reason(project_domain: Domain, reason: str, expected: str,
+                                           choices: list[str]) -> None:
     """utter_reason_without_flow's variation is picked by Rasa from the reason slot (conditions in domain/responses)."""
     for _ in range(5):  # variations are drawn at random among those whose condition holds
-        reply = render("utter_reason_without_flow", "reason", reason)
+        reply = render(project_domain, "utter_reason_without_flow", "reason", reason)
         assert expected in reply["text"]
         assert [button["payload"] for button in reply["buttons"]] == choices
 
 
 @pytest.mark.parametrize(("requested", "expected"), [(None, "还有其他可以帮您的吗？"), ("order_id", "好的～")])
-def test_a_yes_without_a_question_inside_a_form_only_acknowledges(requested: str | None, expected: str) -> None:
-    assert render("utter_affirm_without_question", "requested_slot", requested)["text"] == expected
+def test_a_yes_without_a_question_inside_a_form_only_acknowledges(project_domain: Domain, requested: str | None,
+                                                                  expected: str) -> None:
+    assert render(project_domain, "utter_affirm_without_question", "requested_slot", requested)["text"] == expected

@@ -7,7 +7,6 @@ which the validation action shortens: a logged-in shopper was asked for the phon
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from addons.runtime import polite_failure
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Nlg:
@@ -35,8 +32,8 @@ class _Channel:
 
 
 @pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain"))
+def domain(project_domain: Domain) -> Domain:
+    return project_domain
 
 
 def _fail(monkeypatch: pytest.MonkeyPatch, action_name: str, tracker: DialogueStateTracker, domain: Domain) -> list:

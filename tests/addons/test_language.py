@@ -96,20 +96,18 @@ def test_mashes_payloads_and_neutral_messages_keep_the_language(detector: Langua
         assert parsed(detector, text) == [{"entity": "order_id", "value": "1"}], text
 
 
-def test_the_language_survives_a_new_session() -> None:
+def test_the_language_survives_a_new_session(project_domain: Any) -> None:
     """Rasa's action_session_start carries the slots over (session_config), the language among them:
     a session expired or started by addons/runtime/session_window keeps answering in English."""
     import asyncio
-    from pathlib import Path
 
     from rasa.core.actions.action import ActionSessionStart
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-    from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import SessionStarted, SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
+    domain = project_domain
     assert domain.session_config.carry_over_slots
     tracker = DialogueStateTracker.from_events("s", [SlotSet("language", "en")], domain.slots)
     events = asyncio.run(ActionSessionStart().run(
@@ -130,3 +128,14 @@ def test_the_entity_is_said_only_when_the_language_changes() -> None:
     english = {"entities": [{"entity": "language", "value": "en"}]}
     assert without_unchanged_language(english, "en")["entities"] == []
     assert without_unchanged_language(english, None) is english
+
+
+def test_an_answer_to_a_data_question_keeps_the_language() -> None:
+    from addons.language import language_of_the_answer
+
+    chinese = {"entities": [{"entity": "language", "value": "zh"}]}
+    address = "浙江省杭州市西湖区文三路100号 王小明 13912345678"
+    assert language_of_the_answer(chinese, address, "new_address")["entities"] == []
+    assert language_of_the_answer(chinese, "杭州小二科技有限公司", "invoice_title")["entities"] == []
+    assert language_of_the_answer(chinese, "不想要了", "reason") is chinese  # a reason is the shopper's words
+    assert language_of_the_answer(chinese, "说中文", "new_address") is chinese  # asked for in words

@@ -105,11 +105,11 @@ def _show_order(webhook: str, domain: dict[str, Any], token: str) -> list[str]:
         return [str(message.get("response")) for message in json.load(response)["responses"]]
 
 
-def test_the_action_server_serves_again_once_its_database_is_back(tmp_path: Path) -> None:
+def test_the_action_server_serves_again_once_its_database_is_back(tmp_path: Path, project_domain: Domain) -> None:
     """Issue 28, point 9: the file removed while the action server runs gives the busy reply (no empty
     database is created in its place); restored (as a copy, another file), the next call is served."""
     database = tmp_path / "shop.db"
-    domain = Domain.load(str(ROOT / "domain")).as_dict()
+    domain = project_domain.as_dict()
     token = mint_token(DEMO_CUSTOMER_ID)
     with running_action_server(seeded_db(tmp_path), tmp_path) as endpoints:
         webhook = re.search(r'url: "([^"]+)"', endpoints.read_text()).group(1)  # type: ignore[union-attr]
