@@ -17,7 +17,9 @@ from_entity; the entity does not influence the conversation). Messages sent as b
 ("/affirm") have no words of the shopper's, so a tapped button keeps the language. At runtime
 (installed by addons.runtime, like addons.answers) the entity is left out when it says the language
 the conversation already has: the parse then holds only the shopper's own values, as before (the
-end-to-end test stories compare every entity), and the slot changes only on a change.
+end-to-end test stories compare every entity), and the slot changes only on a change. Nor does the
+answer to a question asking for data count (a new address, an invoice title, an e-mail...): an
+English-speaking shopper types the delivery address in Chinese, as the parcel label needs it.
 Test: tests/addons/test_language.py.
 """
 
@@ -119,11 +121,28 @@ class LanguageDetector(UnknownLatinWordsFallback):
         return messages
 
 
+# Questions whose answer is data, in whatever language the data is written: its words say nothing about
+# the shopper's language.
+DATA_QUESTIONS = frozenset({"new_address", "invoice_title", "email", "tax_no", "waybill_no", "evidence_url",
+                            "phone_last4", "order_id"})
+
+
 def without_unchanged_language(parse_data: dict[str, Any], current: str | None) -> dict[str, Any]:
     """The parse without a language entity saying the conversation's language (`current`, zh at first)."""
+    return _without_language(parse_data, lambda value: value == (current or "zh"))
+
+
+def _without_language(parse_data: dict[str, Any], dropped: Any) -> dict[str, Any]:
     entities = parse_data.get(ENTITIES) or []
-    kept = [e for e in entities if not (e.get("entity") == ENTITY and e.get("value") == (current or "zh"))]
+    kept = [e for e in entities if not (e.get("entity") == ENTITY and dropped(e.get("value")))]
     return parse_data if len(kept) == len(entities) else {**parse_data, ENTITIES: kept}
+
+
+def language_of_the_answer(parse_data: dict[str, Any], text: str, requested_slot: Any) -> dict[str, Any]:
+    """An answer to a data question keeps the conversation's language, unless it asks for one."""
+    if requested_slot not in DATA_QUESTIONS or requested_language(text):
+        return parse_data
+    return _without_language(parse_data, lambda value: True)
 
 
 _previous_parse_message: Any = None
@@ -134,7 +153,10 @@ async def _parse_with_language(
     only_output_properties: bool = True,
 ) -> dict[str, Any]:
     parse_data = await _previous_parse_message(self, message, tracker, only_output_properties)
-    return without_unchanged_language(parse_data, tracker.get_slot(ENTITY) if tracker else None)
+    if tracker is None:
+        return without_unchanged_language(parse_data, None)
+    parse_data = language_of_the_answer(parse_data, str(message.text or ""), tracker.get_slot("requested_slot"))
+    return without_unchanged_language(parse_data, tracker.get_slot(ENTITY))
 
 
 def install() -> None:
