@@ -5,7 +5,12 @@ a turn costs less (docs/benchmarks.md, "Conversations kept"):
 
 - on SQLite, connections stay open in a pool, in WAL mode with synchronous=NORMAL;
 
-- retrieving reads only the `data` column instead of building one ORM object per stored event;
+- retrieving reads only the latest session's rows, found through two indexes of ours
+  (`SESSION_INDEXES`, created at start when missing), and only their `data` column, instead of building
+  one ORM object per stored event. Rasa's own query finds the session's start with a subquery and an
+  OR that no index serves, so it read every row the sender ever wrote, `data` included, on every
+  message: a message's cost grew with the whole conversation's length (issue 28, point 8; measured by
+  tests/integration/test_security.py), however short the session window keeps the session;
 - saving inserts the new events with one Core `executemany` instead of one ORM object each, and knows
   how many events of the session are stored from this process's own last retrieve or save instead of
   Rasa's `count()` query, provided the sender's newest row is still the one it saw then (one cheap
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections import OrderedDict
 from typing import Any
 
@@ -32,8 +38,18 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
+logger = logging.getLogger(__name__)
+
 #: Senders remembered at once (the least recently used are forgotten: they fall back to the count).
 REMEMBERED_SENDERS = 10_000
+
+_EVENTS = SQLTrackerStore.SQLEvent
+#: The latest session start of a sender (the newest `session_started` row), then the sender's rows
+#: from that time on: both found by index, whatever the length of the whole conversation.
+SESSION_INDEXES = (
+    sa.Index("ix_events_sender_type_timestamp", _EVENTS.sender_id, _EVENTS.type_name, _EVENTS.timestamp),
+    sa.Index("ix_events_sender_timestamp", _EVENTS.sender_id, _EVENTS.timestamp),
+)
 
 
 class KeptSQLTrackerStore(SQLTrackerStore):
@@ -41,6 +57,7 @@ class KeptSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._pool_sqlite_connections()
+        self._create_session_indexes()
         #: sender -> (events of the latest session stored, id of the sender's newest row)
         self._stored: OrderedDict[str, tuple[int, int | None]] = OrderedDict()
 
@@ -54,6 +71,28 @@ class KeptSQLTrackerStore(SQLTrackerStore):
                                        connect_args={"check_same_thread": False})
         sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def _create_session_indexes(self) -> None:
+        """Once per database (a table of many conversations takes a while, once)."""
+        for index in SESSION_INDEXES:
+            try:
+                index.create(bind=self.engine, checkfirst=True)
+            except sa.exc.SQLAlchemyError as error:  # another replica created it meanwhile, or no rights
+                logger.warning("tracker store index %s not created: %s", index.name, error)
+
+    def _event_query(self, session: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+        """Rasa's rows, in Rasa's order (the latest session: every row at or after the newest
+        `session_started` row's timestamp, or all rows when there is none), in two indexed steps."""
+        query = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id)
+        if not fetch_events_from_all_sessions:
+            start = (
+                session.query(sa.func.max(self.SQLEvent.timestamp))
+                .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.type_name == SessionStarted.type_name)
+                .scalar()
+            )
+            if start is not None:
+                query = query.filter(self.SQLEvent.timestamp >= start)
+        return query.order_by(self.SQLEvent.id)
 
     def _remember(self, sender_id: str, count: int, newest_id: int | None) -> None:
         self._stored[sender_id] = (count, newest_id)

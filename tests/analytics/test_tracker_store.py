@@ -143,3 +143,60 @@ def test_a_shoppers_token_is_never_stored(tmp_path: Path) -> None:
     stored = sa.create_engine(f"sqlite:///{tmp_path / 'kept.db'}").connect().execute(
         sa.text("select data from events")).scalars().all()
     assert token not in "".join(stored) and "[redacted]" in "".join(stored) and '"language": "zh"' in "".join(stored)
+
+
+def test_it_retrieves_what_rasa_retrieves(tmp_path: Path) -> None:
+    stock = SQLTrackerStore(DOMAIN, db=str(tmp_path / "stock.db"))
+    kept = KeptSQLTrackerStore(DOMAIN, db=str(tmp_path / "kept.db"))
+    for store in (stock, kept):
+        asyncio.run(play([store], "shopper-a", conversation()))
+    for full in (False, True):
+        retrieve = "retrieve_full_tracker" if full else "retrieve"
+        trackers = [asyncio.run(getattr(store, retrieve)("shopper-a")) for store in (stock, kept)]
+        assert [event.as_dict() for event in trackers[1].events] == [event.as_dict() for event in trackers[0].events]
+    assert asyncio.run(kept.retrieve("nobody")) is None
+
+
+def _plans(store: SQLTrackerStore, sender: str) -> list[str]:
+    """SQLite's plan of every query a retrieve and a save of `sender` run."""
+    statements: list[tuple[str, tuple]] = []
+
+    def record(conn: object, cursor: object, statement: str, parameters: tuple, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        tracker = asyncio.run(store.retrieve(sender))
+        assert tracker is not None
+        tracker.update(UserUttered("再来一条", {"name": "greet"}, timestamp=99_999.0))
+        asyncio.run(store.save(tracker))
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+    with store.engine.connect() as connection:
+        return [" | ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                for sql, params in statements]
+
+
+def test_a_turn_reads_the_latest_session_by_index_not_every_row_of_the_conversation(tmp_path: Path) -> None:
+    """Rasa's query walks all of a sender's rows (their data too) to find the latest session: a message's
+    cost grew with the whole conversation (issue 28, point 8). Each query here is an index search that
+    narrows by more than the sender, or reads the sender's index alone (max(id))."""
+    long_one = [session_start(1000.0 * s) + [e for n in range(20) for e in turn(n, 1000.0 * s + 10 * n + 1)]
+                for s in range(1, 6)]
+    stock = SQLTrackerStore(DOMAIN, db=str(tmp_path / "stock.db"))
+    kept = KeptSQLTrackerStore(DOMAIN, db=str(tmp_path / "kept.db"))
+    for store in (stock, kept):
+        asyncio.run(play([store], "long", long_one))
+
+    def reads_every_row(plan: str) -> bool:  # a step fetching every row of the sender (not an index alone)
+        return any(step.startswith("SCAN events") or (step.startswith("SEARCH events USING INDEX ")
+                                                      and step.endswith("(sender_id=?)"))
+                   for step in plan.split(" | "))
+
+    stock_plans = _plans(stock, "long")
+    assert any(reads_every_row(plan) for plan in stock_plans), stock_plans  # what this store is for
+    plans = _plans(kept, "long")
+    assert plans and not [plan for plan in plans if reads_every_row(plan)], plans
+    assert any("ix_events_sender_type_timestamp" in plan for plan in plans)
+    assert any("ix_events_sender_timestamp (sender_id=? AND timestamp>?)" in plan for plan in plans)

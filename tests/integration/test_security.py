@@ -7,9 +7,11 @@ and asserts both the answer and that nothing changed in the shop.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import signal
 import statistics
 import subprocess
 import time
@@ -27,7 +29,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS
-from tests.integration.conftest import MODEL, NLG_ENDPOINT, ROOT, free_port, seeded_db, stop, wait_for
+from tests.integration.conftest import KEPT_STORE, MODEL, NLG_ENDPOINT, ROOT, free_port, seeded_db, stop, wait_for
 
 # The secret published in the source before tokens became JWTs: it must sign nothing any more.
 OLD_DEV_SECRET = "xiaoer-dev-only-secret-change-me"
@@ -102,7 +104,7 @@ def serve(folder: Path, **env: str) -> Iterator[Served]:
     endpoints = folder / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder / 'tracker.db'}\n" + NLG_ENDPOINT
+        f"tracker_store:\n  type: {KEPT_STORE}\n  dialect: sqlite\n  db: {folder / 'tracker.db'}\n" + NLG_ENDPOINT
     )
     secrets = folder / "secrets"
     environ = {key: value for key, value in os.environ.items()
@@ -117,8 +119,11 @@ def serve(folder: Path, **env: str) -> Iterator[Served]:
         wait_for(f"http://127.0.0.1:{rasa_port}/", process, log)
         yield Served(f"http://127.0.0.1:{rasa_port}", db_url, secrets, log, actions_port)
     finally:
+        # serve.sh runs Rasa and the action server as children of its own: stop the whole process group
+        # (stopping serve.sh alone left Rasa running, a model's worth of memory per test)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         stop(process)
-        subprocess.run(["pkill", "-f", f"--port {actions_port}"], check=False)
 
 
 @pytest.fixture(scope="module")
@@ -333,31 +338,33 @@ def test_a_flooding_sender_gets_429_while_other_shoppers_are_served(served: Serv
     assert all(others)
 
 
-def p50_ms(served: Served, shopper: str, messages: int) -> float:
-    times = []
-    for n in range(messages):
-        started = time.perf_counter()
-        status, payload = served.say(shopper, "你好" if n % 2 else "谢谢")
-        times.append((time.perf_counter() - started) * 1000)
-        assert status == 200 and payload
-    return statistics.median(times)
+def timed_ms(served: Served, shopper: str, message: str) -> float:
+    started = time.perf_counter()
+    status, payload = served.say(shopper, message)
+    assert status == 200 and payload
+    return (time.perf_counter() - started) * 1000
 
 
-@pytest.mark.xfail(strict=False, reason="open (issue 28, point 8): 1.29x under load on 2026-12-07, but over 2x in the "
-                   "last fresh-clone rehearsal on a quiet host; to be investigated, not hidden")
 def test_a_thousand_message_conversation_costs_what_a_fresh_one_does(tmp_path: Path) -> None:
+    """A message late in a 1,000-message conversation costs at most twice what a message of a fresh
+    conversation (at most 20 messages long) does, p50 against p50, sent in turn so that both see the same
+    load. The store is `make serve`'s (KeptSQLTrackerStore), and the session window bounds the session."""
     limits = {"XIAOER_SENDER_RATE_PER_MINUTE": "1000000", "XIAOER_SENDER_BURST": "1000000",
               "XIAOER_CLIENT_RATE_PER_MINUTE": "1000000", "XIAOER_CLIENT_BURST": "1000000"}
     for served in serve(tmp_path, **limits):
-        fresh = statistics.median(p50_ms(served, sender(), 20) for _ in range(3))
-        long_one = sender()
-        p50_ms(served, long_one, 950)
-        late = p50_ms(served, long_one, 50)  # messages 951-1000
-        print(f"p50 fresh {fresh:.1f} ms, messages 951-1000 of one conversation {late:.1f} ms "
-              f"({late / fresh:.2f}x)")
-        assert late <= 2 * fresh
-        sessions = served.scalar("SELECT count(*) FROM orders")  # the shop is untouched and answering
-        assert sessions
+        long_one, measured = sender(), 100
+        for n in range(1000 - measured):
+            timed_ms(served, long_one, "你好" if n % 2 else "谢谢")
+        late, fresh, fresh_ones = [], [], [sender() for _ in range(measured // 20)]
+        for n in range(measured):  # messages 901-1000 of the long one, each beside a fresh one's
+            fresh_one = fresh_ones[n // 20]
+            late.append(timed_ms(served, long_one, "你好" if n % 2 else "谢谢"))
+            fresh.append(timed_ms(served, fresh_one, "你好" if n % 2 else "谢谢"))
+        ratio = statistics.median(late) / statistics.median(fresh)
+        print(f"p50 fresh {statistics.median(fresh):.1f} ms, messages 901-1000 of one conversation "
+              f"{statistics.median(late):.1f} ms ({ratio:.2f}x)")
+        assert ratio <= 2
+        assert served.scalar("SELECT count(*) FROM orders")  # the shop is untouched and answering
 
 
 # --- socket.io: the same guard ------------------------------------------------------------------------
