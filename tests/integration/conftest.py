@@ -87,9 +87,9 @@ def api(server: str, path: str) -> str:
     return f"{server}{path}{'&' if '?' in path else '?'}token={API_TOKEN}"
 
 
-@contextmanager
-def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
-    """An action server on a free port over `db_url`; yields an endpoints.yml pointing at it.
+def start_action_server(db_url: str, folder: Path) -> tuple[subprocess.Popen, str, Path]:
+    """An action server starting on a free port over `db_url` (not waited for: start several at once);
+    (process, its health URL, an endpoints.yml pointing at it).
 
     The endpoints keep conversations as `make serve` does: Rasa's SQL tracker store, SQLite in `folder`.
     """
@@ -99,14 +99,21 @@ def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
         [str(RASA), "run", "actions", "--actions", "actions", "--port", str(port)],
         cwd=ROOT, env=env_for(db_url), stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n'
+        f'tracker_store:\n  type: {KEPT_STORE}\n  dialect: sqlite\n  db: "{folder / "rasa_tracker.db"}"\n'
+        + NLG_ENDPOINT
+    )
+    return process, f"http://127.0.0.1:{port}/health", endpoints
+
+
+@contextmanager
+def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
+    """An action server on a free port over `db_url`, answering; yields an endpoints.yml pointing at it."""
+    process, health, endpoints = start_action_server(db_url, folder)
     try:
-        wait_for(f"http://127.0.0.1:{port}/health", process, log)
-        endpoints = folder / "endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{port}/webhook"\n'
-            f'tracker_store:\n  type: {KEPT_STORE}\n  dialect: sqlite\n  db: "{folder / "rasa_tracker.db"}"\n'
-            + NLG_ENDPOINT
-        )
+        wait_for(health, process, folder / "actions.log")
         yield endpoints
     finally:
         stop(process)
