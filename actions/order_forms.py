@@ -417,12 +417,13 @@ class OrderFormValidation(FormValidationAction):
         extracted = tracker.slots_to_validate()
         events = await super().get_validation_events(dispatcher, tracker, domain)
         # Started in place of an unfinished form: that one is remembered, to be offered again later.
-        from actions.paused_flows import interrupted_by  # imports this module
+        from actions.paused_flows import interrupted_by, replaced_form  # they import this module
 
         events = [*events, *interrupted_by(tracker, self.form_name())]
         if "order_product" in extracted:
             events = [*events, SlotSet("order_product", extracted["order_product"])]
-        requested = tracker.get_slot("requested_slot")
+        # A form starting in place of another has asked nothing yet: the requested slot is the other's.
+        requested = None if replaced_form(tracker, self.form_name()) else tracker.get_slot("requested_slot")
         if requested and self._repeats_its_request(tracker) and not _fills_a_slot(events):
             dispatcher.utter_message(response="utter_flow_in_progress",
                                      flow=label(domain, "flow", self.form_name()))
@@ -433,13 +434,21 @@ class OrderFormValidation(FormValidationAction):
         return events
 
     def _switches_flow(self, tracker: Tracker) -> bool:
+        from actions.paused_flows import slots_before_latest_message  # it imports this module
+
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
-        if tracker.get_slot("requested_slot") in (None, "order_id", "phone_last4"):
+        requested = tracker.get_slot("requested_slot")
+        if requested in (None, "order_id"):
             return False
         if intent not in FORM_INTENTS.values() or intent == FORM_INTENTS.get(self.form_name()):
             return False
-        return entity_value(message, "order_id") is not None
+        named = entity_value(message, "order_id")
+        if named is None:
+            return False
+        # At the phone question, another order than the one being checked ("先帮我查下另一单 8800…") is
+        # another request's too; the same one is this form's.
+        return requested != "phone_last4" or str(named) != str(slots_before_latest_message(tracker).get("order_id"))
 
     def _repeats_its_request(self, tracker: Tracker) -> bool:
         message = tracker.latest_message or {}

@@ -53,9 +53,9 @@ FLOW_WORDS: dict[str, re.Pattern[str]] = {
 def slots_before_latest_message(tracker: Tracker) -> dict[str, Any]:
     """The slots as they were before the latest user message (its mappings may have overwritten them)."""
     events = list(tracker.events)
-    last_user = max((i for i, event in enumerate(events) if event.get("event") == "user"), default=len(events))
     values: dict[str, Any] = {}
-    for event in events[:last_user]:
+    latest_user = _latest_user_index(events)
+    for event in events[:latest_user] if latest_user >= 0 else events:
         kind = event.get("event")
         if kind == "slot":
             values[str(event.get("name"))] = event.get("value")
@@ -69,14 +69,30 @@ def paused(tracker: Tracker) -> list[dict[str, Any]]:
     return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
 
 
+def _latest_user_index(events: list[dict[str, Any]]) -> int:
+    return max((i for i, event in enumerate(events) if event.get("event") == "user"), default=-1)
+
+
+def replaced_form(tracker: Tracker, form: str) -> str | None:
+    """The form that was active when `form` started in this turn (Rasa sends the activation with the
+    tracker), if `form` is starting now in place of another one; else None."""
+    events = list(tracker.events)
+    since = _latest_user_index(events)
+    starts = [i for i, event in enumerate(events) if i > since and event.get("event") == "active_loop"
+              and event.get("name") == form]
+    if not starts:
+        return None
+    before = next((event for event in reversed(events[:starts[-1]]) if event.get("event") == "active_loop"), None)
+    previous = (before or {}).get("name")
+    return str(previous) if previous and previous != form else None
+
+
 def interrupted_by(tracker: Tracker, form: str) -> list[EventType]:
     """Called by a form as it starts: the unfinished order form it replaces, remembered (or nothing).
 
-    Rasa keeps the replaced form as the active loop (rejected) until the new one is activated, so the
-    tracker's active loop at this moment is the interrupted form. Only a flow with an order is kept:
-    one left at its first question holds nothing to go back to."""
-    previous = tracker.active_loop_name
-    if previous in (None, form) or previous not in FORM_INTENTS:
+    Only a flow with an order is kept: one left at its first question holds nothing to go back to."""
+    previous = replaced_form(tracker, form)
+    if previous not in FORM_INTENTS:
         return []
     before = slots_before_latest_message(tracker)
     if not before.get("order_id"):

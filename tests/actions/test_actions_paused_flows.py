@@ -47,22 +47,26 @@ def slot(name: str, value: Any) -> dict[str, Any]:
     return {"event": "slot", "name": name, "value": value, "timestamp": None}
 
 
-def interrupted_exchange(token: str | None, *, verified: bool = True) -> Tracker:
+def interrupted_exchange(token: str | None, *, verified: bool = True, starting: str = "order_form") -> Tracker:
     """An exchange of EXCHANGE_ORDER at its size question, then "插一句 我另一单 … 到哪了" (the lookup's
-    mapping already put the other order into order_id), with Rasa's exchange_form still the active loop."""
+    mapping already put the other order into order_id; the exchange rejected it), as Rasa sends it to the
+    validation of the form `starting` in its place: with that form's activation logged."""
     said = f"插一句 我另一单 {OTHER_ORDER} 现在到哪了"
     item = item_ids(EXCHANGE_ORDER)[0]
     events = [
         user_event(f"订单{EXCHANGE_ORDER}想换货", "exchange_goods", token=token),
+        {"event": "active_loop", "name": "exchange_form"},
         slot("order_id", EXCHANGE_ORDER), slot("item_id", item),
         *([slot("phone_last4", "1234"), slot("verified_customer_id", 1)] if verified else []),
         slot("requested_slot", "size"),
         user_event(said, "query_order", entities=[{"entity": "order_id", "value": OTHER_ORDER}], token=token),
         slot("order_id", OTHER_ORDER),
+        {"event": "action_execution_rejected", "name": "exchange_form"},
+        {"event": "active_loop", "name": starting},
     ]
     slots = {"order_id": OTHER_ORDER, "item_id": item, "requested_slot": "size",
              **({"phone_last4": "1234", "verified_customer_id": 1} if verified else {})}
-    return make_tracker(slots, events=events, active_loop="exchange_form", token=token)
+    return make_tracker(slots, events=events, active_loop=starting, token=token)
 
 
 def test_the_slots_are_read_as_they_were_before_the_interrupting_message() -> None:
@@ -84,15 +88,22 @@ def test_the_form_that_starts_instead_remembers_the_interrupted_one(domain: dict
 
 
 def test_nothing_is_remembered_without_an_interrupted_order_form() -> None:
-    tracker = interrupted_exchange(token_for(1))
-    assert interrupted_by(tracker, "exchange_form") == []  # the same form goes on
-    at_first_question = make_tracker(events=[user_event("我要换货", "exchange_goods"),
-                                             user_event("开发票", "request_invoice")], active_loop="exchange_form")
+    going_on = interrupted_exchange(token_for(1))
+    going_on.events.append(user_event("L码", "inform"))
+    assert interrupted_by(going_on, "order_form") == []  # started in an earlier turn: nothing replaced now
+    at_first_question = make_tracker(events=[
+        user_event("我要换货", "exchange_goods"), {"event": "active_loop", "name": "exchange_form"},
+        user_event("开发票", "request_invoice"), {"event": "active_loop", "name": "invoice_form"}])
     assert interrupted_by(at_first_question, "invoice_form") == []  # no order given: nothing to go back to
-    rating = make_tracker({"order_id": EXCHANGE_ORDER}, events=[slot("order_id", EXCHANGE_ORDER),
-                                                                user_event("退货", "return_goods")],
-                          active_loop="satisfaction_form")
+    rating = make_tracker(events=[
+        slot("order_id", EXCHANGE_ORDER), {"event": "active_loop", "name": "satisfaction_form"},
+        user_event("退货", "return_goods"), {"event": "active_loop", "name": "return_form"}])
     assert interrupted_by(rating, "return_form") == []  # the survey is no flow
+    finished = make_tracker(events=[
+        slot("order_id", EXCHANGE_ORDER), {"event": "active_loop", "name": "exchange_form"},
+        {"event": "active_loop", "name": None}, user_event("开发票", "request_invoice"),
+        {"event": "active_loop", "name": "invoice_form"}])
+    assert interrupted_by(finished, "invoice_form") == []  # the exchange had ended
 
 
 def test_a_second_interruption_stacks_and_the_same_form_is_kept_once() -> None:
