@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -23,7 +24,10 @@ from shop.db import init_schema, make_engine, session_scope
 from shop.seed import seed
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "current.tar.gz"
+# Every test server serves this model: `make test` trains models/current.tar.gz first; XIAOER_TEST_MODEL
+# runs the suite against another one (XIAOER_CONVERSATION_MODEL, its older name, still works).
+MODEL = Path(os.environ.get("XIAOER_TEST_MODEL") or os.environ.get("XIAOER_CONVERSATION_MODEL")
+             or ROOT / "models" / "current.tar.gz")
 RASA = ROOT / ".venv" / "bin" / "rasa"
 START_TIMEOUT_S = 180
 # Conversations are kept as endpoints.yml keeps them.
@@ -50,7 +54,7 @@ def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
             urllib.request.urlopen(url, timeout=2)
             return
         except OSError:
-            time.sleep(0.5)
+            time.sleep(0.1)  # a start takes seconds: a short poll wastes none of them
     raise RuntimeError(f"{url} did not answer within {START_TIMEOUT_S}s")
 
 
@@ -69,6 +73,14 @@ def seeded_db(folder: Path) -> str:
     with session_scope(engine) as session:
         seed(session, now=system_clock())
     return url
+
+
+def restore(seeded: Path, target: Path) -> None:
+    """`target` becomes a copy of the seeded shop file, in one step (a rename), while servers use it: their
+    pooled connections see the file replaced and reconnect at their next unit of work (shop/db.py)."""
+    part = target.with_name(f"{target.name}.part")
+    shutil.copyfile(seeded, part)
+    os.replace(part, target)
 
 
 def env_for(db_url: str) -> dict[str, str]:
@@ -120,8 +132,28 @@ def running_action_server(db_url: str, folder: Path) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def shop_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return seeded_db(tmp_path_factory.mktemp("shop"))
+def seeded_shop_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shop seeded once a session (at the session's start), copied wherever a fresh one is needed."""
+    folder = tmp_path_factory.mktemp("seeded-shop")
+    seeded_db(folder)
+    return folder / "shop.db"
+
+
+@pytest.fixture(scope="session")
+def shop_db_url(seeded_shop_file: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shop of the session's servers (rasa_server, endpoints_file); tests share it, each with orders or
+    sender ids of its own, or ask for `fresh_shop`."""
+    path = tmp_path_factory.mktemp("shop") / "shop.db"
+    restore(seeded_shop_file, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def fresh_shop(shop_db_url: str, seeded_shop_file: Path) -> str:
+    """The session servers' shop as freshly seeded, for a test whose outcome depends on untouched data (the
+    servers keep running: no new server is started); the shop's URL."""
+    restore(seeded_shop_file, Path(shop_db_url.removeprefix("sqlite:///")))
+    return shop_db_url
 
 
 @pytest.fixture(scope="session")
@@ -132,13 +164,6 @@ def server_env(shop_db_url: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def endpoints_file(shop_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with running_action_server(shop_db_url, tmp_path_factory.mktemp("actions")) as endpoints:
-        yield endpoints
-
-
-@pytest.fixture
-def fresh_endpoints_file(tmp_path: Path) -> Iterator[Path]:
-    """An action server over a shop of its own, for tests whose outcome depends on untouched data."""
-    with running_action_server(seeded_db(tmp_path), tmp_path) as endpoints:
         yield endpoints
 
 

@@ -4,18 +4,18 @@ Each conversation in tests/integration/conversations.yml is one block: what the 
 must come back (every `expect` text in the replies, no `refuse` text; `silent`: no reply at all, as in a
 conversation handed to a person), and what the shop database
 holds afterwards (`db`: SQL counts or values over the conversation's orders). Every conversation starts
-from a freshly seeded shop, so each one's writes are its own. Order numbers are written as
+from a freshly seeded shop (`fresh_shop`: a copy of the file seeded at the session's start), so each one's
+writes are its own. Order numbers are written as
 {order:<DEMO_ORDERS key>} (e.g. {order:multi_item}); a turn's `metadata` is sent with the message.
 
-Real servers: an action server and Rasa (models/current.tar.gz; XIAOER_CONVERSATION_MODEL to try
-another model), on a private SQLite shop.
+Real servers: the session's action server and Rasa (tests/integration/conftest.py; models/current.tar.gz,
+XIAOER_TEST_MODEL to try another model), on their SQLite shop.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +24,10 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from shop.clock import system_clock
-from shop.db import make_engine, session_scope
-from shop.models import Base
-from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ORDERS, seed
+from shop.db import make_engine
+from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 from shop.tokens import mint_token
-from tests.integration.conftest import (
-    API_TOKEN,
-    MODEL,
-    RASA,
-    ROOT,
-    Chat,
-    env_for,
-    free_port,
-    running_action_server,
-    seeded_db,
-    sender_id,
-    stop,
-    wait_for,
-)
+from tests.integration.conftest import Chat, sender_id
 
 CONVERSATIONS = Path(__file__).with_name("conversations.yml")
 MIN_CONVERSATIONS = 80
@@ -61,51 +46,17 @@ def filled(value: str) -> str:
     return PLACEHOLDER.sub(number, value)
 
 
-def model_path() -> Path:
-    import os
-
-    return Path(os.environ.get("XIAOER_CONVERSATION_MODEL") or MODEL)
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
-    folder = tmp_path_factory.mktemp("conversations")
-    url = seeded_db(folder)
-    engine = make_engine(url)
-    yield url, engine
-    engine.dispose()
+@pytest.fixture
+def shop(fresh_shop: str) -> tuple[str, Engine]:
+    """The session servers' shop (tests/integration/conftest.py), freshly seeded for this conversation:
+    (its URL, an engine on it)."""
+    return fresh_shop, make_engine(fresh_shop)
 
 
-@pytest.fixture(scope="module")
-def server(shop: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    model = model_path()
-    if not model.exists():
-        pytest.skip(f"no trained model at {model}: `make test` trains it first (or run `make train`)")
-    url, _ = shop
-    folder = tmp_path_factory.mktemp("conversation-servers")
-    with running_action_server(url, folder) as endpoints:
-        port = free_port()
-        log = folder / "rasa.log"
-        process = subprocess.Popen(
-            [str(RASA), "run", "-m", str(model), "--enable-api", f"--auth-token={API_TOKEN}", "--interface",
-             "127.0.0.1", "--port", str(port), "--endpoints", str(endpoints), "--credentials",
-             str(ROOT / "credentials.yml")],
-            cwd=ROOT, env=env_for(url), stdout=log.open("w"), stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(f"http://127.0.0.1:{port}/", process, log)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stop(process)
-
-
-def reseed(engine: Engine) -> None:
-    """The demo shop as seeded, for the next conversation (same ids and order numbers)."""
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-    with session_scope(engine) as session:
-        seed(session, now=system_clock())
+@pytest.fixture
+def server(rasa_server: str) -> str:
+    """The session's Rasa (and action server): started once for every conversation of both suites."""
+    return rasa_server
 
 
 def test_the_suite_has_enough_readable_conversations() -> None:
@@ -139,10 +90,9 @@ def test_conversation(conversation: dict[str, Any], server: str, shop: tuple[str
 
 def play(conversation: dict[str, Any], server: str, shop: tuple[str, Engine],
          check_reply: Callable[[dict[str, Any], str, str], None] | None = None) -> None:
-    """One conversation on a freshly seeded shop; `check_reply(turn, reply, where)` sees every reply
-    too (tests/integration/test_conversations_en.py: replies in English)."""
+    """One conversation on the freshly seeded `shop` (the fixture); `check_reply(turn, reply, where)` sees
+    every reply too (tests/integration/test_conversations_en.py: replies in English)."""
     _, engine = shop
-    reseed(engine)
     token = mint_token(DEMO_CUSTOMER_ID) if conversation.get("token", "demo") == "demo" else None
     bot = TurnChat(server, sender_id(conversation["name"]), token)
     for number, turn in enumerate(conversation["turns"], 1):
