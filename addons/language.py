@@ -18,7 +18,7 @@ from_entity; the entity does not influence the conversation). Messages sent as b
 (installed by addons.runtime, like addons.answers) the entity is left out when it says the language
 the conversation already has: the parse then holds only the shopper's own values, as before (the
 end-to-end test stories compare every entity), and the slot changes only on a change. Nor does the
-answer to a question asking for data count (a new address, an invoice title, an e-mail...): an
+answer to a question asking for data in the data's own script count (a new address, an invoice title): an
 English-speaking shopper types the delivery address in Chinese, as the parcel label needs it.
 Test: tests/addons/test_language.py.
 """
@@ -121,10 +121,10 @@ class LanguageDetector(UnknownLatinWordsFallback):
         return messages
 
 
-# Questions whose answer is data, in whatever language the data is written: its words say nothing about
-# the shopper's language.
-DATA_QUESTIONS = frozenset({"new_address", "invoice_title", "email", "tax_no", "waybill_no", "evidence_url",
-                            "phone_last4", "order_id"})
+# Questions whose answer is data written in whatever script the data has (a Chinese address, a company's
+# Chinese name): its words say nothing about the shopper's language. (Answers of digits, codes, links and
+# e-mails have no language of their own anyway; the words around them do: "my email is ...".)
+DATA_QUESTIONS = frozenset({"new_address", "invoice_title"})
 
 
 def without_unchanged_language(parse_data: dict[str, Any], current: str | None) -> dict[str, Any]:
