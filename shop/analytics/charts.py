@@ -6,7 +6,7 @@ come from wording.yml. Animation is off so a printed page (the report's PDF) sho
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from shop.analytics.summary import PeriodSummary, wording
@@ -143,7 +143,3 @@ def period_charts(period: PeriodSummary, before: PeriodSummary | None = None) ->
         "chart-sentiment": sentiments(period),
         "chart-faq": faq_top(period),
     }
-
-
-def as_datetime(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time())
