@@ -64,7 +64,8 @@ def offer_rating(tracker: Tracker, occasion: str = "write") -> list[EventType]:
     (SHOP_RATING_AFTER: a write or a handoff by default, not a lookup), once a session."""
     if occasion not in get_settings().rating_after or asked_this_session(tracker):
         return []
-    return [SlotSet("satisfaction_pending", True)]
+    # The occasion picks the question's wording (utter_ask_rating: about the agent after a hand-back).
+    return [SlotSet("satisfaction_pending", True), SlotSet("rating_occasion", occasion)]
 
 
 def ask_about_the_handoff(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventType]:
@@ -73,11 +74,11 @@ def ask_about_the_handoff(tracker: Tracker, dispatcher: CollectingDispatcher) ->
 
     The hand-back runs alone (Rasa's HTTP API ``execute``: nothing is predicted after it), so it asks the
     first question itself and leaves the form waiting for the answer, as the form would have."""
-    if tracker.active_loop_name or not offer_rating(tracker, HANDOFF):
-        return []  # a form under way (a ticket closed without a hand-off) keeps its question
+    offered = [] if tracker.active_loop_name else offer_rating(tracker, HANDOFF)
+    if not offered:
+        return []  # not asked after a hand-off, or already this session; a form under way keeps its question
     dispatcher.utter_message(response="utter_ask_rating_handoff")
-    return [SlotSet("satisfaction_pending", True), SlotSet("rating_occasion", HANDOFF), ActiveLoop(FORM),
-            SlotSet("requested_slot", "rating")]
+    return [*offered, ActiveLoop(FORM), SlotSet("requested_slot", "rating")]
 
 
 def reset_rating_events() -> list[EventType]:

@@ -57,14 +57,14 @@ def test_parse_rating(text: str, expected: Any) -> None:
 
 def test_offered_once_per_session() -> None:
     fresh = make_tracker()
-    assert offer_rating(fresh) == [SlotSet("satisfaction_pending", True)]
+    assert offer_rating(fresh) == [SlotSet("satisfaction_pending", True), SlotSet("rating_occasion", "write")]
     asked = make_tracker(events=[{"event": "session_started"}, user_event("查订单", "query_order"),
                                  {"event": "active_loop", "name": "satisfaction_form"},
                                  user_event("再查一个", "query_order")])
     assert asked_this_session(asked) and offer_rating(asked) == []
     new_session = make_tracker(events=[{"event": "active_loop", "name": "satisfaction_form"},
                                        {"event": "session_started"}, user_event("查订单", "query_order")])
-    assert offer_rating(new_session) == [SlotSet("satisfaction_pending", True)]
+    assert offer_rating(new_session) == [SlotSet("satisfaction_pending", True), SlotSet("rating_occasion", "write")]
 
 
 def test_an_order_shown_offers_no_rating_unless_lookups_are_configured(
@@ -85,7 +85,8 @@ def test_rating_occasions_are_configurable(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SHOP_RATING_AFTER", "none")
     assert offer_rating(make_tracker()) == []
     monkeypatch.setenv("SHOP_RATING_AFTER", "handoff")
-    assert offer_rating(make_tracker(), "handoff") == [SlotSet("satisfaction_pending", True)]
+    assert offer_rating(make_tracker(), "handoff") == [SlotSet("satisfaction_pending", True),
+                                                       SlotSet("rating_occasion", "handoff")]
     assert offer_rating(make_tracker()) == []
 
 
