@@ -5,11 +5,12 @@ The count features, pinyin and word vectors cost about 1.5 ms a message; the mul
 (addons/sentence_encoder.py) 10–25 ms more on a message it has not seen. Most messages are read
 right by the cheap model at high confidence, so `CascadeIntentClassifier` holds two logistic
 regressions trained on the same examples: `cheap` over the sentence features of the components
-before it, `full` over the same plus the encoder's vector (centred on the training texts' mean,
-unit length, times `scale`). A message whose cheap top confidence reaches `threshold` gets the cheap
-ranking and is never embedded; any other gets the full model's. `threshold` above 1 sends every
-message to the full model. The threshold is chosen on the curve of accuracy against CPU a message
-(`python -m bench.cascade`, docs/benchmarks.md).
+before it, `full` over the same plus the encoder's vector (unit length, or with `center` the rest
+after the training texts' mean at unit length again; times `scale`). A message whose cheap top
+confidence reaches `threshold` gets the cheap ranking and is never embedded; any other gets the full
+model's. `threshold` above 1 sends every message to the full model. The threshold is chosen on the
+curve of accuracy against the share of messages embedded (`python -m bench.encoder_sweep --curve`,
+docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
             "variant": "original",
             "prefix": "query",
             "scale": 10.0,
+            "center": False,  # subtract the training texts' mean vector (and renormalise) before `scale`
             "num_threads": 1,
             "training_threads": 2,
             "cache_size": 10_000,
@@ -121,7 +123,7 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
                                            store=self.encoder.store(self.config["vector_store"]))
         distinct = {text: i for i, text in enumerate(texts)}  # the mean of distinct texts, as served
         self.mean = vectors[list(distinct.values())].mean(axis=0).astype(np.float32)
-        dense = np.stack([centred(v, self.mean) for v in vectors]) * np.float32(self.config["scale"])
+        dense = np.stack([self._shaped(v) for v in vectors])
         full_features = scipy.sparse.hstack([cheap_features, scipy.sparse.csr_matrix(dense)], format="csr")
         self.full = SoftmaxModel.fit(full_features, labels, **self._options())
         self._persist()
@@ -171,10 +173,16 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
             message.set(ROUTE_KEY, route, add_to_output=False)
         return messages
 
+    def _shaped(self, vector: np.ndarray) -> np.ndarray:
+        """The encoder's vector as the full model reads it: centred if configured, times `scale`."""
+        assert self.mean is not None
+        shaped = centred(vector, self.mean) if self.config["center"] else vector
+        return shaped * np.float32(self.config["scale"])
+
     def _with_vector(self, row: tuple[np.ndarray, np.ndarray], text: str) -> tuple[np.ndarray, np.ndarray]:
         """The cheap row with the encoder's columns appended after the cheap model's width."""
         assert self.cheap is not None and self.mean is not None
-        vector = centred(self.encoder.embed(text), self.mean) * np.float32(self.config["scale"])
+        vector = self._shaped(self.encoder.embed(text))
         width = self.cheap.weights.shape[1]
         columns, values = row
         return (np.concatenate([columns, width + np.arange(vector.size)]),

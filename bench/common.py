@@ -47,10 +47,13 @@ class Variant:
 
 OURS = Variant("ours", ROOT / "config.yml")
 BASELINE = Variant("baseline", BENCH_DIR / "baseline_config.yml")
-# config.yml without the pretrained sentence encoder (written by `no_encoder_config`, decision 30)
+# config.yml without the pretrained sentence encoder, or with the cascade's cheap half alone
+# (written by `no_encoder_config`, decision 30)
 OURS_NO_ENCODER = Variant("ours_no_encoder", OUT_DIR / "config_ours_no_encoder.yml")
 VARIANTS: dict[str, Variant] = {v.name: v for v in (OURS, BASELINE, OURS_NO_ENCODER)}
 SENTENCE_ENCODER = "addons.sentence_encoder.SentenceEncoderFeaturizer"
+CASCADE = "addons.cascade.CascadeIntentClassifier"
+LINEAR_INTENTS = "addons.linear_classifiers.LinearIntentClassifier"
 
 
 def no_encoder_config() -> Path:
@@ -59,10 +62,18 @@ def no_encoder_config() -> Path:
     import yaml
 
     config = yaml.safe_load(OURS.config.read_text(encoding="utf-8"))
-    config["pipeline"] = [c for c in config["pipeline"] if c.get("name") != SENTENCE_ENCODER]
+    config["pipeline"] = [_without_encoder(c) for c in config["pipeline"] if c.get("name") != SENTENCE_ENCODER]
     OURS_NO_ENCODER.config.parent.mkdir(parents=True, exist_ok=True)
     OURS_NO_ENCODER.config.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return OURS_NO_ENCODER.config
+
+
+def _without_encoder(component: dict[str, Any]) -> dict[str, Any]:
+    """The cascade becomes its cheap half: the linear intent classifier with the same options."""
+    if component.get("name") != CASCADE:
+        return component
+    kept = {k: v for k, v in component.items() if k in ("max_iter", "C", "tol", "random_state", "ranking_length")}
+    return {"name": LINEAR_INTENTS, **kept}
 
 
 def select_variants(names: Sequence[str]) -> list[Variant]:

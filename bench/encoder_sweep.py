@@ -16,7 +16,7 @@ it never reads the real shoppers' file.
 from __future__ import annotations
 
 import argparse
-import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,25 @@ def featurize(model: Path, texts: list[str]) -> Blocks:
     return {key: scipy.sparse.vstack(parts, format="csr") for key, parts in rows.items()}
 
 
+def cached_blocks(cache: Path | None, label: str, model: Path, texts: list[str]) -> Blocks:
+    """`featurize`, read from `cache` when the same model and texts were featurised before."""
+    if cache is None:
+        return featurize(model, texts)
+    directory = cache / label
+    index = directory / "index.json"
+    key = {"model": str(model.resolve()), "mtime": model.stat().st_mtime, "texts": len(texts),
+           "first": texts[:3], "last": texts[-3:]}
+    if index.exists() and json.loads(index.read_text(encoding="utf-8"))["key"] == key:
+        names = json.loads(index.read_text(encoding="utf-8"))["blocks"]
+        return {name: scipy.sparse.load_npz(directory / f"{i}.npz") for i, name in enumerate(names)}
+    blocks = featurize(model, texts)
+    directory.mkdir(parents=True, exist_ok=True)
+    for i, matrix in enumerate(blocks.values()):
+        scipy.sparse.save_npz(directory / f"{i}.npz", matrix)
+    index.write_text(json.dumps({"key": key, "blocks": list(blocks)}), encoding="utf-8")
+    return blocks
+
+
 def embed(texts: list[str], prefix: str) -> np.ndarray:
     from addons.sentence_encoder import SentenceEncoder
 
@@ -107,7 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("shift_model", type=Path)
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "nlu")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "encoder_sweep.json")
-    parser.add_argument("--quick", action="store_true", help="fewer combinations")
+    parser.add_argument("--combos", nargs="+", default=["all:0", "all:10c", "all:20c", "all:10", "chars+regex:20c"],
+                        help="BLOCKS:SCALE[c][:C[:p]]: blocks all / no wv / no pinyin / no wv, no pinyin / "
+                             "chars+regex; scale 0 for no encoder, c for centred; C (3); p for `passage: `")
+    parser.add_argument("--curve", nargs="*", default=[],
+                        help="combinations to replay as the cascade's encoder model, the first combination being cheap")
+    parser.add_argument("--cache", type=Path, help="keep the featurised blocks here, to rerun without featurising")
+    parser.add_argument("--passage", action="store_true", help="also the `passage: ` prefix (embeds everything again)")
     args = parser.parse_args(argv)
     quiet_rasa()
     import bench.nlu_variants as variants
@@ -123,27 +148,28 @@ def main(argv: list[str] | None = None) -> int:
         train_texts, train_labels = _labelled(train_dir)
         test_data = {name: _labelled(path) for name, path in tests.items()}
         all_texts = train_texts + [t for texts, _ in test_data.values() for t in texts]
-        blocks = featurize(model, all_texts)
-        vectors = {prefix: embed(all_texts, prefix) for prefix in ("query", "passage")}
+        blocks = cached_blocks(args.cache, label, model, all_texts)
+        prefixes = ("query", "passage") if args.passage else ("query",)
+        vectors = {prefix: embed(all_texts, prefix) for prefix in prefixes}
         prepared.append((label, train_texts, train_labels, test_data, blocks, vectors))
         print(f"[sweep] {label}: {len(train_texts)} training texts, blocks "
               f"{ {k: v.shape[1] for k, v in blocks.items()} }", flush=True)
 
     everything = {"regex", "words", "chars", "pinyin", "wv"}
-    combos: list[tuple[str, set[str], str | None, float, bool, float]] = [
-        ("no encoder", everything, None, 0, False, 3.0)]
-    scales = (5, 10, 20) if args.quick else (5, 10, 20, 30)
-    for scale, centre, c in itertools.product(scales, (False, True), (1.0, 3.0, 10.0)):
-        combos.append((f"all + enc x{scale}{' centred' if centre else ''}, C={c:g}", everything, "query", scale,
-                       centre, c))
-    for keep_name, keep in (("no wv", everything - {"wv"}), ("no pinyin", everything - {"pinyin"}),
-                            ("no wv, no pinyin", everything - {"wv", "pinyin"}), ("chars+regex", {"chars", "regex"})):
-        for scale in (10, 20):
-            combos.append((f"{keep_name} + enc x{scale} centred, C=3", keep, "query", scale, True, 3.0))
-    combos.append(("all + enc x10 centred passage, C=3", everything, "passage", 10, True, 3.0))
-    combos.append(("all + enc x20 centred passage, C=3", everything, "passage", 20, True, 3.0))
+    keeps = {"all": everything, "no wv": everything - {"wv"}, "no pinyin": everything - {"pinyin"},
+             "no wv, no pinyin": everything - {"wv", "pinyin"}, "chars+regex": {"chars", "regex"}}
+    combos: list[tuple[str, set[str], str | None, float, bool, float]] = []
+    for spec in args.combos:  # "all:0" (no encoder), "all:20c:3" (scale 20, centred, C=3), "no wv:10:1"
+        keep_name, scale_text, *rest = spec.split(":")
+        centre = scale_text.endswith("c")
+        scale = float(scale_text.rstrip("c"))
+        c = float(rest[0]) if rest else 3.0
+        prefix = ("passage" if len(rest) > 1 and rest[1] == "p" else "query") if scale else None
+        combos.append((spec, keeps[keep_name], prefix, scale, centre, c))
 
     results: dict[str, dict[str, Any]] = {}
+    answers: dict[str, dict[str, tuple[list[str], list[float]]]] = {}
+    golds: dict[str, list[str]] = {}
     header = ["holdout", "typos", "english", "english_others", "shift"]
     print("| combination | " + " | ".join(header) + " |")
     for name, keep, prefix, scale, centre, c in combos:
@@ -161,13 +187,37 @@ def main(argv: list[str] | None = None) -> int:
                 probabilities = model.predict_proba(matrix[at:at + len(texts)])
                 at += len(texts)
                 predicted = [model.labels[i] for i in probabilities.argmax(axis=1)]
+                answers.setdefault(name, {})[set_name] = (predicted, probabilities.max(axis=1).tolist())
+                golds[set_name] = gold
                 metrics = intent_metrics(gold, predicted)
                 row[set_name] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
         results[name] = row
         cells = [f"{row[s]['accuracy']:.3f}/{row[s]['macro_f1']:.3f}" if s in row else "–" for s in header]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
         write_json(args.out, results)
+    for name in args.curve:
+        print_curve(answers[args.combos[0]], answers[name], golds, f"{args.combos[0]} / {name}")
     return 0
+
+
+THRESHOLDS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.01)
+
+
+def print_curve(cheap: dict[str, tuple[list[str], list[float]]], full: dict[str, tuple[list[str], list[float]]],
+                golds: dict[str, list[str]], title: str) -> None:
+    """The cascade: the cheap answer where its confidence reaches t, the full model's otherwise; per
+    set, the share sent to the encoder and the accuracy."""
+    print(f"== cascade {title}: share to the encoder / accuracy")
+    print("| t | " + " | ".join(golds) + " |")
+    for t in THRESHOLDS:
+        cells = []
+        for set_name, gold in golds.items():
+            (cheap_pred, cheap_conf), (full_pred, _) = cheap[set_name], full[set_name]
+            routed = [conf < t for conf in cheap_conf]
+            chosen = [f if r else c for c, f, r in zip(cheap_pred, full_pred, routed, strict=True)]
+            accuracy = sum(p == g for p, g in zip(chosen, gold, strict=True)) / len(gold)
+            cells.append(f"{sum(routed) / len(gold):.0%} / {accuracy:.3f}")
+        print(f"| {t:g} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -55,13 +55,15 @@ def test_a_sure_cheap_answer_is_given_without_embedding(tmp_path) -> None:  # no
     assert component._encoder is None  # never loaded: no message needed it
 
 
-def test_an_unsure_message_gets_the_encoder_models_ranking(tmp_path) -> None:  # noqa: ANN001
-    trained = _trained(tmp_path, threshold=1.01)
+@pytest.mark.parametrize("center", [False, True])
+def test_an_unsure_message_gets_the_encoder_models_ranking(tmp_path, center: bool) -> None:  # noqa: ANN001
+    trained = _trained(tmp_path, threshold=1.01, center=center)
     component = CascadeIntentClassifier.load(trained.config, trained._model_storage, Resource("cascade"), CONTEXT)
     text = "包裹现在在什么地方"  # no word of the toy vocabulary: the cheap model cannot tell
     [message] = component.process([_message(text)])
     assert message.get(ROUTE_KEY) == "full"
-    vector = centred(SentenceEncoder("original", "query", 1, 0).embed(text), component.mean) * 10.0
+    vector = SentenceEncoder("original", "query", 1, 0).embed(text)
+    vector = (centred(vector, component.mean) if center else vector) * 10.0
     row = np.concatenate([np.zeros(len(VOCABULARY)), vector])
     expected = component.full.predict_proba(scipy.sparse.csr_matrix(row))[0]
     ranking = message.get("intent_ranking")

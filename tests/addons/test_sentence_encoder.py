@@ -205,3 +205,11 @@ def test_an_unreadable_store_means_embedding_afresh(tmp_path, caplog) -> None:  
     assert "unreadable" in caplog.text
     assert np.allclose(vectors[0], encoder.embed("好的"))
     assert "好的" in SentenceEncoder("original", "query", 1, 0).store(str(tmp_path)).lookup({"好的"})
+
+
+def test_the_cache_size_can_be_overridden_by_the_environment(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(SentenceEncoder, "_shared", {})
+    monkeypatch.setenv("XIAOER_ENCODER_CACHE_SIZE", "0")
+    encoder = SentenceEncoder.shared("original", "query", 1, 10_000)
+    encoder.embed("好的")
+    assert encoder.cache_size == 0 and encoder.cached == 0
