@@ -132,7 +132,9 @@ def hand_off(tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventTy
     # match no rule ("这句我没能处理", even for /restart).
     # A form still waiting (e.g. the rating's comment) would take the first message after the resume.
     leave_form = [ActiveLoop(None), SlotSet("requested_slot", None)] if tracker.active_loop_name else []
-    return [*reset_flow_events(), *leave_form, ConversationPaused(), ActionExecuted("action_listen")]
+    # Flows left unfinished earlier go to the person too (the ticket's summary lists them): not offered again.
+    forget_paused = [SlotSet("paused_flows", None)] if tracker.get_slot("paused_flows") else []
+    return [*reset_flow_events(), *leave_form, *forget_paused, ConversationPaused(), ActionExecuted("action_listen")]
 
 
 class ActionHandoff(Action):

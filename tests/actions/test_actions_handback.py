@@ -107,3 +107,14 @@ def test_the_summary_shows_a_tapped_button_by_its_title(domain: dict[str, Any]) 
     with db_session() as session:
         summary = session.execute(select(Ticket.summary)).scalar_one()
     assert "- 8800000100000003 真丝连衣裙 待发货" in summary and "/inform" not in summary
+
+
+def test_a_hand_off_takes_the_flows_left_unfinished_with_it(domain: dict[str, Any]) -> None:
+    """The person handles what was left (the ticket's summary lists it); the bot does not offer it again."""
+    left = [{"form": "exchange_form", "slots": {"order_id": "8800000100000007"}}]
+    tracker = make_tracker({"paused_flows": left}, events=[user_event("转人工", "human_handoff")])
+    run_action(ActionHandoff(), tracker, domain)
+    with db_session() as session:
+        summary = session.execute(select(Ticket.summary)).scalar_one()
+    _, events = run_action(ActionHandoff(), tracker, domain)
+    assert "exchange_form" in summary and SlotSet("paused_flows", None) in events
