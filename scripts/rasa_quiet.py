@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 if os.environ.get("XIAOER_SHOW_WARNINGS") != "1":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -19,10 +21,24 @@ if os.environ.get("XIAOER_SHOW_WARNINGS") != "1":
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+import rasa.__main__  # noqa: E402
 from rasa.__main__ import main  # noqa: E402
 
-if os.environ.get("XIAOER_SHOW_WARNINGS") != "1":  # Rasa's own filters (UserWarning) went ahead again
+
+def _quietly(configure: Callable[..., None]) -> Callable[..., None]:
+    """Rasa's main() puts its own filters (UserWarning "once") ahead of ours; pyparsing's deprecation
+    warnings (from matplotlib, imported later) are UserWarnings too, so ours goes ahead again after it."""
+
+    def configure_then_quiet(*args: Any, **kwargs: Any) -> None:
+        configure(*args, **kwargs)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+    return configure_then_quiet
+
+
+if os.environ.get("XIAOER_SHOW_WARNINGS") != "1":
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    rasa.__main__.configure_logging_and_warnings = _quietly(rasa.__main__.configure_logging_and_warnings)
 
 if __name__ == "__main__":
     sys.exit(main())
