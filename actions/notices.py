@@ -22,7 +22,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendUnavailable, say_refusal, shop_session
 from actions.identity import current_customer
 from actions.order_forms import entity_value
-from actions.wording import money, when
+from actions.wording import money, translated, when
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.notices import NoticeView, notice_in_conversation, set_muted
@@ -40,6 +40,8 @@ def notice_response(notice: NoticeView) -> tuple[str, dict[str, Any]]:
         response = f"utter_notice_{notice.kind}"
     if facts.get("ship_by"):
         facts["ship_by"] = when(datetime.fromisoformat(str(facts["ship_by"])))
+    if facts.get("courier"):  # its English name to a shopper writing in English
+        facts["courier"] = translated("courier", str(facts["courier"]))
     if facts.get("amount"):
         try:
             facts["amount"] = money(Decimal(str(facts["amount"])))
