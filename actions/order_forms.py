@@ -419,7 +419,7 @@ class OrderFormValidation(FormValidationAction):
         # Started in place of an unfinished form: that one is remembered, to be offered again later.
         from actions.paused_flows import interrupted_by, replaced_form  # they import this module
 
-        events = [*events, *interrupted_by(tracker, self.form_name())]
+        events = [*events, *interrupted_by(tracker, self.form_name(), events)]
         if "order_product" in extracted:
             events = [*events, SlotSet("order_product", extracted["order_product"])]
         # A form starting in place of another has asked nothing yet: the requested slot is the other's.

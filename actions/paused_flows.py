@@ -87,10 +87,12 @@ def replaced_form(tracker: Tracker, form: str) -> str | None:
     return str(previous) if previous and previous != form else None
 
 
-def interrupted_by(tracker: Tracker, form: str) -> list[EventType]:
+def interrupted_by(tracker: Tracker, form: str, validated: list[EventType]) -> list[EventType]:
     """Called by a form as it starts: the unfinished order form it replaces, remembered (or nothing).
 
-    Only a flow with an order is kept: one left at its first question holds nothing to go back to."""
+    Only a flow with an order is kept: one left at its first question holds nothing to go back to. Its
+    values leave the new flow (a return's reason would make a lookup offer after-sales choices), except
+    those this message gave again or the new form's validation set (`validated`)."""
     previous = replaced_form(tracker, form)
     if previous not in FORM_INTENTS:
         return []
@@ -99,7 +101,10 @@ def interrupted_by(tracker: Tracker, form: str) -> list[EventType]:
         return []
     kept = {slot: before[slot] for slot in KEPT_SLOTS if before.get(slot) is not None}
     stack = [entry for entry in paused(tracker) if entry.get("form") != previous]
-    return [SlotSet(SLOT, [*stack, {"form": previous, "slots": kept}][-MAX_PAUSED:])]
+    set_now = {event.get("name") for event in validated if event.get("event") == "slot"}
+    left = [SlotSet(slot, None) for slot, value in kept.items()
+            if slot in FLOW_SLOTS and slot not in set_now and tracker.get_slot(slot) == value]
+    return [SlotSet(SLOT, [*stack, {"form": previous, "slots": kept}][-MAX_PAUSED:]), *left]
 
 
 def chosen(stack: list[dict[str, Any]], text: str) -> int | None:

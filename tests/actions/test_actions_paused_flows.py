@@ -76,7 +76,7 @@ def test_the_slots_are_read_as_they_were_before_the_interrupting_message() -> No
 
 def test_the_form_that_starts_instead_remembers_the_interrupted_one(domain: dict[str, Any]) -> None:
     tracker = interrupted_exchange(token_for(1))
-    events = interrupted_by(tracker, "order_form")
+    events = interrupted_by(tracker, "order_form", [])
     kept = slot_sets(events)[SLOT]
     # The phone digits, never the customer they proved: the form checks the pair again when resumed.
     item = item_ids(EXCHANGE_ORDER)[0]
@@ -87,30 +87,39 @@ def test_the_form_that_starts_instead_remembers_the_interrupted_one(domain: dict
     assert slot_sets(validation)[SLOT] == kept
 
 
+def test_the_interrupted_flows_values_leave_the_new_one_unless_given_again() -> None:
+    tracker = interrupted_exchange(token_for(1))
+    item = item_ids(EXCHANGE_ORDER)[0]
+    assert SlotSet("item_id", None) in interrupted_by(tracker, "order_form", [])
+    # The new form's validation chose an item of its own order: kept.
+    assert SlotSet("item_id", None) not in interrupted_by(tracker, "order_form", [SlotSet("item_id", item)])
+    assert SlotSet("order_id", None) not in interrupted_by(tracker, "order_form", [])  # the new flow's order
+
+
 def test_nothing_is_remembered_without_an_interrupted_order_form() -> None:
     going_on = interrupted_exchange(token_for(1))
     going_on.events.append(user_event("L码", "inform"))
-    assert interrupted_by(going_on, "order_form") == []  # started in an earlier turn: nothing replaced now
+    assert interrupted_by(going_on, "order_form", []) == []  # started in an earlier turn: nothing replaced now
     at_first_question = make_tracker(events=[
         user_event("我要换货", "exchange_goods"), {"event": "active_loop", "name": "exchange_form"},
         user_event("开发票", "request_invoice"), {"event": "active_loop", "name": "invoice_form"}])
-    assert interrupted_by(at_first_question, "invoice_form") == []  # no order given: nothing to go back to
+    assert interrupted_by(at_first_question, "invoice_form", []) == []  # no order given: nothing to go back to
     rating = make_tracker(events=[
         slot("order_id", EXCHANGE_ORDER), {"event": "active_loop", "name": "satisfaction_form"},
         user_event("退货", "return_goods"), {"event": "active_loop", "name": "return_form"}])
-    assert interrupted_by(rating, "return_form") == []  # the survey is no flow
+    assert interrupted_by(rating, "return_form", []) == []  # the survey is no flow
     finished = make_tracker(events=[
         slot("order_id", EXCHANGE_ORDER), {"event": "active_loop", "name": "exchange_form"},
         {"event": "active_loop", "name": None}, user_event("开发票", "request_invoice"),
         {"event": "active_loop", "name": "invoice_form"}])
-    assert interrupted_by(finished, "invoice_form") == []  # the exchange had ended
+    assert interrupted_by(finished, "invoice_form", []) == []  # the exchange had ended
 
 
 def test_a_second_interruption_stacks_and_the_same_form_is_kept_once() -> None:
     tracker = interrupted_exchange(token_for(1))
     tracker.slots[SLOT] = [{"form": "cancel_form", "slots": {"order_id": CANCELLABLE}},
                            {"form": "exchange_form", "slots": {"order_id": "old"}}]
-    stack = slot_sets(interrupted_by(tracker, "order_form"))[SLOT]
+    stack = slot_sets(interrupted_by(tracker, "order_form", []))[SLOT]
     assert [entry["form"] for entry in stack] == ["cancel_form", "exchange_form"]
     assert stack[-1]["slots"]["order_id"] == EXCHANGE_ORDER  # the newest values
 
@@ -141,7 +150,7 @@ def test_resuming_restores_the_values_and_starts_the_form(domain: dict[str, Any]
 def test_a_phone_check_not_passed_is_not_skipped_on_resume(domain: dict[str, Any]) -> None:
     """Anonymous: the exchange was left before its phone check; a check passed since, for another order,
     does not count for this one."""
-    stack = slot_sets(interrupted_by(interrupted_exchange(None, verified=False), "order_form"))[SLOT]
+    stack = slot_sets(interrupted_by(interrupted_exchange(None, verified=False), "order_form", []))[SLOT]
     tracker = make_tracker({SLOT: stack, "phone_last4": "1234", "verified_customer_id": 1},
                            events=[user_event("继续", "resume_flow")])
     _, events = run_action(ActionResumePausedFlow(), tracker, domain)
@@ -158,7 +167,7 @@ def test_a_phone_check_not_passed_is_not_skipped_on_resume(domain: dict[str, Any
 
 
 def test_a_phone_check_passed_before_is_checked_again_on_resume(domain: dict[str, Any]) -> None:
-    stack = slot_sets(interrupted_by(interrupted_exchange(None), "order_form"))[SLOT]
+    stack = slot_sets(interrupted_by(interrupted_exchange(None), "order_form", []))[SLOT]
     tracker = make_tracker({SLOT: stack, "order_id": OTHER_ORDER, "phone_last4": "1234", "verified_customer_id": 1},
                            events=[user_event("继续", "resume_flow")])
     _, events = run_action(ActionResumePausedFlow(), tracker, domain)
@@ -219,7 +228,7 @@ def test_a_resumed_cancel_is_judged_on_the_order_as_it_is_now(domain: dict[str, 
 def test_a_resumed_exchange_keeps_its_order_and_item(domain: dict[str, Any]) -> None:
     """With the order still the shopper's and the item still exchangeable, validation keeps the values."""
     token = token_for(1)
-    stack = slot_sets(interrupted_by(interrupted_exchange(token), "order_form"))[SLOT]
+    stack = slot_sets(interrupted_by(interrupted_exchange(token), "order_form", []))[SLOT]
     _, events = run_action(ActionResumePausedFlow(), make_tracker(
         {SLOT: stack}, events=[user_event("继续换货", "resume_flow", token=token)]), domain)
     restored = [user_event("继续换货", "resume_flow", token=token),
