@@ -1,4 +1,12 @@
-"""Real servers for end-to-end tests: a seeded SQLite shop, the action server, Rasa over REST."""
+"""Real servers for end-to-end tests: a seeded SQLite shop, the action server, Rasa over REST.
+
+They start once a session and every test shares them (a Rasa start costs seconds of CPU). A new test gets
+its server by asking for `chat` (a shopper on the session's Rasa with a sender id of its own) or
+`rasa_server` (its URL); `shop_db_url` is their shop. Tests share that shop, so a test that writes uses
+orders or customers no other test needs untouched, or asks for `fresh_shop` (the shop as seeded, copied in
+under the running servers). Start servers of your own only for what the shared ones cannot be: another
+environment (limits, secrets), a restart, a server down.
+"""
 
 from __future__ import annotations
 
