@@ -6,11 +6,12 @@ Decided per message, in this order:
    digits, waybill and SKU codes, sizes, URLs, e-mails, emoji): Chinese characters against English
    words. A Latin-only message counts as English when the training data knows one of its words (a
    keyboard mash such as "asdfgh" has no language, nor has "ok" alone, which Chinese shoppers type too);
-3. else the front-end's `metadata.language` ("en" or "zh"; anything else is ignored), e.g. the widget's
-   data-lang: a message with no language of its own (an order number, "XL", 👍) follows the page.
+3. else, until the shopper has written in a language, the front-end's `metadata.language` ("en" or
+   "zh"; anything else is ignored), e.g. the widget's data-lang: a first message with no language of
+   its own (an order number, "XL", 👍) follows the page;
 4. else nothing: the slot keeps the conversation's language.
-So the message's own language wins over the page's: a shopper on the English page who types Chinese
-is answered in Chinese, as a shop assistant would.
+So the shopper's own words win over the page's language: one on the English page who types Chinese is
+answered in Chinese, order numbers sent afterwards too, as a shop assistant would.
 
 An NLU component: Rasa fills the slot from the entity as from any other (domain `language` slot,
 from_entity; the entity does not influence the conversation). Messages sent as button payloads
@@ -31,6 +32,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -138,6 +140,20 @@ def _without_language(parse_data: dict[str, Any], dropped: Any) -> dict[str, Any
     return parse_data if len(kept) == len(entities) else {**parse_data, ENTITIES: kept}
 
 
+def written_before(tracker: DialogueStateTracker) -> bool:
+    """Whether an earlier message of the conversation had words of a language."""
+    return any(isinstance(event, UserUttered) and not str(event.text or "").startswith("/")
+               and (requested_language(str(event.text or "")) or own_language(str(event.text or "")))
+               for event in reversed(tracker.events))  # parsed before the message itself is logged
+
+
+def page_language_dropped(parse_data: dict[str, Any], text: str, tracker: DialogueStateTracker) -> dict[str, Any]:
+    """A message without words of a language takes the page's language only if no earlier one had any."""
+    if requested_language(text) or own_language(text) or not written_before(tracker):
+        return parse_data
+    return _without_language(parse_data, lambda value: True)
+
+
 def language_of_the_answer(parse_data: dict[str, Any], text: str, requested_slot: Any) -> dict[str, Any]:
     """An answer to a data question keeps the conversation's language, unless it asks for one."""
     if requested_slot not in DATA_QUESTIONS or requested_language(text):
@@ -156,6 +172,7 @@ async def _parse_with_language(
     if tracker is None:
         return without_unchanged_language(parse_data, None)
     parse_data = language_of_the_answer(parse_data, str(message.text or ""), tracker.get_slot("requested_slot"))
+    parse_data = page_language_dropped(parse_data, str(message.text or ""), tracker)
     return without_unchanged_language(parse_data, tracker.get_slot(ENTITY))
 
 

@@ -139,3 +139,17 @@ def test_an_answer_to_a_data_question_keeps_the_language() -> None:
     assert language_of_the_answer(chinese, "杭州小二科技有限公司", "invoice_title")["entities"] == []
     assert language_of_the_answer(chinese, "不想要了", "reason") is chinese  # a reason is the shopper's words
     assert language_of_the_answer(chinese, "说中文", "new_address") is chinese  # asked for in words
+
+
+def test_the_page_language_counts_until_the_shopper_has_written_in_a_language() -> None:
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from addons.language import page_language_dropped
+
+    english = {"entities": [{"entity": "language", "value": "en"}]}
+    fresh = DialogueStateTracker.from_events("s", [UserUttered("/greet"), UserUttered("8800000100000005")])
+    assert page_language_dropped(english, "8800000100000005", fresh) is english
+    spoken = DialogueStateTracker.from_events("s", [UserUttered("我的订单到哪了")])
+    assert page_language_dropped(english, "8800000100000005", spoken)["entities"] == []
+    assert page_language_dropped(english, "where is it", spoken) is english  # its own words count
