@@ -168,6 +168,9 @@ class ActionResumePausedFlow(Action):
     ) -> list[EventType]:
         stack = paused(tracker)
         index = chosen(stack, str((tracker.latest_message or {}).get("text") or ""))
+        if index is None and tracker.active_loop_name:  # "好的 继续" inside a form: its question again
+            dispatcher.utter_message(response="utter_resume_flow")
+            return [FollowupAction(tracker.active_loop_name)]
         if index is None:
             dispatcher.utter_message(response="utter_no_paused_flow")
             return []

@@ -196,6 +196,12 @@ def test_nothing_to_resume_says_so(domain: dict[str, Any]) -> None:
     assert names(dispatcher) == ["utter_no_paused_flow"] and events == []
 
 
+def test_carry_on_inside_a_form_with_nothing_paused_asks_its_question_again(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(events=[user_event("好的 继续", "resume_flow")], active_loop="exchange_form")
+    dispatcher, events = run_action(ActionResumePausedFlow(), tracker, domain)
+    assert names(dispatcher) == ["utter_resume_flow"] and events == [FollowupAction("exchange_form")]
+
+
 def test_declining_forgets_the_newest_and_offers_an_older_one(domain: dict[str, Any]) -> None:
     stack = [{"form": "exchange_form", "slots": {"order_id": EXCHANGE_ORDER}},
              {"form": "cancel_form", "slots": {"order_id": CANCELLABLE}}]
