@@ -29,9 +29,15 @@ def item_button_title(item: ItemView) -> str:
     return f"{item.title} {spec}".strip()
 
 
+def item_words(item: ItemView) -> str:
+    """What typed words may name the item by: its title and spec as the shop wrote them, and its English
+    name ("the flask" names 不锈钢保温杯 / Stainless steel vacuum flask)."""
+    return f"{item_button_title(item)} {item.title_en or ''}".strip()
+
+
 def item_shown(item: ItemView) -> str:
     """The item as a reply or a button names it: in English its English name and colour where the shop
-    has them (matching typed words keeps `item_button_title`, the shop's own words)."""
+    has them."""
     if not english():
         return item_button_title(item)
     spec = "/".join(v for v in (translated("color", item.color), item.size) if v)
@@ -50,8 +56,20 @@ def chosen_item(order: OrderDetail, said: Any, by_button: bool) -> ItemView | No
     if by_button:
         return find_item(order, text)
     if ORDINAL.search(text):  # a bare "2" is a place in the list before it is an item id
-        return pick(order.items, text, item_button_title)
-    return find_item(order, text) or named(order.items, text, item_button_title)
+        return pick(order.items, text, item_words)
+    return find_item(order, text) or named(order.items, text, item_words) or by_english_name(order.items, text)
+
+
+# English words too common to name a product by.
+COMMON_ENGLISH = frozenset({"the", "and", "one", "for", "with", "that", "this", "item", "want", "please"})
+
+
+def by_english_name(items: list[ItemView], text: str) -> ItemView | None:
+    """The one item whose English name holds a word of the English words typed ("the flask"); choosing
+    by characters reads a phrase as one run of letters."""
+    said = {word for word in re.findall(r"[a-z]+", text.lower()) if len(word) >= 3} - COMMON_ENGLISH
+    named_items = [item for item in items if said & set(re.findall(r"[a-z]+", (item.title_en or "").lower()))]
+    return named_items[0] if len(named_items) == 1 else None
 
 
 def is_product_question(tracker: Tracker) -> bool:
@@ -88,7 +106,7 @@ def item_choice(
 def _why_no_item(order: OrderDetail, said: str, by_button: bool) -> str:
     if by_button:
         return "utter_item_not_in_order"  # a button of another order (an old message)
-    if names_several(order.items, said, item_button_title):
+    if names_several(order.items, said, item_words):
         return "utter_item_one_at_a_time"
     return "utter_item_unclear"
 
@@ -122,7 +140,7 @@ class ActionAskItemId(Action):
             for item in order.items
         ]
         several = tracker.get_slot("logistics_problem") != "missing_items" and names_several(
-            order.items, LONG_NUMBER.sub("", str((tracker.latest_message or {}).get("text") or "")), item_button_title)
+            order.items, LONG_NUMBER.sub("", str((tracker.latest_message or {}).get("text") or "")), item_words)
         if several:  # "保温杯和洗面奶都想退": one request per item, the first is chosen now
             dispatcher.utter_message(response="utter_item_one_at_a_time")
         dispatcher.utter_message(response="utter_ask_item_id", buttons=buttons)
@@ -138,7 +156,7 @@ def item_named_in_message(order: OrderDetail, tracker: Tracker) -> str | None:
     """The one item of the order that fits the product this message names ("保温杯想退货", "保温杯那单"),
     so that it need not be asked for."""
     product = sole_entity_value(tracker.latest_message or {}, "product")
-    item = named(order.items, str(product), item_button_title) if product else None
+    item = named(order.items, str(product), item_words) if product else None
     return str(item.item_id) if item else None
 
 

@@ -88,3 +88,18 @@ def test_each_call_words_its_buttons_in_the_conversations_language(domain: dict[
     assert all(CJK.search(title) for title in chinese_titles), chinese_titles
     assert [b["title"] for b in run_call(None, domain)[-1]["buttons"]] == chinese_titles
     assert reply_language() == "zh"  # the call's language stayed in the call
+
+
+@pytest.mark.usefixtures("shop_db")
+def test_an_item_is_chosen_by_its_english_name_too() -> None:
+    from actions_testkit import db_session
+
+    from actions.items import chosen_item
+    from shop.clock import system_clock
+    from shop.services.orders import get_order_detail
+
+    with db_session() as session:
+        order = get_order_detail(session, DEMO_CUSTOMER_ID, DEMO_ORDERS["multi_item"], clock=system_clock)
+    flask = chosen_item(order, "the flask", by_button=False)
+    assert flask is not None and flask.title == "不锈钢保温杯"
+    assert chosen_item(order, "保温杯", by_button=False) == flask
