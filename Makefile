@@ -94,11 +94,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check shop actions tests bench
 
 # Rasa's data validation (a core for ~15 s) runs beside pytest, which mostly waits on its test servers;
-# its output is shown when it fails.
+# its output is shown when it fails. The 15 slowest tests are listed, so a slow new one is seen.
 test: $(STAMP) $(MODEL)
 	$(VENV)/bin/ruff check .
 	@log=$$(mktemp); $(RASA) data validate --domain domain >"$$log" 2>&1 & validating=$$!; \
-	$(VENV)/bin/pytest; tests=$$?; \
+	$(VENV)/bin/pytest --durations=15; tests=$$?; \
 	if wait $$validating; then echo "rasa data validate: passed"; rm -f "$$log"; \
 	else tail -n 60 "$$log"; echo "rasa data validate: FAILED (above)"; rm -f "$$log"; exit 1; fi; \
 	exit $$tests
