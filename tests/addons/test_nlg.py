@@ -72,3 +72,31 @@ def test_variants_without_conditions_are_all_kept() -> None:
     plain = [{"text": "a"}, {"text": "b"}]
     assert most_specific(plain) == plain
     assert most_specific([]) == []
+
+
+@pytest.mark.parametrize(("slots", "english"), [
+    ({"language": "en", "logistics_problem": "missing_items"}, "missing"),
+    ({"language": "en"}, "about"),
+    ({"language": "en", "requested_slot": None}, None),
+])
+def test_the_real_domain_answers_in_english_with_and_without_other_conditions(
+    slots: dict[str, Any], english: str | None
+) -> None:
+    """Every conditional response of the domain, with language=en: only English comes out."""
+    import re
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        domain = Domain.load(str(ROOT / "domain"))
+    nlg = MostSpecificResponseGenerator(domain=domain)
+    tracker = DialogueStateTracker.from_events("s", [SlotSet(k, v) for k, v in slots.items()], domain.slots)
+    conditional = [name for name, variants in domain.responses.items()
+                   if any(len(v.get("condition") or []) > 1 for v in variants)]
+    assert "utter_ask_item_id" in conditional
+    for name in conditional:
+        for _ in range(10):
+            text = asyncio.run(nlg.generate(name, tracker, "rest"))["text"]
+            assert not re.search(r"[\u4e00-\u9fff]", text), (name, text)
+    if english:
+        assert english in asyncio.run(nlg.generate("utter_ask_item_id", tracker, "rest"))["text"]
