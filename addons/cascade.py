@@ -15,6 +15,7 @@ docs/benchmarks.md).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -31,12 +32,13 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from addons.fallbacks import message_words
 from addons.linear_model import SOLVER, SoftmaxModel, sentence_features, sentence_rows
 from addons.sentence_encoder import ENCODERS, METADATA_FILE, PREFIXES, SentenceEncoder, encoder_version
 
 logger = logging.getLogger(__name__)
 
-CHEAP, FULL, MEAN = "cheap", "full", "mean.npy"
+CHEAP, FULL, MEAN, WORDS = "cheap", "full", "mean.npy", "known_words.json"
 # who answered each message (for the bench's curve and for logs): written beside the ranking
 ROUTE_KEY = "intent_route"
 
@@ -63,6 +65,9 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
             "variant": "original",
             "prefix": "query",
             "scale": 10.0,
+            # the encoder reads a message only when this share of its word characters is in words of the
+            # training data: it places any text somewhere, and a mash (阿斯蒂芬, !!!!!!) must stay unsure
+            "min_known_share": 0.4,
             "center": False,  # subtract the training texts' mean vector (and renormalise) before `scale`
             "num_threads": 1,
             "training_threads": 2,
@@ -79,6 +84,7 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
         self.cheap: SoftmaxModel | None = None
         self.full: SoftmaxModel | None = None
         self.mean: np.ndarray | None = None
+        self.known_words: frozenset[str] = frozenset()
         self._encoder: SentenceEncoder | None = None
 
     @staticmethod
@@ -126,6 +132,7 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
         dense = np.stack([self._shaped(v) for v in vectors])
         full_features = scipy.sparse.hstack([cheap_features, scipy.sparse.csr_matrix(dense)], format="csr")
         self.full = SoftmaxModel.fit(full_features, labels, **self._options())
+        self.known_words = frozenset(word for example in examples for word in message_words(example))
         self._persist()
         return self._resource
 
@@ -135,6 +142,7 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
             self.cheap.save(directory, CHEAP)
             self.full.save(directory, FULL)
             np.save(directory / MEAN, self.mean, allow_pickle=False)
+            (directory / WORDS).write_text(json.dumps(sorted(self.known_words), ensure_ascii=False), encoding="utf-8")
             encoder = self.config["encoder"]
             (directory / METADATA_FILE).write_text(f"{encoder} {encoder_version(encoder)}\n", encoding="utf-8")
 
@@ -149,6 +157,7 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
                 component.cheap = SoftmaxModel.load(directory, CHEAP)
                 component.full = SoftmaxModel.load(directory, FULL)
                 component.mean = np.load(directory / MEAN, allow_pickle=False).astype(np.float32)
+                component.known_words = frozenset(json.loads((directory / WORDS).read_text(encoding="utf-8")))
                 trained_with = (directory / METADATA_FILE).read_text(encoding="utf-8").strip()
         except (ValueError, FileNotFoundError):
             logger.debug("CascadeIntentClassifier: no trained model in resource '%s'", resource.name)
@@ -166,12 +175,20 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
         for message, row in zip(messages, sentence_rows(messages), strict=True):
             ranking = self.cheap.ranking([row], length)[0]
             route = CHEAP
-            if ranking[0]["confidence"] < float(self.config["threshold"]) and message.get(TEXT):
+            if ranking[0]["confidence"] < float(self.config["threshold"]) and self._readable(message):
                 ranking, route = self.full.ranking([self._with_vector(row, message.get(TEXT))], length)[0], FULL
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
             message.set(ROUTE_KEY, route, add_to_output=False)
         return messages
+
+    def _readable(self, message: Message) -> bool:
+        """Whether the message holds words, enough of them known, for the encoder's reading to mean something."""
+        words = message_words(message)
+        characters = sum(len(word) for word in words)
+        known = sum(len(word) for word in words if word in self.known_words)
+        share = float(self.config["min_known_share"])
+        return bool(message.get(TEXT)) and characters > 0 and known >= share * characters
 
     def _shaped(self, vector: np.ndarray) -> np.ndarray:
         """The encoder's vector as the full model reads it: centred if configured, times `scale`."""

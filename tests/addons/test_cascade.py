@@ -57,7 +57,7 @@ def test_a_sure_cheap_answer_is_given_without_embedding(tmp_path) -> None:  # no
 
 @pytest.mark.parametrize("center", [False, True])
 def test_an_unsure_message_gets_the_encoder_models_ranking(tmp_path, center: bool) -> None:  # noqa: ANN001
-    trained = _trained(tmp_path, threshold=1.01, center=center)
+    trained = _trained(tmp_path, threshold=1.01, center=center, min_known_share=0.0)
     component = CascadeIntentClassifier.load(trained.config, trained._model_storage, Resource("cascade"), CONTEXT)
     text = "包裹现在在什么地方"  # no word of the toy vocabulary: the cheap model cannot tell
     [message] = component.process([_message(text)])
@@ -72,12 +72,22 @@ def test_an_unsure_message_gets_the_encoder_models_ranking(tmp_path, center: boo
 
 
 def test_the_threshold_splits_by_the_cheap_models_confidence(tmp_path) -> None:  # noqa: ANN001
-    trained = _trained(tmp_path, threshold=0.5)
+    trained = _trained(tmp_path, threshold=0.5, min_known_share=0.0)
     messages = trained.process([_message("我要退货"), _message("你好")])
     cheap_confidence = [trained.cheap.predict_proba(scipy.sparse.csr_matrix(
         np.array([[t.count(ch) for ch in VOCABULARY]], dtype=float))).max() for t in ("我要退货", "你好")]
     assert cheap_confidence[0] >= 0.5 > cheap_confidence[1]
     assert [m.get(ROUTE_KEY) for m in messages] == ["cheap", "full"]
+
+
+def test_a_message_of_unknown_words_or_none_is_never_embedded(tmp_path) -> None:  # noqa: ANN001
+    # without a tokenizer before it, a message's words are its space-separated parts
+    trained = _trained(tmp_path, threshold=1.01)
+    junk, known = trained.process([_message("!!!!!!"), _message("阿斯蒂芬")]), trained.process([_message("退掉吧")])
+    assert [m.get(ROUTE_KEY) for m in junk] == ["cheap", "cheap"]
+    assert known[0].get(ROUTE_KEY) == "full"  # a word of the training examples
+    loaded = CascadeIntentClassifier.load(trained.config, trained._model_storage, Resource("cascade"), CONTEXT)
+    assert loaded.known_words == trained.known_words and "退掉吧" in loaded.known_words
 
 
 def test_the_mean_is_of_the_distinct_training_texts(tmp_path) -> None:  # noqa: ANN001
