@@ -43,9 +43,13 @@ KIND_WORDS = {"company": ("企业", "公司", "单位", "专票", "company"), "p
 TITLE_PREFIX = re.compile(r"^\s*(发票)?(抬头)?(名称)?\s*(写|是|为|开|填)?\s*[:：]?\s*")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 TAX_NO = re.compile(r"[0-9A-Za-z]{15,20}")
-# "发票开好了吗", "发票怎么还没收到": a question about an invoice already asked for, not a new request.
+# "发票开好了吗", "发票怎么还没收到", "has my invoice been issued": a question about an invoice already asked
+# for, not a new request.
 STATUS_QUESTION = re.compile(
-    r"开好|开出来|开了[吗没么]|好了[吗没么]|发了[吗没么]|怎么还没|还没(收到|开|发)|没收到|什么时候(能)?[开发到]|进度|到哪"
+    r"开好|开出来|开了[吗没么]|好了[吗没么]|发了[吗没么]|怎么还没|还没(收到|开|发)|没收到|什么时候(能)?[开发到]|进度|到哪|"
+    r"\b(?:been|was|is it|got)\s+(?:issued|sent|ready)|\bnot\s+(?:got|received|issued)|\bstill\s+(?:no|waiting)|"
+    r"\bstatus\b|\bwhere(?:'s| is)\s+(?:my|the)\s+invoice|\bwhen\s+will\b",
+    re.IGNORECASE,
 )
 
 
