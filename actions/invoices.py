@@ -42,7 +42,8 @@ from shop.services.views import InvoiceChangeView, InvoiceView, OrderSummary
 KIND_WORDS = {"company": ("企业", "公司", "单位", "专票", "company"), "personal": ("个人", "自己", "personal")}
 TITLE_PREFIX = re.compile(r"^\s*(发票)?(抬头)?(名称)?\s*(写|是|为|开|填)?\s*[:：]?\s*")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-TAX_NO = re.compile(r"[0-9A-Za-z]{15,20}")
+TAX_NO = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{15,20}(?![0-9A-Za-z])")
+SPACES = re.compile(r"\s+")
 # "发票开好了吗", "发票怎么还没收到", "has my invoice been issued": a question about an invoice already asked
 # for, not a new request.
 STATUS_QUESTION = re.compile(
@@ -234,9 +235,8 @@ class ValidateInvoiceForm(OrderFormValidation):
     def validate_tax_no(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        found = TAX_NO.search(str(value or "").replace(" ", ""))
         try:
-            return {"tax_no": check_tax_no(found.group(0) if found else "")}
+            return {"tax_no": check_tax_no(typed_tax_no(str(value or "")))}
         except DomainError as error:
             say_why_refused(error, dispatcher, domain, otherwise="utter_tax_no_invalid")
             return {"tax_no": None}
@@ -250,6 +250,16 @@ class ValidateInvoiceForm(OrderFormValidation):
         except DomainError as error:
             say_why_refused(error, dispatcher, domain, otherwise="utter_email_invalid")
             return {"email": None}
+
+
+def typed_tax_no(text: str) -> str:
+    """The tax number in the words: a run of 15-20 letters and digits as typed ("our tax id is 9111…"), else
+    once spaces are removed (typed in groups: 9111 0108 MA01 ABCD 2X); the words around it never join it."""
+    for candidate in (text, SPACES.sub("", text)):
+        found = [run for run in TAX_NO.findall(candidate) if re.search(r"\d", run)]
+        if found:
+            return found[0]
+    return ""
 
 
 class ActionSubmitInvoice(Action):
