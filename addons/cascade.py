@@ -157,7 +157,10 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
                 component.cheap = SoftmaxModel.load(directory, CHEAP)
                 component.full = SoftmaxModel.load(directory, FULL)
                 component.mean = np.load(directory / MEAN, allow_pickle=False).astype(np.float32)
-                component.known_words = frozenset(json.loads((directory / WORDS).read_text(encoding="utf-8")))
+                if (directory / WORDS).exists():  # a model trained before the guard: every message is readable
+                    component.known_words = frozenset(json.loads((directory / WORDS).read_text(encoding="utf-8")))
+                else:
+                    component.config["min_known_share"] = 0.0
                 trained_with = (directory / METADATA_FILE).read_text(encoding="utf-8").strip()
         except (ValueError, FileNotFoundError):
             logger.debug("CascadeIntentClassifier: no trained model in resource '%s'", resource.name)
