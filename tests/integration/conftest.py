@@ -157,11 +157,14 @@ def shop_db_url(seeded_shop_file: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-def fresh_shop(shop_db_url: str, seeded_shop_file: Path) -> str:
+def fresh_shop(shop_db_url: str, seeded_shop_file: Path) -> Iterator[str]:
     """The session servers' shop as freshly seeded, for a test whose outcome depends on untouched data (the
-    servers keep running: no new server is started); the shop's URL."""
-    restore(seeded_shop_file, Path(shop_db_url.removeprefix("sqlite:///")))
-    return shop_db_url
+    servers keep running: no new server is started); the shop's URL. Seeded again after the test, so that
+    its writes reach no later test."""
+    path = Path(shop_db_url.removeprefix("sqlite:///"))
+    restore(seeded_shop_file, path)
+    yield shop_db_url
+    restore(seeded_shop_file, path)
 
 
 @pytest.fixture(scope="session")
