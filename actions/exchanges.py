@@ -21,8 +21,17 @@ from shop.errors import DomainError
 from shop.services.exchanges import quote_exchange, request_exchange
 from shop.services.views import ExchangeQuote
 
-# A size typed with its unit ("43码", "XL号") or alone as a letter size, for when the NLU finds none.
-SIZE_WORDS = re.compile(r"(?<![\dA-Za-z])(3[4-9]|4[0-8]|XXXL|XXL|XL|L|M|S)\s*(?:码|号)?(?![\dA-Za-z])", re.IGNORECASE)
+# A size typed with its unit ("43码", "XL号") or alone as a letter size, for when the NLU finds none; not
+# after an apostrophe (the m of "I'm", the s of "it's").
+SIZE_WORDS = re.compile(r"(?<![\dA-Za-z'’])(3[4-9]|4[0-8]|XXXL|XXL|XL|L|M|S)\s*(?:码|号)?(?![\dA-Za-z])", re.IGNORECASE)
+# One size up or down, in words the NLU may not mark in a long first message ("the shoes are too small, I
+# need one size up"): the shop reads "+1"/"-1" against the size bought. "too small" is a reason, not a wish.
+SIZE_STEPS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"大一[码号]|大一点的码|加大码?|(?i:(?<![a-z])(?:(?:one|a|1) size (?:up|bigger|larger)|size up"
+                r"|bigger|larger)(?![a-z]))"), "+1"),
+    (re.compile(r"小一[码号]|小一点的码|(?i:(?<![a-z])(?:(?:one|a|1) size (?:down|smaller)|size down"
+                r"|smaller)(?![a-z]))"), "-1"),
+)
 TARGET_SLOTS = ("size", "color")
 
 
@@ -33,9 +42,12 @@ def _said_in(message: dict[str, Any], slot: str) -> str | None:
                    key=lambda e: e.get("start") or 0)
     if found:
         return str(found[-1]["value"])
-    if slot == "size" and not str(message.get("text") or "").startswith("/"):
-        sizes = SIZE_WORDS.findall(str(message.get("text") or ""))
-        return sizes[-1].upper() if sizes else None
+    text = str(message.get("text") or "")
+    if slot == "size" and not text.startswith("/"):
+        sizes = SIZE_WORDS.findall(text)
+        if sizes:
+            return sizes[-1].upper()
+        return next((step for pattern, step in SIZE_STEPS if pattern.search(text)), None)
     return None
 
 
@@ -145,11 +157,13 @@ class ValidateExchangeForm(ReturnParcelSteps, OrderFormValidation):
 
     def _check(self, tracker: Tracker, dispatcher: CollectingDispatcher, new: dict[str, Any]) -> dict[str, Any]:
         """Window first (as soon as the item is known), then the target's stock."""
+        new = {**_wished_before(tracker, new), **new}
         tracker = with_slots(tracker, **new)
         if not tracker.get_slot("item_id"):
             return {}
         asked = (tracker.get_slot("item_id"), tracker.get_slot("size"), tracker.get_slot("color"))
-        return checked_once("exchange", asked, lambda: self._verdict(tracker, dispatcher))
+        wished = {slot: new[slot] for slot in TARGET_SLOTS if slot in new}
+        return {**wished, **checked_once("exchange", asked, lambda: self._verdict(tracker, dispatcher))}
 
     @staticmethod
     def _verdict(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
@@ -166,6 +180,14 @@ class ValidateExchangeForm(ReturnParcelSteps, OrderFormValidation):
             return {"size": None, "color": None}
         explain_refusal("exchange", quote_, dispatcher)
         return {"flow_blocked": True}
+
+
+def _wished_before(tracker: Tracker, new: dict[str, Any]) -> dict[str, str]:
+    """When the item is chosen and no size or colour is held yet, what the earlier messages of this exchange
+    asked for ("I'd like to exchange order …, I need one size up"): the question is not asked again."""
+    if any(new.get(slot) or tracker.get_slot(slot) for slot in TARGET_SLOTS) or "item_id" not in new:
+        return {}
+    return {slot: value for slot, value in target_asked(tracker).items() if value}
 
 
 def _target(tracker: Tracker, quote_: ExchangeQuote | None = None) -> str:
@@ -195,11 +217,13 @@ class ActionSubmitExchange(Action):
             "target_color": tracker.get_slot("color"),
             "clock": system_clock,
         }
+        reason = tracker.get_slot("reason")
+        request_spec = {**spec, "reason_text": label(domain, "reason", reason)} if reason else spec
         try:
             with shop_session(dispatcher) as session:
                 # A read first, to name the target as the shopper knows it ("+1" -> "白色 L").
                 target = _target(tracker, quote_exchange(session, customer_id, tracker.get_slot("order_id"), **spec))
-                request = request_exchange(session, customer_id, tracker.get_slot("order_id"), **spec)
+                request = request_exchange(session, customer_id, tracker.get_slot("order_id"), **request_spec)
         except DomainError as error:
             response = f"utter_exchange_{error.code}" if error.code in ("out_of_stock", "sku_not_found") else (
                 "utter_exchange_not_eligible")

@@ -530,6 +530,50 @@ def test_exchange_after_a_sold_out_size_keeps_that_size_for_another_colour(domai
     assert message(dispatcher, "utter_confirm_exchange")["target"] == "白色 43"
 
 
+def test_exchange_size_step_in_english_first_message_is_kept(domain: dict[str, Any]) -> None:
+    """"I want to exchange order … for one size bigger" (no size entity from the NLU): the item is chosen and
+    the size is +1, the question is not asked; the confirmation says the size written (issue 35)."""
+    token = token_for(1)
+    first = user_event(f"I want to exchange order {IN_WINDOW} for one size bigger", "exchange_goods", token=token,
+                       entities=[{"entity": "order_id", "value": IN_WINDOW}])
+    tracker = make_tracker(events=[first], token=token, active_loop="exchange_form")
+    form = ValidateExchangeForm()
+    dispatcher, result = validate(form, "order_id", IN_WINDOW, tracker, domain)
+    assert dispatcher.messages == [] and result["size"] == "+1" and result["item_id"] == item_ids(IN_WINDOW)[0]
+    assert [slot for slot in required_slots(form, tracker, domain) if not tracker.get_slot(slot)] == ["confirmed"]
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    assert message(dispatcher, "utter_confirm_exchange")["target"] == "白色 L"
+    tracker.slots.update(confirmed=True, reason="size_mismatch")
+    dispatcher, _ = run_action(ActionSubmitExchange(), tracker, domain)
+    assert message(dispatcher, "utter_exchange_created")["target"] == "白色 L"
+    [request] = requests_for(IN_WINDOW)
+    assert request.target_sku_id == sku("TS-WHT-L").id and request.reason_text == "尺码不合适"
+
+
+@pytest.mark.parametrize("wish", ["the shoes are too small, I need one size up", "I need a bigger size",
+                                  "it's too small, I'm after a size up"])
+def test_exchange_english_size_step_then_a_colour_keeps_the_step(wish: str, domain: dict[str, Any]) -> None:
+    """"…I need one size up" (黑色 43 sold out), then "ok white is fine": 白色 43, never 白色 42 (issue 35)."""
+    order_no = DEMO_ORDERS["exchange_out_of_stock"]
+    token = token_for(1)
+    first = user_event(f"I'd like to exchange order {order_no}, {wish}", "exchange_goods", token=token,
+                       entities=[{"entity": "order_id", "value": order_no}])
+    tracker = make_tracker(events=[first], token=token, active_loop="exchange_form")
+    form = ValidateExchangeForm()
+    dispatcher, result = validate(form, "order_id", order_no, tracker, domain)
+    assert names(dispatcher) == ["utter_exchange_out_of_stock"]
+    assert message(dispatcher, "utter_exchange_out_of_stock")["target"] == "黑色 43"
+    events = [first, {"event": "active_loop", "name": "exchange_form"},
+              user_event("ok white is fine", "inform", entities=[{"entity": "color", "value": "白色", "start": 3}],
+                         token=token)]
+    tracker = make_tracker({"order_id": order_no, "item_id": result["item_id"], "color": "白色"}, events=events,
+                           token=token, active_loop="exchange_form")
+    dispatcher, result = validate(form, "color", "白色", tracker, domain)
+    assert dispatcher.messages == [] and result == {"color": "白色", "size": "+1"}
+    dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
+    assert message(dispatcher, "utter_confirm_exchange")["target"] == "白色 43"
+
+
 def test_exchange_colour_named_last_is_the_one_asked(domain: dict[str, Any]) -> None:
     """"黑的没43了 那换白色的43码": the first colour is what is sold out, the last one is asked for."""
     order_no = DEMO_ORDERS["exchange_out_of_stock"]
