@@ -166,6 +166,19 @@ def _no_single_order(
     return {}
 
 
+def _extracted_from_latest_message(tracker: Tracker, slot: str) -> bool:
+    """Whether the latest message's own words filled `slot`: the slot events right after it. A form
+    starting validates every slot already filled too (a phone given for an earlier order), after them."""
+    events = list(tracker.events)
+    latest_user = max((i for i, event in enumerate(events) if event.get("event") == "user"), default=-1)
+    for event in events[latest_user + 1:] if latest_user >= 0 else []:
+        if event.get("event") != "slot":
+            return False
+        if event.get("name") == slot:
+            return True
+    return False
+
+
 def _fills_a_slot(events: list[EventType]) -> bool:
     """Some event sets a slot other than `requested_slot` (Rasa then does not reject the form)."""
     return any(event.get("event") == "slot" and event.get("name") != "requested_slot" for event in events)
@@ -428,10 +441,20 @@ class OrderFormValidation(FormValidationAction):
             dispatcher.utter_message(response="utter_flow_in_progress",
                                      flow=label(domain, "flow", self.form_name()))
             return [*events, SlotSet(requested, tracker.get_slot(requested))]
-        if requested and not dispatcher.messages and _answers_only_later_questions(events, requested):
-            # "XL" while the order is asked: kept for later, and the question comes again.
+        if (requested and not dispatcher.messages and _answers_only_later_questions(events, requested)
+                and await self._next_question(tracker, events, domain) == requested):
+            # "XL" while the order is asked: kept for later, and the question comes again. Not when the
+            # message answered the question another way (a colour at the size question): what comes next
+            # (a confirmation) is no question again.
             dispatcher.utter_message(response="utter_noted_question_again")
         return events
+
+    async def _next_question(self, tracker: Tracker, events: list[EventType], domain: DomainDict) -> str | None:
+        """The slot the form asks for after these events: its first required slot still empty."""
+        given = {event["name"]: event.get("value") for event in events if event.get("event") == "slot"}
+        after = with_slots(tracker, **given)
+        required = await self.required_slots(self.domain_slots(domain), CollectingDispatcher(), after, domain)
+        return next((slot for slot in required if after.get_slot(slot) is None), None)
 
     def _switches_flow(self, tracker: Tracker) -> bool:
         from actions.paused_flows import slots_before_latest_message  # it imports this module
@@ -472,23 +495,39 @@ class OrderFormValidation(FormValidationAction):
             return {"order_id": None}
         customer_id = token_customer(tracker)
         if customer_id is None:
-            # Anonymous: check the pair again only if a phone was already given.
-            last4 = tracker.get_slot("phone_last4")
-            if "phone_last4" in tracker.slots_to_validate() and re.sub(r"\D", "", str(last4 or "")) == order_no:
-                # the order number typed again at the phone question: ask for the phone again
-                return {"order_id": order_no, "phone_last4": None, "verified_customer_id": None}
-            if not last4:
-                return {"order_id": order_no, "verified_customer_id": None}
-            return self._check_pair(order_no, str(last4), dispatcher, tracker, domain, keep_order=True)
+            return self._anonymous_order(order_no, dispatcher, tracker, domain)
         if not self._owns(customer_id, order_no, dispatcher):
             return {"order_id": None}
         extra = self.after_order(order_no, customer_id, dispatcher, with_slots(tracker, order_id=order_no), domain)
         return {"order_id": order_no, **extra}
 
+    def _anonymous_order(
+        self, order_no: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Anonymous: the pair is checked only with digits typed for this order (in this message, or before
+        any order was proved). Digits that proved an earlier order are never tried on a new one: its own
+        digits are asked, and no failure is counted (shop.services.verification counts typed tries)."""
+        from actions.paused_flows import slots_before_latest_message  # it imports this module
+
+        last4 = tracker.get_slot("phone_last4")
+        typed_now = _extracted_from_latest_message(tracker, "phone_last4")
+        ask_digits = {"order_id": order_no, "phone_last4": None, "verified_customer_id": None}
+        if typed_now and re.sub(r"\D", "", str(last4 or "")) == order_no:
+            return ask_digits  # the order number typed (again) at the phone question: it replaces the order
+        if not last4:
+            return {"order_id": order_no, "verified_customer_id": None}
+        if not typed_now and tracker.get_slot("verified_customer_id") is not None:
+            if str(slots_before_latest_message(tracker).get("order_id")) == order_no:
+                return {"order_id": order_no}  # the order these digits proved, named again
+            return ask_digits
+        return self._check_pair(order_no, str(last4), dispatcher, tracker, domain, keep_order=True)
+
     def validate_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         digits = re.sub(r"\D", "", str(value or ""))
+        if ORDER_NO.match(digits) and digits == re.sub(r"\D", "", str(tracker.get_slot("order_id") or "")):
+            return {"phone_last4": None}  # an order number, not a phone: validate_order_id took it
         if len(digits) < 4:
             dispatcher.utter_message(response="utter_phone_last4_invalid")  # the form asks again after it
             return {"phone_last4": None}

@@ -22,6 +22,7 @@ from actions_testkit import (
 )
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import func, select
 
 from actions.exchanges import ValidateExchangeForm
 from actions.identity import current_customer, token_customer
@@ -30,6 +31,8 @@ from actions.orders import ActionAskOrderId, ActionRouteInform, ActionShowOrder,
 from actions.returns import ValidateReturnForm
 from actions.shipping import ValidateUrgeForm
 from shop.clock import system_clock
+from shop.db import make_engine, session_scope
+from shop.models import VerificationFailure
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
 
 pytestmark = pytest.mark.usefixtures("shop_db")
@@ -245,6 +248,62 @@ def test_anonymous_right_digits_for_the_wrong_order_fail(domain: dict[str, Any])
     assert names(dispatcher) == ["utter_verify_failed"]
     assert result["verified_customer_id"] is None
     assert "5678" not in all_text(dispatcher)
+
+
+def failures_recorded() -> int:
+    with session_scope(make_engine()) as session:
+        return int(session.execute(select(func.count()).select_from(VerificationFailure)).scalar_one())
+
+
+def test_digits_that_proved_one_order_are_not_tried_on_another(domain: dict[str, Any]) -> None:
+    """Verified for one order, the shopper names another: its own digits are asked, no try is counted."""
+    other = DEMO_ORDERS["stuck"]
+    before = [{"event": "slot", "name": "order_id", "value": OWN},
+              {"event": "slot", "name": "phone_last4", "value": "1234"},
+              {"event": "slot", "name": "verified_customer_id", "value": 1}]
+    # the form starting validates the phone kept from before too (Rasa appends it after the loop starts)
+    events = [*before, user_event(f"and where is {other}", "query_order"),
+              {"event": "slot", "name": "order_id", "value": other},
+              {"event": "active_loop", "name": "order_form"},
+              {"event": "slot", "name": "order_id", "value": other},
+              {"event": "slot", "name": "phone_last4", "value": "1234"}]
+    tracker = make_tracker({"order_id": other, "phone_last4": "1234", "verified_customer_id": 1}, events=events,
+                           active_loop="order_form")
+    dispatcher, result = validate(ValidateOrderForm(), "order_id", other, tracker, domain)
+    assert dispatcher.messages == []
+    assert result == {"order_id": other, "phone_last4": None, "verified_customer_id": None}
+    assert required_slots(ValidateOrderForm(), tracker, domain) == ["order_id", "phone_last4"]
+    assert failures_recorded() == 0
+    # the order they proved, named again in a new request, needs no digits
+    events = [*before, user_event(f"我要退货 {OWN}", "return_goods"),
+              {"event": "slot", "name": "order_id", "value": OWN}]
+    tracker = make_tracker({"order_id": OWN, "phone_last4": "1234", "verified_customer_id": 1}, events=events,
+                           active_loop="order_form")
+    assert validate(ValidateOrderForm(), "order_id", OWN, tracker, domain)[1] == {"order_id": OWN}
+
+
+def test_the_order_number_typed_at_the_phone_question_replaces_the_order_and_counts_no_try(
+    domain: dict[str, Any],
+) -> None:
+    """A mistyped order number, then the right one typed when the digits are asked: the order changes,
+    the digits are asked again, and no failure is recorded (the SDK validates both slots it fills)."""
+    events = [
+        user_event("查一下订单8800000100009999", "query_order"),
+        {"event": "slot", "name": "order_id", "value": "8800000100009999"},
+        {"event": "slot", "name": "requested_slot", "value": "phone_last4"},
+        {"event": "action", "name": "action_listen"},
+        user_event(OWN, "inform", entities=[{"entity": "order_id", "value": OWN}]),
+        {"event": "slot", "name": "order_id", "value": OWN},
+        {"event": "slot", "name": "phone_last4", "value": OWN},
+    ]
+    tracker = make_tracker({"order_id": OWN, "phone_last4": OWN, "requested_slot": "phone_last4"}, events=events,
+                           active_loop="order_form")
+    dispatcher, result_events = run_action(ValidateOrderForm(), tracker, domain)
+    assert "utter_verify_failed" not in names(dispatcher)
+    assert SlotSet("order_id", OWN) in result_events and SlotSet("phone_last4", None) in result_events
+    assert failures_recorded() == 0
+    validate(ValidateOrderForm(), "phone_last4", "1234", tracker, domain)
+    assert tracker.slots["verified_customer_id"] == 1
 
 
 def test_anonymous_too_few_digits_asks_again(domain: dict[str, Any]) -> None:
@@ -681,3 +740,19 @@ def test_an_answer_to_a_later_question_is_kept_and_the_question_comes_again(doma
                            active_loop="exchange_form")
     dispatcher, _ = run_action(ValidateExchangeForm(), tracker, domain)
     assert "utter_noted_question_again" not in names(dispatcher)
+
+
+@pytest.mark.parametrize(("text", "colour"), [("ok white is fine", "白色"), ("那就白色吧", "白色")])
+def test_a_colour_at_the_size_question_gets_no_question_again_line(text: str, colour: str,
+                                                                    domain: dict[str, Any]) -> None:
+    """A colour while the exchange asks for the size or colour answers it: the confirmation follows, never
+    "I've noted that 👌 I still need your answer to this question:" before it (issue 35)."""
+    token = token_for(1)
+    order = DEMO_ORDERS["exchange_out_of_stock"]  # 跑步鞋 黑色 42: 白色 42 is in stock
+    given = [user_event(text, "inform", entities=[{"entity": "color", "value": colour}], token=token),
+             {"event": "slot", "name": "color", "value": colour}]
+    tracker = make_tracker({"requested_slot": "size", "order_id": order, "item_id": item_ids(order)[0],
+                            "color": colour}, events=given, active_loop="exchange_form")
+    dispatcher, events = run_action(ValidateExchangeForm(), tracker, domain)
+    assert "utter_noted_question_again" not in names(dispatcher)
+    assert slot_sets(events)["color"] == colour
