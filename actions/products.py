@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendUnavailable, shop_session
 from actions.order_forms import entity_value
-from actions.wording import by_language, english, label, money, product_name, translated
+from actions.wording import by_language, english, label, label_pairs, money, product_name, translated
 from shop.services.catalogue import advise_size, find_skus, product_facts
 from shop.services.views import SkuView
 
@@ -52,6 +52,11 @@ def in_stock_specs(skus: list[SkuView]) -> str:
 STOCK_TOPIC = "product_inquiry/stock_price"
 SPECS_TOPIC = "product_inquiry/specs"
 SIZE_TOPIC = "product_inquiry/size_advice"
+WARRANTY_TOPIC = "product_inquiry/warranty"
+# Topics a product's own 商品参数 answer when the question names the product: a warranty question gets
+# the product's 保修 fact (or the shop's warranty answer when it has none), a specs question its facts.
+FACT_TOPICS = (SPECS_TOPIC, WARRANTY_TOPIC)
+WARRANTY_FACT = "保修"  # the name of the warranty fact in the shop's 商品参数 (shop/seed.py, docs/shop.md)
 # A height as shoppers type it: 170 / 170cm / 1米7 / 1米70 / 1.7米 / 一米七.
 HEIGHT = re.compile(r"(?<![\d.])(1[4-9]\d)\s*(?:cm|厘米|公分)?(?![\d.]|\s*(?:斤|公斤|kg))|"
                     r"(?:1|一)\s*(?:米|\.|m)\s*([5-9一五六七八九])([0-9一二三四五六七八九])?(?!\d)", re.IGNORECASE)
@@ -88,8 +93,8 @@ def answer_product_question(tracker: Tracker, dispatcher: CollectingDispatcher) 
         answer_size(tracker, dispatcher, *measures)
     elif topic == STOCK_TOPIC and latest_entity(tracker, "product"):
         answer_stock(tracker, dispatcher)
-    elif topic == SPECS_TOPIC and latest_entity(tracker, "product"):
-        answer_facts(tracker, dispatcher)
+    elif topic in FACT_TOPICS and latest_entity(tracker, "product"):
+        answer_facts(tracker, dispatcher, topic)
     else:
         dispatcher.utter_message(response=f"utter_{topic}")
 
@@ -159,10 +164,11 @@ def answer_size(tracker: Tracker, dispatcher: CollectingDispatcher, height: int,
                                  size=advice.size, chart=chart)
 
 
-def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
-    """The 商品参数 of the product this message names: the facts whose names the question holds
-    ("T恤是什么材质的" → 材质, "手环防水吗" → 防水), else all of them as the shop lists them (能装开水 names
-    none). The general answer when the shop has recorded none."""
+def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher, topic: str = SPECS_TOPIC) -> None:
+    """The 商品参数 of the product this message names: the facts the question names ("T恤是什么材质的" → 材质,
+    "手环防水吗" → 防水, "how long does the battery last" → 续航), else all of them as the shop lists them
+    (能装开水 names none); a warranty question naming none of the product's facts gets the shop's warranty
+    answer. The general answer when the shop has recorded none."""
     product = latest_entity(tracker, "product")
     try:
         with shop_session(dispatcher) as session:
@@ -171,15 +177,29 @@ def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
         return
     if found is None:
         dispatcher.utter_message(response="utter_stock_unknown_product", product=product)
-    elif not found.facts:
-        dispatcher.utter_message(response=f"utter_{SPECS_TOPIC}")
-    else:
-        question = _without_entities(tracker.latest_message)  # 保温杯 names no 保温 fact
-        asked = [(name, value) for name, value in found.facts if name in question] or found.facts
-        facts = by_language("；", "; ").join(f"{name}{by_language('：', ': ')}{value}" for name, value in asked)
-        if english():  # the shop's 商品参数 are in Chinese: said so, and given as they are
-            facts = f"{facts} {label(None, 'note', 'detail_in_chinese')}"
-        dispatcher.utter_message(response="utter_product_facts", title=title(found), facts=facts)
+        return
+    question, named = facts_named(tracker.latest_message)
+    asked = [(name, value) for name, value in found.facts if name in question or name in named]
+    if not asked and (WARRANTY_FACT in question or WARRANTY_FACT in named):
+        topic = WARRANTY_TOPIC  # "T恤保修吗": no 保修 recorded, so the shop's warranty answer, not every fact
+    if not asked and (topic != SPECS_TOPIC or not found.facts):
+        dispatcher.utter_message(response=f"utter_{topic}")
+        return
+    facts = by_language("；", "; ").join(
+        f"{name}{by_language('：', ': ')}{value}" for name, value in asked or found.facts)
+    if english():  # the shop's 商品参数 are in Chinese: said so, and given as they are
+        facts = f"{facts} {label(None, 'note', 'detail_in_chinese')}"
+    dispatcher.utter_message(response="utter_product_facts", title=title(found), facts=facts)
+
+
+def facts_named(message: dict[str, Any]) -> tuple[str, set[str]]:
+    """The question's text without the product named (保温杯 names no 保温 fact), and the Chinese names of
+    the facts its English words stand for (labels `fact_words`: "battery" → 续航)."""
+    question = _without_entities(message)
+    lowered = question.lower()
+    named = {chinese for chinese, words in label_pairs("fact_words")
+             if words and re.search(rf"\b(?:{words})\b", lowered)}
+    return question, named
 
 
 def _without_entities(message: dict[str, Any]) -> str:

@@ -85,6 +85,14 @@ def translated(kind: str, chinese: str | None) -> str:
     return chinese
 
 
+def label_pairs(kind: str) -> list[tuple[str, str]]:
+    """(Chinese text, English text) of every `utter_label_<kind>_*` label of the action call's domain."""
+    domain = _call_domain.get() or {}
+    prefix = f"utter_label_{kind}_"
+    return [(_text(variations, "zh") or "", _text(variations, "en") or "")
+            for name, variations in domain.get("responses", {}).items() if name.startswith(prefix)]
+
+
 def product_name(title: str, title_en: str | None) -> str:
     """The product's name in the reply's language: its English name where the shop has one."""
     return title_en if english() and title_en else title

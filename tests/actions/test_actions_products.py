@@ -8,6 +8,7 @@ import pytest
 from actions_testkit import make_tracker, message, names, run_action, user_event
 
 from actions.products import ActionAnswerProductQuestion
+from actions.wording import speaking
 
 pytestmark = pytest.mark.usefixtures("shop_db")
 
@@ -88,3 +89,52 @@ def test_a_question_about_an_unknown_product_says_so(domain: dict[str, Any]) -> 
 
 def test_stock_question_without_a_product_gets_the_faq_text(domain: dict[str, Any]) -> None:
     assert names(ask("有货吗", "stock_price", domain)) == ["utter_product_inquiry/stock_price"]
+
+
+def ask_in(language: str, text: str, topic: str, domain: dict[str, Any], **entities: str) -> Any:
+    """`ask` inside an action call in `language` (its labels from the domain, as the executor's hook sets)."""
+    with speaking(language, domain):
+        return ask(text, topic, domain, **entities)
+
+
+@pytest.mark.parametrize("topic", ["warranty", "shipping_regions", "payment_methods"])
+def test_cross_border_payment_and_warranty_topics_have_answers(topic: str, domain: dict[str, Any]) -> None:
+    assert names(ask("问一下", topic, domain)) == [f"utter_product_inquiry/{topic}"]
+
+
+@pytest.mark.parametrize("topic", ["warranty", "specs"])
+def test_a_warranty_question_gets_the_products_warranty(topic: str, domain: dict[str, Any]) -> None:
+    reply = message(ask_in("zh", "耳机保修多久", topic, domain, product="耳机"), "utter_product_facts")
+    assert reply["facts"] == "保修：一年质保，非人为损坏免费维修或换新"
+
+
+def ask_english(text: str, said: str, product: str, topic: str, domain: dict[str, Any]) -> Any:
+    """An English question whose product words `said` the NLU maps to the catalogue's `product` (synonyms)."""
+    start = text.find(said)
+    event = user_event(text, "product_inquiry",
+                       [{"entity": "product", "value": product, "start": start, "end": start + len(said)}])
+    event["parse_data"]["response_selector"] = {
+        "product_inquiry": {"response": {"intent_response_key": f"product_inquiry/{topic}"}}
+    }
+    with speaking("en", domain):
+        dispatcher, _ = run_action(ActionAnswerProductQuestion(), make_tracker(events=[event]), domain)
+    return dispatcher
+
+
+@pytest.mark.parametrize(("text", "said", "product", "fact"), [
+    ("what's the warranty on the earbuds?", "earbuds", "耳机", "保修: 一年质保"),
+    ("how long does the earbuds battery last?", "earbuds", "耳机", "续航: 单次约 6 小时"),
+    ("what material is the t-shirt?", "t-shirt", "T恤", "材质: 100% 精梳棉"),
+    ("is the fitness band waterproof?", "fitness band", "手环", "防水: 5ATM"),
+])
+def test_an_english_question_naming_a_fact_gets_that_fact_alone(
+    text: str, said: str, product: str, fact: str, domain: dict[str, Any]
+) -> None:
+    facts = message(ask_english(text, said, product, "specs", domain), "utter_product_facts")["facts"]
+    assert facts.startswith(fact) and ";" not in facts, facts
+
+
+def test_a_warranty_question_about_a_product_without_one_gets_the_shops_warranty(domain: dict[str, Any]) -> None:
+    assert names(ask_in("zh", "T恤保修吗", "specs", domain, product="T恤")) == ["utter_product_inquiry/warranty"]
+    assert names(ask_english("is the t-shirt under warranty", "t-shirt", "T恤", "warranty",
+                             domain)) == ["utter_product_inquiry/warranty"]
