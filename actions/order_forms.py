@@ -518,7 +518,9 @@ class OrderFormValidation(FormValidationAction):
             return {"order_id": order_no, "verified_customer_id": None}
         if not typed_now and tracker.get_slot("verified_customer_id") is not None:
             if str(slots_before_latest_message(tracker).get("order_id")) == order_no:
-                return {"order_id": order_no}  # the order these digits proved, named again
+                # the order these digits proved, named again: the flow's own checks of it still run
+                customer_id = int(tracker.get_slot("verified_customer_id"))
+                return {"order_id": order_no, **self.after_order(order_no, customer_id, dispatcher, tracker, domain)}
             return ask_digits
         return self._check_pair(order_no, str(last4), dispatcher, tracker, domain, keep_order=True)
 
@@ -534,6 +536,9 @@ class OrderFormValidation(FormValidationAction):
         order_no = tracker.get_slot("order_id")
         if not order_no:
             return {"phone_last4": digits[-4:]}
+        if not _extracted_from_latest_message(tracker, "phone_last4"):
+            # digits given earlier, validated again as a form starts: validate_order_id decided about them
+            return {"phone_last4": tracker.get_slot("phone_last4")}
         known, last4 = earlier_verdict(PAIR_CHECKED, (digits[-4:],))
         if known and "order_id" in tracker.slots_to_validate():
             return {"phone_last4": last4}  # validate_order_id just checked this pair
