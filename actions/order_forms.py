@@ -19,7 +19,7 @@ from actions.backend import BackendUnavailable, shop_session
 from actions.choices import ORDINAL, holds_any, named, pick, tied, words_of
 from actions.identity import client_address, current_customer, token_customer
 from actions.product_words import with_product_titles
-from actions.wording import label, listed, product_name
+from actions.wording import english, label, listed, product_name
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.eligibility import PROBLEMS_AFTER_DELIVERY as PROBLEMS_AFTER_DELIVERY  # logistics.py reads it
@@ -144,9 +144,17 @@ def _say_why_its_order_is_not_offered(
     holding = [order for order in list_orders(session, customer_id, limit=ORDERS_SEARCHED_BY_PRODUCT)
                if holds_product(order, product)]
     if holding:
-        dispatcher.utter_message(response="utter_product_order_not_for_flow", product=product,
-                                 order_no=holding[0].order_no, order=describe_order(holding[0], domain),
-                                 flow=label(domain, "flow", form))
+        dispatcher.utter_message(response="utter_product_order_not_for_flow",
+                                 product=_product_as_named(holding[0], product), order_no=holding[0].order_no,
+                                 order=describe_order(holding[0], domain), flow=label(domain, "flow", form))
+
+
+def _product_as_named(order: OrderSummary, product: str) -> str:
+    """The product word in the reply's language: in English, the English name of the order's item it names
+    ("T恤" → "Cotton crew-neck T-shirt"), else the word as said."""
+    named = [product_name(title, english_name) for title, english_name in
+             zip(order.item_titles, order.item_titles_en, strict=True) if holds_any([title], product, str)]
+    return named[0] if len(named) == 1 and english() else product
 
 
 def _no_single_order(
@@ -358,7 +366,9 @@ class OrderFormValidation(FormValidationAction):
             return {}
 
         def describe(order: OrderSummary) -> str:
-            return describe_order(order, domain)
+            """What the words are matched against: the order as listed, with its Chinese titles too (the
+            product words are Chinese in either language: "the T-shirt" is T恤)."""
+            return f"{describe_order(order, domain)} {'、'.join(order.item_titles)}"
 
         narrowed_to = tracker.get_slot("order_product")
         forget = {}
@@ -386,7 +396,8 @@ class OrderFormValidation(FormValidationAction):
             typed = words_for_choosing(tracker.latest_message)  # the shopper's words, not their product titles
             return {**forget, **(_no_single_order(orders, said, describe, dispatcher, typed) if choose is pick else {})}
         if choose is named:  # nobody asked which order: say which one this is
-            dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no, order=describe(chosen))
+            dispatcher.utter_message(response="utter_order_chosen", order_no=chosen.order_no,
+                                     order=describe_order(chosen, domain))
         return {**forget, "order_id": chosen.order_no}
 
     async def extract_item_id(
