@@ -124,6 +124,8 @@ def ask_english(text: str, said: str, product: str, topic: str, domain: dict[str
 @pytest.mark.parametrize(("text", "said", "product", "fact"), [
     ("what's the warranty on the earbuds?", "earbuds", "耳机", "保修: 一年质保"),
     ("how long does the earbuds battery last?", "earbuds", "耳机", "续航: 单次约 6 小时"),
+    ("how long will the earbuds run on one charge?", "earbuds", "耳机", "续航: 单次约 6 小时"),
+    ("how long do the earbuds take to charge?", "earbuds", "耳机", "充电: Type-C"),
     ("what material is the t-shirt?", "t-shirt", "T恤", "材质: 100% 精梳棉"),
     ("is the fitness band waterproof?", "fitness band", "手环", "防水: 5ATM"),
 ])
