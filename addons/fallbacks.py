@@ -37,9 +37,10 @@ LATIN_WORD = re.compile(r"[a-z]+")
 _MARKS = r"\s!-/:-@\[-`{-~，。！？、～…"
 ONLY_LATIN = re.compile(rf"[a-z{_MARKS}]*[a-z][a-z{_MARKS}]*")
 MIN_HELD_WORD = 3
-# Code, not words: a markup tag or event handler, SQL, a template or JNDI lookup.
+# Code, not words: a markup tag or event handler, SQL, a template or JNDI lookup. Tags in full-width
+# brackets too: the channels read < and > as ＜ ＞ (addons/channels.py).
 CODE = re.compile(
-    r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^<>]*)?/?\s*>|\bon[a-z]+\s*=|javascript\s*:|\$\{|\{\{.*\}\}|"
+    r"[<＜]\s*/?\s*[a-z][a-z0-9]*(?:\s[^<>＜＞]*)?/?\s*[>＞]|\bon[a-z]+\s*=|javascript\s*:|\$\{|\{\{.*\}\}|"
     r"\bselect\s+(?:\*|[a-z_,\s]+\s+from\s+[a-z_]+\s*;?\s*$)|\b(?:drop|truncate)\s+table\b|\bunion\s+(?:all\s+)?select\b|"
     r"\binsert\s+into\b|\bdelete\s+from\s+\w+\s*(?:where\b|;|$)|'\s*(?:or|and)\s+\S+\s*=\s*\S+|;\s*--",
     re.IGNORECASE,

@@ -46,7 +46,8 @@ def test_only_messages_of_unknown_latin_words_fall_back(tmp_path: Path, text: st
 
 
 @pytest.mark.parametrize(("text", "falls_back"), [
-    ("<script>alert(1)</script>", True), ('"><img src=x onerror=alert(1)>', True), ("'; DROP TABLE orders;--", True),
+    ("<script>alert(1)</script>", True), ("＜script＞alert(1)＜/script＞", True),
+    ('"><img src=x onerror=alert(1)>', True), ("'; DROP TABLE orders;--", True),
     ("SELECT * FROM users", True), ("${jndi:ldap://x.y/a}", True), ("' OR 1=1 --", True),
     # English that reads like the words of code is no code
     ("invoice please select the black one from the list", False), ("thanks <3", False), ("bye -- thanks", False),
