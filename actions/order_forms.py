@@ -23,8 +23,7 @@ from actions.wording import english, label, listed, product_name
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.eligibility import PROBLEMS_AFTER_DELIVERY as PROBLEMS_AFTER_DELIVERY  # logistics.py reads it
-from shop.services.eligibility import order_statuses_for
-from shop.services.orders import check_order_owner, get_order_detail, list_orders
+from shop.services.orders import check_order_owner, get_order_detail, list_orders, list_orders_for_flow
 from shop.services.verification import check_phone_last4
 from shop.services.views import OrderDetail, OrderSummary
 
@@ -76,17 +75,18 @@ def offered_orders(
 ) -> list[OrderSummary]:
     """The recent orders a flow offers as buttons when it asks which order (`limit` of them); only those
     that hold the product the request named, when it named one that several orders hold."""
-    # which orders this flow can take is the shop's rule (shop.services.eligibility)
-    statuses = order_statuses_for(flow_of(form), problem=tracker.get_slot("logistics_problem") if tracker else None,
-                                  reason=tracker.get_slot("reason") if tracker else None)
+    # which orders this flow can take, and which first, is the shop's rule (shop.services.eligibility)
+    def listed(count: int) -> list[OrderSummary]:
+        return list_orders_for_flow(
+            session, customer_id, flow_of(form), problem=tracker.get_slot("logistics_problem") if tracker else None,
+            reason=tracker.get_slot("reason") if tracker else None, limit=count, invoiced=invoiced)
+
     product = tracker.get_slot("order_product") if tracker is not None else None
     if product:
-        searched = list_orders(session, customer_id, statuses=statuses, limit=ORDERS_SEARCHED_BY_PRODUCT,
-                               invoiced=invoiced)
-        holding = [order for order in searched if holds_product(order, product)][:limit]
+        holding = [order for order in listed(ORDERS_SEARCHED_BY_PRODUCT) if holds_product(order, product)][:limit]
         if holding:  # none of this flow's orders holds it (牛仔裤 on its way, then 我要退货): all of them
             return holding
-    return list_orders(session, customer_id, statuses=statuses, limit=limit, invoiced=invoiced)
+    return listed(limit)
 
 
 def holds_product(order: OrderSummary, product: str) -> bool:
@@ -528,10 +528,13 @@ class OrderFormValidation(FormValidationAction):
         if not last4:
             return {"order_id": order_no, "verified_customer_id": None}
         if not typed_now and tracker.get_slot("verified_customer_id") is not None:
+            # validated again as the form starts, these digits are not compared either (validate_phone_last4)
             if str(slots_before_latest_message(tracker).get("order_id")) == order_no:
                 # the order these digits proved, named again: the flow's own checks of it still run
+                remember(PAIR_CHECKED, (str(last4),), str(last4))
                 customer_id = int(tracker.get_slot("verified_customer_id"))
                 return {"order_id": order_no, **self.after_order(order_no, customer_id, dispatcher, tracker, domain)}
+            remember(PAIR_CHECKED, (str(last4),), None)
             return ask_digits
         return self._check_pair(order_no, str(last4), dispatcher, tracker, domain, keep_order=True)
 
@@ -547,9 +550,6 @@ class OrderFormValidation(FormValidationAction):
         order_no = tracker.get_slot("order_id")
         if not order_no:
             return {"phone_last4": digits[-4:]}
-        if not _extracted_from_latest_message(tracker, "phone_last4"):
-            # digits given earlier, validated again as a form starts: validate_order_id decided about them
-            return {"phone_last4": tracker.get_slot("phone_last4")}
         known, last4 = earlier_verdict(PAIR_CHECKED, (digits[-4:],))
         if known and "order_id" in tracker.slots_to_validate():
             return {"phone_last4": last4}  # validate_order_id just checked this pair

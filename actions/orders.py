@@ -18,6 +18,7 @@ from actions.order_forms import (
     OrderFormValidation,
     describe_order,
     entity_value,
+    flow_of,
     holds_product,
     load_order,
     offered_orders,
@@ -27,6 +28,7 @@ from actions.order_forms import (
 from actions.return_parcels import parcel_orders, wants_parcel
 from actions.satisfaction import offer_rating
 from actions.wording import english, label, listed, money, place, product_name, translated, when
+from shop.services.eligibility import only_unpaid_offered
 from shop.services.views import ItemView, OrderDetail, OrderSummary, TrackingInfo
 
 MAX_TIMELINE_EVENTS = 5
@@ -74,6 +76,8 @@ class ActionAskOrderId(Action):
         if product and all(holds_product(order, product) for order in orders):  # else none held it: all offered
             dispatcher.utter_message(response="utter_choose_order_with_product", buttons=buttons,
                                      count=len(orders), product=product)
+        elif only_unpaid_offered(flow_of(tracker.active_loop_name), [order.status for order in orders]):
+            dispatcher.utter_message(response="utter_choose_order_unpaid_only", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_choose_order", buttons=buttons)
         return []

@@ -34,6 +34,34 @@ REASONS_AFTER_DELIVERY = frozenset({"damaged", "missing_items"})
 _STATUS_ORDER = ("pending_payment", "paid", "shipped", "delivered", "completed", "cancelled")
 
 
+#: Flows that ask where a parcel is offer the orders the shopper most likely means first: those on their
+#: way, then those just delivered, then those paid and waiting to ship; any other order after those.
+_WHERE_IS_IT_FLOWS = frozenset({"order", "logistics"})
+_WHERE_IS_IT_FIRST = ("shipped", "delivered", "paid")
+#: Unpaid orders have no parcel: these flows offer them only when the shopper has no other (and say so).
+UNPAID = "pending_payment"
+
+
+def order_status_tiers(
+    flow: str, *, problem: str | None = None, reason: str | None = None
+) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
+    """The statuses `flow` offers, in tiers (each tier's orders, newest first, before the next tier's; an
+    empty tier: any order), and the statuses offered only when no tier has an order."""
+    statuses = order_statuses_for(flow, problem=problem, reason=reason)
+    if flow not in _WHERE_IS_IT_FLOWS:
+        return (statuses,), ()
+    allowed = statuses or _STATUS_ORDER
+    first = tuple((status,) for status in _WHERE_IS_IT_FIRST if status in allowed)
+    rest = tuple(status for status in allowed if status not in _WHERE_IS_IT_FIRST and status != UNPAID)
+    last_resort = (UNPAID,) if UNPAID in allowed else ()
+    return first + ((rest,) if rest else ()), last_resort
+
+
+def only_unpaid_offered(flow: str, statuses: list[str]) -> bool:
+    """Whether a where-is-it flow fell back to unpaid orders (the shopper has no other): the bot says so."""
+    return flow in _WHERE_IS_IT_FLOWS and bool(statuses) and all(status == UNPAID for status in statuses)
+
+
 class _OrderState(Protocol):
     status: str
     tracking: object | None

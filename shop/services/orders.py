@@ -14,6 +14,7 @@ from shop.clock import Clock
 from shop.errors import not_found
 from shop.models import Invoice, Order, OrderItem, Product, Sku
 from shop.services._common import OWNED_ORDER, address_view, get_owned_order, item_view
+from shop.services.eligibility import order_status_tiers
 from shop.services.tracking import tracking_for
 from shop.services.views import OrderDetail, OrderSummary, Progress, TrackingInfo
 
@@ -45,6 +46,29 @@ def list_orders(
         summaries[order_id].item_titles.append(title)
         summaries[order_id].item_titles_en.append(title_en)
     return list(summaries.values())
+
+
+def list_orders_for_flow(
+    session: Session,
+    customer_id: int,
+    flow: str,
+    *,
+    problem: str | None = None,
+    reason: str | None = None,
+    limit: int = 5,
+    invoiced: bool = False,
+) -> list[OrderSummary]:
+    """The orders `flow` offers, those the shopper most likely means first (eligibility.order_status_tiers):
+    "where is my order?" lists parcels on their way before unpaid orders, which come only if nothing else."""
+    tiers, last_resort = order_status_tiers(flow, problem=problem, reason=reason)
+    orders: list[OrderSummary] = []
+    for statuses in tiers:
+        if len(orders) >= limit:
+            break
+        orders += list_orders(session, customer_id, statuses=statuses, limit=limit - len(orders), invoiced=invoiced)
+    if not orders and last_resort:
+        orders = list_orders(session, customer_id, statuses=last_resort, limit=limit, invoiced=invoiced)
+    return orders
 
 
 @cache

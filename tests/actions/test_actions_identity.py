@@ -493,39 +493,39 @@ def test_a_product_found_whole_by_one_extractor_and_in_part_by_another_chooses_i
 
 
 def test_a_product_no_offered_order_holds_is_looked_for_among_older_orders(domain: dict[str, Any]) -> None:
-    """"大闸蟹到哪了": the one order with 大闸蟹 is older than the five orders the lookup offers."""
-    assert DEMO_ORDERS["fresh_food"] not in offered("order_form", domain)
-    tracker = starting_with("上周买的大闸蟹到哪了", "query_order", "大闸蟹", "order_form")
+    """"钢笔到哪了": the one order with 钢笔 comes after the five orders the lookup offers."""
+    assert DEMO_ORDERS["custom_made"] not in offered("order_form", domain)
+    tracker = starting_with("上周买的钢笔到哪了", "query_order", "钢笔", "order_form")
     dispatcher = CollectingDispatcher()
     extracted = asyncio.run(ValidateOrderForm().extract_order_id(dispatcher, tracker, domain))
-    assert extracted == {"order_id": DEMO_ORDERS["fresh_food"]}
-    assert "大闸蟹" in message(dispatcher, "utter_order_chosen")["order"]
+    assert extracted == {"order_id": DEMO_ORDERS["custom_made"]}
+    assert "钢笔" in message(dispatcher, "utter_order_chosen")["order"]
 
 
 @pytest.mark.parametrize(("text", "intent", "earlier_product"), [
-    ("手环什么时候到啊 急用", "query_order", None),  # another flow's order question, then this flow's request
-    ("手环那单", "inform", None),  # typed at this flow's order question
-    ("手环什么时候到啊 急用", "query_order", "T恤"),  # "T恤想退货" had narrowed the orders to its T恤s
+    ("钢笔什么时候到啊 急用", "query_order", None),  # another flow's order question, then this flow's request
+    ("钢笔那单", "inform", None),  # typed at this flow's order question
+    ("钢笔什么时候到啊 急用", "query_order", "T恤"),  # "T恤想退货" had narrowed the orders to its T恤s
 ])
 def test_a_product_typed_at_the_order_question_is_looked_for_among_older_orders(
     text: str, intent: str, earlier_product: str | None, domain: dict[str, Any]
 ) -> None:
-    entities = [{"entity": "product", "value": "手环"}]
+    entities = [{"entity": "product", "value": "钢笔"}]
     tracker = make_tracker({"requested_slot": "order_id", "order_product": earlier_product}, active_loop="order_form",
                            events=[user_event(text, intent, entities=entities, token=token_for(1))])
-    assert DEMO_ORDERS["in_transit"] not in offered("order_form", domain)
+    assert DEMO_ORDERS["custom_made"] not in offered("order_form", domain)
     dispatcher = CollectingDispatcher()
     extracted = asyncio.run(ValidateOrderForm().extract_order_id(dispatcher, tracker, domain))
     forgotten = {"order_product": None} if earlier_product else {}
-    assert extracted == {**forgotten, "order_id": DEMO_ORDERS["in_transit"]}
-    assert "手环" in message(dispatcher, "utter_order_chosen")["order"]
+    assert extracted == {**forgotten, "order_id": DEMO_ORDERS["custom_made"]}
+    assert "钢笔" in message(dispatcher, "utter_order_chosen")["order"]
 
 
 def test_older_orders_are_not_searched_for_a_product_an_offered_order_holds(domain: dict[str, Any]) -> None:
-    """"连衣裙" is in an offered order: that one is chosen, whatever older orders hold."""
-    tracker = starting_with("连衣裙到哪了", "query_order", "连衣裙", "order_form")
+    """"牛仔裤" is in an offered order (the one on its way): that one is chosen, whatever other orders hold."""
+    tracker = starting_with("牛仔裤到哪了", "query_order", "牛仔裤", "order_form")
     extracted = asyncio.run(ValidateOrderForm().extract_order_id(CollectingDispatcher(), tracker, domain))
-    assert extracted == {"order_id": DEMO_ORDERS["packing"]}
+    assert extracted == {"order_id": DEMO_ORDERS["in_transit_delayed"]}
 
 
 @pytest.mark.parametrize(("values", "sole"), [
@@ -537,7 +537,7 @@ def test_the_one_product_a_message_names(values: list[str], sole: str | None) ->
 
 @pytest.mark.parametrize(("text", "intent", "product", "form", "orders"), [
     ("T恤想退货", "return_goods", "T恤", "return_form", ["multi_item", "delivered_in_window"]),  # both offered
-    ("我的裤子到哪了", "query_order", "裤子", "order_form", ["packing_today", "in_transit_delayed"]),  # both older
+    ("我的连衣裙到哪了", "query_order", "连衣裙", "order_form", ["packing", "return_in_progress"]),  # neither offered
 ])
 def test_a_product_several_orders_hold_narrows_the_order_question_to_them(
     text: str, intent: str, product: str, form: str, orders: list[str], domain: dict[str, Any]
@@ -562,17 +562,17 @@ def test_a_product_several_orders_hold_narrows_the_order_question_to_them(
     assert chosen == {"order_id": question["buttons"][1]["title"].split()[0]}
 
 
-@pytest.mark.parametrize("text", ["牛仔裤", "牛仔裤那单", "the jeans"])
+@pytest.mark.parametrize("text", ["连衣裙", "连衣裙那单", "the dress"])
 def test_a_product_named_at_the_order_question_narrows_it_without_a_noted_reply(
     text: str, domain: dict[str, Any]
 ) -> None:
-    """Two older orders hold the jeans: the question comes again with those two, and nothing says
+    """Two orders not offered hold the dress: the question comes again with those two, and nothing says
     "记下了，还需要您回答下面的问题" as if the answer were for a later question."""
     tracker = make_tracker({"requested_slot": "order_id"}, active_loop="order_form", events=[
-        user_event(text, "inform", entities=[{"entity": "product", "value": "牛仔裤"}], token=token_for(1))])
+        user_event(text, "inform", entities=[{"entity": "product", "value": "连衣裙"}], token=token_for(1))])
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ValidateOrderForm().run(dispatcher, tracker, domain))
-    assert {"event": "slot", "timestamp": None, "name": "order_product", "value": "牛仔裤"} in events
+    assert {"event": "slot", "timestamp": None, "name": "order_product", "value": "连衣裙"} in events
     assert dispatcher.messages == []
 
 
@@ -760,3 +760,17 @@ def test_a_colour_at_the_size_question_gets_no_question_again_line(text: str, co
     dispatcher, events = run_action(ValidateExchangeForm(), tracker, domain)
     assert "utter_noted_question_again" not in names(dispatcher)
     assert slot_sets(events)["color"] == colour
+
+
+def test_where_is_my_order_offers_the_parcels_on_their_way_first(domain: dict[str, Any]) -> None:
+    """"我的快递到哪了": the buttons start with the orders in transit, never with unpaid ones; "第二个"
+    chooses the second button."""
+    dispatcher, _ = run_action(ActionAskOrderId(), make_tracker(token=token_for(1), active_loop="order_form"), domain)
+    buttons = message(dispatcher, "utter_choose_order")["buttons"]
+    shown = [b["title"].split()[0] for b in buttons]
+    assert shown[:3] == [DEMO_ORDERS["in_transit"], DEMO_ORDERS["in_transit_delayed"], DEMO_ORDERS["stuck"]]
+    assert DEMO_ORDERS["awaiting_payment"] not in shown
+    typed = make_tracker({"requested_slot": "order_id"}, events=[user_event("第二个", "inform", token=token_for(1))],
+                         active_loop="order_form")
+    chosen = asyncio.run(ValidateOrderForm().extract_order_id(CollectingDispatcher(), typed, domain))
+    assert chosen == {"order_id": shown[1]}
