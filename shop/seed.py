@@ -134,12 +134,20 @@ _FACTS: dict[str, list[tuple[str, str]]] = {
               ("洗涤", "干洗或冷水手洗，不可机洗、不可暴晒")],
 }
 
-#: Everyday words for each product (its aliases), as shoppers say them.
+#: Everyday words for each product (its aliases), as shoppers say them, in Chinese and in English. An
+#: alias is found inside the words ("the flask one"): none is part of other words ("tee" is in "steel",
+#: "pen" in "open", "band" in "husband", "dress" in "address", "t shirt" in "that shirt").
 _ALIASES: dict[str, list[str]] = {
-    "纯棉圆领T恤": ["T恤", "短袖", "体恤"], "修身牛仔裤": ["牛仔裤", "裤子"], "轻量跑步鞋": ["跑鞋", "运动鞋", "鞋子"],
-    "无线蓝牙耳机": ["耳机", "蓝牙耳机"], "不锈钢保温杯": ["保温杯", "杯子", "水杯"],
-    "阳澄湖大闸蟹礼盒": ["大闸蟹", "螃蟹"], "定制刻字钢笔": ["钢笔"], "连帽羽绒服": ["羽绒服", "外套"],
-    "氨基酸洗面奶": ["洗面奶", "洁面"], "智能手环": ["手环"], "有机草莓": ["草莓"], "真丝连衣裙": ["连衣裙", "裙子"],
+    "纯棉圆领T恤": ["T恤", "短袖", "体恤", "t-shirt", "tshirt"],
+    "修身牛仔裤": ["牛仔裤", "裤子", "jeans"],
+    "轻量跑步鞋": ["跑鞋", "运动鞋", "鞋子", "running shoes", "sneakers", "shoes"],
+    "无线蓝牙耳机": ["耳机", "蓝牙耳机", "earbuds", "earphones", "headphones"],
+    "不锈钢保温杯": ["保温杯", "杯子", "水杯", "thermos", "vacuum flask", "flask", "water bottle"],
+    "阳澄湖大闸蟹礼盒": ["大闸蟹", "螃蟹", "crab"], "定制刻字钢笔": ["钢笔", "fountain pen"],
+    "连帽羽绒服": ["羽绒服", "外套", "down jacket", "puffer"], "氨基酸洗面奶": ["洗面奶", "洁面", "cleanser"],
+    "智能手环": ["手环", "fitness band", "smart band", "fitness tracker"],
+    "有机草莓": ["草莓", "strawberry", "strawberries"],
+    "真丝连衣裙": ["连衣裙", "裙子", "silk dress"],
 }
 
 #: Size charts of the clothes: (size, tallest cm, heaviest kg) it fits, smallest first.

@@ -26,6 +26,22 @@ def test_the_demo_shop_knows_everyday_words(seeded: Session) -> None:
     assert {sku.title for sku in find_skus(seeded, product="耳机")} == {"无线蓝牙耳机"}
 
 
+@pytest.mark.parametrize(("words", "title"), [
+    ("the flask one", "不锈钢保温杯"), ("does the stainless steel vacuum flask keep water hot?", "不锈钢保温杯"),
+    ("my water bottle leaks", "不锈钢保温杯"), ("the T-shirt", "纯棉圆领T恤"), ("the earbuds", "无线蓝牙耳机"),
+    ("my shoes are too small", "轻量跑步鞋"), ("the crab order", "阳澄湖大闸蟹礼盒"),
+])
+def test_the_demo_shop_knows_english_everyday_words(seeded: Session, words: str, title: str) -> None:
+    """English words name the demo products as Chinese ones do (issue 35); "steel" holds no "tee"."""
+    assert products_named(seeded, words) == [title]
+
+
+def test_english_aliases_find_the_product(seeded: Session) -> None:
+    assert product_facts(seeded, product="vacuum flask").title == "不锈钢保温杯"
+    assert {sku.title for sku in find_skus(seeded, product="earbuds")} == {"无线蓝牙耳机"}
+    assert products_named(seeded, "that shirt of my husband at the address") == []
+
+
 def test_aliases_are_imported(db_session: Session, tmp_path: Path) -> None:
     data = copy.deepcopy(GOOD)
     data["products"][0]["aliases"] = ["包包", "帆布袋", "包包"]
