@@ -194,7 +194,7 @@ def _target(tracker: Tracker, quote_: ExchangeQuote | None = None) -> str:
     """The resolved target ("白色 L") when there is one; else the shopper's words (relative "+1" included)."""
     if quote_ is not None and quote_.target_sku_code:
         return describe_target(quote_)
-    return " ".join(str(v) for v in (tracker.get_slot("color"), tracker.get_slot("size")) if v)
+    return " ".join(str(v) for v in (translated("color", tracker.get_slot("color")), tracker.get_slot("size")) if v)
 
 
 class ActionSubmitExchange(Action):

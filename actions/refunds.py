@@ -17,7 +17,7 @@ from actions.backend import BackendUnavailable, shop_session
 from actions.cancel import refund_words
 from actions.identity import current_customer, token_customer
 from actions.order_forms import OrderFormValidation, reset_flow_events
-from actions.wording import label, money, when
+from actions.wording import label, money, pickup_time, when
 from shop.errors import DomainError
 from shop.services.refunds import refund_progress
 from shop.services.return_parcels import OPEN_STATUSES
@@ -73,7 +73,7 @@ def _show_parcel(request: AfterSaleView, dispatcher: CollectingDispatcher) -> No
     if request.waybill_no:
         dispatcher.utter_message(response="utter_refund_parcel_recorded", waybill_no=request.waybill_no)
     elif request.pickup_slot and request.status == "approved":
-        dispatcher.utter_message(response="utter_refund_parcel_pickup", pickup_slot=request.pickup_slot)
+        dispatcher.utter_message(response="utter_refund_parcel_pickup", pickup_slot=pickup_time(request.pickup_slot))
     elif request.status != "return_shipped":
         dispatcher.utter_message(response="utter_refund_parcel_awaited")
 

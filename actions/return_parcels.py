@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from actions.backend import BackendUnavailable, shop_session
 from actions.identity import current_customer, token_customer
 from actions.order_forms import FORM_INTENTS, OFFERED_ORDERS, entity_value, with_slots
+from actions.wording import pickup_time
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.eligibility import order_statuses_for
@@ -219,7 +220,7 @@ def confirm_return_parcel(tracker: Tracker, dispatcher: CollectingDispatcher, do
     pickup = _booked_pickup(tracker, order_no)
     if pickup:
         dispatcher.utter_message(response="utter_confirm_return_parcel_cancels_pickup", order_no=order_no,
-                                 waybill_no=waybill, pickup_slot=pickup)
+                                 waybill_no=waybill, pickup_slot=pickup_time(pickup))
     else:
         dispatcher.utter_message(response="utter_confirm_return_parcel", order_no=order_no, waybill_no=waybill)
 
@@ -254,4 +255,5 @@ def submit_return_parcel(customer_id: int, tracker: Tracker, dispatcher: Collect
     dispatcher.utter_message(response=f"utter_return_parcel_{parcel.outcome}{suffix}", waybill_no=parcel.waybill_no,
                              request_nos="、".join(parcel.request_nos))
     if parcel.pickup_cancelled:
-        dispatcher.utter_message(response="utter_return_parcel_pickup_cancelled", pickup_slot=parcel.pickup_cancelled)
+        dispatcher.utter_message(response="utter_return_parcel_pickup_cancelled",
+                                 pickup_slot=pickup_time(parcel.pickup_cancelled))

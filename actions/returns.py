@@ -15,7 +15,7 @@ from actions.items import explain_refusal, item_choice, received_order_item
 from actions.order_forms import OrderFormValidation, checked_once, confirmed_customer, reset_flow_events, with_slots
 from actions.return_parcels import PARCEL_SLOTS, ReturnParcelSteps, parcel_awaited, submit_return_parcel, wants_parcel
 from actions.satisfaction import offer_rating
-from actions.wording import label, money
+from actions.wording import label, money, pickup_time
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.returns import quote_for_any_reason, quote_return, request_return
@@ -174,7 +174,7 @@ class ActionSubmitReturn(Action):
             dispatcher.utter_message(
                 response="utter_return_created_pickup",
                 request_no=request.request_no,
-                pickup_slot=request.pickup_slot,
+                pickup_slot=pickup_time(request.pickup_slot),
                 refund_amount=money(request.refund_amount),
             )
         else:

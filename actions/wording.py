@@ -11,6 +11,7 @@ actions.language (rasa_sdk has no per-call hook), so helpers deep in an action n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -118,6 +119,19 @@ def when(value: Any) -> str:
         day = f"{MONTHS[value.month - 1]} {value.day}"
         return f"{day}, {value.strftime('%H:%M')}" if hasattr(value, "hour") else day
     return value.strftime("%m-%d %H:%M") if hasattr(value, "hour") else value.strftime("%m-%d")
+
+
+PICKUP_SLOT = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}:\d{2})-(\d{2}:\d{2})")
+
+
+def pickup_time(slot: str | None) -> str:
+    """A courier pickup slot of the shop's data ("2026-12-09 09:00-12:00") as shoppers read it: as it is in
+    Chinese, "Dec 9, 09:00–12:00" in English; anything else as it is."""
+    found = PICKUP_SLOT.fullmatch(str(slot or "").strip())
+    if not english() or found is None:
+        return str(slot or "")
+    _, month, day, start, end = found.groups()
+    return f"{MONTHS[int(month) - 1]} {int(day)}, {start}–{end}"
 
 
 def place(province: str, city: str, district: str) -> str:

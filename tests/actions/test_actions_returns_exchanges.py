@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ from actions.confirm import ActionAskConfirmed
 from actions.exchanges import ActionSubmitExchange, ValidateExchangeForm
 from actions.items import ActionAskItemId
 from actions.returns import ActionSubmitReturn, ValidateReturnForm
+from actions.wording import speaking
 from shop.db import make_engine, session_scope
 from shop.models import AfterSaleRequest, Order, Sku
 from shop.seed import DEMO_ORDERS, OTHER_CUSTOMER_ORDERS
@@ -572,6 +574,22 @@ def test_exchange_english_size_step_then_a_colour_keeps_the_step(wish: str, doma
     assert dispatcher.messages == [] and result == {"color": "白色", "size": "+1"}
     dispatcher, _ = run_action(ActionAskConfirmed(), tracker, domain)
     assert message(dispatcher, "utter_confirm_exchange")["target"] == "白色 43"
+
+
+def test_exchange_target_and_pickup_are_worded_in_english(domain: dict[str, Any]) -> None:
+    """In English, a colour the product lacks is "black", never 黑色; the pickup slot "Dec 9, 09:00–12:00",
+    never 2026-12-09 09:00-12:00 (issue 35)."""
+    order_no = DEMO_ORDERS["multi_item"]
+    tracker = make_tracker({"order_id": order_no, "item_id": item_ids(order_no)[2], "language": "en"},
+                           token=token_for(1), active_loop="exchange_form")  # the flask: silver only
+    with speaking("en", domain):
+        dispatcher, result = validate(ValidateExchangeForm(), "color", "黑色", tracker, domain)
+    assert message(dispatcher, "utter_exchange_sku_not_found")["target"] == "black"
+    tracker = confirmed_return("no_reason", confirmed=True, language="en")
+    with speaking("en", domain):
+        dispatcher, _ = run_action(ActionSubmitReturn(), tracker, domain)
+    slot = message(dispatcher, "utter_return_created_pickup")["pickup_slot"]
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, 09:00–12:00", slot), slot
 
 
 def test_exchange_colour_named_last_is_the_one_asked(domain: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.items import item_shown
 from actions.orders import describe_items
-from actions.wording import label, listed, reply_language, speaking, translated, when
+from actions.wording import label, listed, pickup_time, reply_language, speaking, translated, when
 from shop.seed import DEMO_CUSTOMER_ID, DEMO_ORDERS
 from shop.tokens import mint_token
 
@@ -35,6 +35,15 @@ def test_dates_read_naturally_in_english() -> None:
     with speaking("en"):
         assert when(moment) == "Dec 7, 10:48"
         assert when(date(2026, 1, 31)) == "Jan 31"
+
+
+def test_a_pickup_slot_reads_as_a_date_in_english() -> None:
+    """The shop's "2026-12-09 09:00-12:00" is "Dec 9, 09:00–12:00" to an English shopper (issue 35)."""
+    assert pickup_time("2026-12-09 09:00-12:00") == "2026-12-09 09:00-12:00"
+    with speaking("en"):
+        assert pickup_time("2026-12-09 09:00-12:00") == "Dec 9, 09:00–12:00"
+        assert pickup_time("明天上午") == "明天上午"  # not a slot of the shop's data: as it is
+        assert pickup_time(None) == ""
 
 
 def test_couriers_and_colours_have_their_english_names(domain: dict[str, Any]) -> None:
