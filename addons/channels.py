@@ -5,7 +5,8 @@ except that bad input is refused:
 - a body that is not a JSON object, a missing or malformed sender, a `message` that is not a string or
   `metadata` that is not an object of known keys: HTTP 400 with a JSON error (REST), an `error` event
   (socket.io); nothing reaches the assistant;
-- a message longer than `max_message_chars` (1,000): the polite `utter_message_too_long`, without the NLU;
+- a message longer than `max_message_chars` (1,000): the polite `utter_message_too_long`, without the NLU,
+  in the language of its beginning (addons.language; else the page's, else Chinese);
 - more messages than the rate limits allow, per sender and per client address: HTTP 429 with a JSON
   error and Retry-After (REST), the polite `utter_rate_limited` (socket.io);
 - markup: `<` and `>` are read as their full-width forms, so no shopper's text can become markup
@@ -33,6 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from addons.client_address import client_address
+from addons.language import message_language
 from addons.rate_limits import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ METADATA_FIELDS = {"customer_token": 4096, "language": 16, "image_url": 2048}
 CLIENT_KEY = "client"
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MARKUP = str.maketrans({"<": "\uff1c", ">": "\uff1e"})
+
+
+# A long message's language is read on its beginning: enough words to tell, a bounded cost.
+LANGUAGE_PREFIX_CHARS = 200
 
 
 class InvalidMessage(ValueError):
@@ -146,13 +152,30 @@ class Guard:
         return len(text) > self.max_message_chars
 
 
-def response_text(app: Any, name: str) -> str:
-    """The first text of domain response `name` of the loaded model (the wording lives in the domain)."""
+def guarded_reply_language(text: str, metadata: Any) -> str:
+    """The language of a reply given before the NLU (a message too long, too many messages): the text's
+    own, read on its beginning only (a cheap count, addons.language), else the page's, else Chinese."""
+    return message_language(text[:LANGUAGE_PREFIX_CHARS], metadata) or "zh"
+
+
+def _in_language(variation: dict[str, Any], language: str) -> bool:
+    """The variation is the one the NLG would pick for that language: no condition for Chinese, the
+    condition `language` = en for English (the response's own condition, as the domain writes it)."""
+    condition = variation.get("condition") or []
+    if language == "zh":
+        return not condition
+    return condition == [{"type": "slot", "name": "language", "value": language}]
+
+
+def response_text(app: Any, name: str, language: str = "zh") -> str:
+    """The text of domain response `name` of the loaded model in `language` (its Chinese text where it has
+    none in that language): the wording lives in the domain."""
     domain = getattr(getattr(getattr(app, "ctx", None), "agent", None), "domain", None)
     variations = (domain.responses.get(name) if domain is not None else None) or []
-    for variation in variations:
-        if variation.get("text") and not variation.get("condition"):
-            return str(variation["text"])
+    for wanted in dict.fromkeys((language, "zh")):
+        for variation in variations:
+            if variation.get("text") and _in_language(variation, wanted):
+                return str(variation["text"])
     raise LookupError(f"the domain has no response {name}")
 
 
@@ -196,7 +219,8 @@ class GuardedRestInput(RestInput):
             if wait:
                 return error(429, "rate_limited", "too many messages, slow down", **{"Retry-After": str(int(wait) + 1)})
             if self.guard.too_long(message.text):
-                text = response_text(request.app, "utter_message_too_long")
+                language = guarded_reply_language(message.text, message.metadata)
+                text = response_text(request.app, "utter_message_too_long", language)
                 return response.json([{"recipient_id": message.sender, "text": text}])
             collector = CollectingOutputChannel()
             metadata = {**message.metadata, CLIENT_KEY: client}
@@ -245,8 +269,10 @@ class GuardedSocketIOInput(SocketIOInput):
         async def remember_app(app: Any, _loop: Any) -> None:
             server["app"] = app
 
-        async def say(sid: str, response_name: str) -> None:
-            await sio.emit(self.bot_message_evt, {"text": response_text(server.get("app"), response_name)}, room=sid)
+        async def say(sid: str, response_name: str, message: IncomingMessage) -> None:
+            language = guarded_reply_language(message.text, message.metadata)
+            text = response_text(server.get("app"), response_name, language)
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid)
 
         async def session_request(sid: str, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
@@ -263,10 +289,10 @@ class GuardedSocketIOInput(SocketIOInput):
             request = (sio.get_environ(sid, namespace) or {}).get("sanic.request")  # engineio's REMOTE_ADDR is fixed
             client = client_address(request) if request is not None else ""
             if self.guard.retry_after(message.sender, client):
-                await say(sid, "utter_rate_limited")
+                await say(sid, "utter_rate_limited", message)
                 return
             if self.guard.too_long(message.text):
-                await say(sid, "utter_message_too_long")
+                await say(sid, "utter_message_too_long", message)
                 return
             metadata = {**message.metadata, CLIENT_KEY: client}
             await rasa_handle_message(
