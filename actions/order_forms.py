@@ -23,6 +23,7 @@ from actions.wording import english, label, listed, product_name
 from shop.clock import system_clock
 from shop.errors import DomainError
 from shop.services.eligibility import PROBLEMS_AFTER_DELIVERY as PROBLEMS_AFTER_DELIVERY  # logistics.py reads it
+from shop.services.eligibility import why_flow_cannot_take
 from shop.services.orders import check_order_owner, get_order_detail, list_orders, list_orders_for_flow
 from shop.services.verification import check_phone_last4
 from shop.services.views import OrderDetail, OrderSummary
@@ -509,6 +510,8 @@ class OrderFormValidation(FormValidationAction):
             return self._anonymous_order(order_no, dispatcher, tracker, domain)
         if not self._owns(customer_id, order_no, dispatcher):
             return {"order_id": None}
+        if self._carried_in_and_unfit(order_no, customer_id, tracker, dispatcher):
+            return {"order_id": None}  # the order question offers the orders this flow can take
         extra = self.after_order(order_no, customer_id, dispatcher, with_slots(tracker, order_id=order_no), domain)
         return {"order_id": order_no, **extra}
 
@@ -533,6 +536,8 @@ class OrderFormValidation(FormValidationAction):
                 # the order these digits proved, named again: the flow's own checks of it still run
                 remember(PAIR_CHECKED, (str(last4),), str(last4))
                 customer_id = int(tracker.get_slot("verified_customer_id"))
+                if self._carried_in_and_unfit(order_no, customer_id, tracker, dispatcher):
+                    return {"order_id": None}
                 return {"order_id": order_no, **self.after_order(order_no, customer_id, dispatcher, tracker, domain)}
             remember(PAIR_CHECKED, (str(last4),), None)
             return ask_digits
@@ -591,6 +596,24 @@ class OrderFormValidation(FormValidationAction):
         if keep_order:
             result["order_id"] = order_no
         return result
+
+    def _carried_in_and_unfit(
+        self, order_no: str, customer_id: int, tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> bool:
+        """A flow started without naming an order has the last flow's order: when this flow cannot take
+        it ("我要退货" after looking up a parcel on its way), it is not meant; which order is asked."""
+        from actions.paused_flows import slots_before_latest_message  # it imports this module
+
+        if entity_value(tracker.latest_message or {}, "order_id") is not None:
+            return False
+        if str(slots_before_latest_message(tracker).get("order_id")) != order_no:
+            return False
+        try:
+            with shop_session(dispatcher) as session:
+                order = get_order_detail(session, customer_id, order_no, clock=system_clock)
+        except (BackendUnavailable, DomainError):
+            return False  # the flow's own checks say what is wrong
+        return why_flow_cannot_take(flow_of(self.form_name()), order) is not None
 
     @staticmethod
     def _owns(customer_id: int, order_no: str, dispatcher: CollectingDispatcher) -> bool:

@@ -276,7 +276,7 @@ def test_digits_that_proved_one_order_are_not_tried_on_another(domain: dict[str,
     assert required_slots(ValidateOrderForm(), tracker, domain) == ["order_id", "phone_last4"]
     assert failures_recorded() == 0
     # the order they proved, named again in a new request, needs no digits
-    events = [*before, user_event(f"我要退货 {OWN}", "return_goods"),
+    events = [*before, user_event(f"我要退货 {OWN}", "return_goods", entities=[{"entity": "order_id", "value": OWN}]),
               {"event": "slot", "name": "order_id", "value": OWN}]
     tracker = make_tracker({"order_id": OWN, "phone_last4": "1234", "verified_customer_id": 1}, events=events,
                            active_loop="order_form")
@@ -774,3 +774,23 @@ def test_where_is_my_order_offers_the_parcels_on_their_way_first(domain: dict[st
                          active_loop="order_form")
     chosen = asyncio.run(ValidateOrderForm().extract_order_id(CollectingDispatcher(), typed, domain))
     assert chosen == {"order_id": shown[1]}
+
+
+def test_a_new_flow_does_not_take_the_last_flows_order_it_cannot_act_on(domain: dict[str, Any]) -> None:
+    """A parcel on its way looked up, then "i wanna return smth": the return asks which order (offering
+    delivered ones) instead of refusing the order just looked up; named, that order is refused."""
+    before = [user_event(f"where is {OWN}", "query_order", token=token_for(1)),
+              {"event": "slot", "name": "order_id", "value": OWN}, {"event": "action", "name": "action_show_order"}]
+    events = [*before, user_event("i wanna retrun smth", "return_goods", token=token_for(1)),
+              {"event": "active_loop", "name": "return_form"}, {"event": "slot", "name": "order_id", "value": OWN}]
+    tracker = make_tracker({"order_id": OWN}, events=events, active_loop="return_form")
+    dispatcher, result = validate(ValidateReturnForm(), "order_id", OWN, tracker, domain)
+    assert dispatcher.messages == [] and result == {"order_id": None}
+    dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    assert DEMO_ORDERS["delivered_in_window"] in all_text(dispatcher) and OWN not in all_text(dispatcher)
+    # the order named in the message is the shopper's choice: refused with the reason
+    named = [*before, user_event(f"return {OWN}", "return_goods", entities=[{"entity": "order_id", "value": OWN}],
+                                 token=token_for(1)), {"event": "slot", "name": "order_id", "value": OWN}]
+    tracker = make_tracker({"order_id": OWN}, events=named, active_loop="return_form")
+    dispatcher, result = validate(ValidateReturnForm(), "order_id", OWN, tracker, domain)
+    assert names(dispatcher) == ["utter_return_not_delivered"]
