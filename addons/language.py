@@ -1,8 +1,10 @@
 """The language of each message (issue 35): a `language` entity (zh/en) that the `language` slot maps from.
 
 Decided per message, in this order:
-1. an explicit request: "please reply in English" / 用英文回复 → en; 说中文 / "reply in Chinese" → zh;
-2. the message's own language, counted without what belongs to no language (order numbers, phone
+1. an explicit request: "please reply in English" / 用英文回复 → en; 说中文 / "reply in Chinese" → zh. It
+   holds until the shopper asks again (the `language_request` slot, from the entity of that name added
+   at runtime): after "please reply in English", a message in Chinese is still answered in English;
+2. else the message's own language, counted without what belongs to no language (order numbers, phone
    digits, waybill and SKU codes, sizes, URLs, e-mails, emoji): Chinese characters against English
    words. A Latin-only message counts as English when the training data knows one of its words (a
    keyboard mash such as "asdfgh" has no language, nor has "ok" alone, which Chinese shoppers type too);
@@ -161,6 +163,21 @@ def language_of_the_answer(parse_data: dict[str, Any], text: str, requested_slot
     return _without_language(parse_data, lambda value: True)
 
 
+REQUEST_ENTITY = "language_request"
+
+
+def language_as_requested(parse_data: dict[str, Any], text: str, requested_before: str | None) -> dict[str, Any]:
+    """A request in words pins the language (the `language_request` entity, said only when it changes);
+    while one holds, a message's own language or the page's does not switch: only a new request does."""
+    asked = requested_language(text)
+    if asked is None:
+        return parse_data if requested_before is None else _without_language(parse_data, lambda value: True)
+    if asked == requested_before:
+        return parse_data
+    entity = {"entity": REQUEST_ENTITY, "value": asked, "extractor": LanguageDetector.__name__}
+    return {**parse_data, ENTITIES: [*(parse_data.get(ENTITIES) or []), entity]}
+
+
 _previous_parse_message: Any = None
 
 
@@ -173,6 +190,8 @@ async def _parse_with_language(
         return without_unchanged_language(parse_data, None)
     parse_data = language_of_the_answer(parse_data, str(message.text or ""), tracker.get_slot("requested_slot"))
     parse_data = page_language_dropped(parse_data, str(message.text or ""), tracker)
+    if not str(message.text or "").startswith("/"):  # a button's payload asks for nothing
+        parse_data = language_as_requested(parse_data, str(message.text or ""), tracker.get_slot(REQUEST_ENTITY))
     return without_unchanged_language(parse_data, tracker.get_slot(ENTITY))
 
 

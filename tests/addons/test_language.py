@@ -153,3 +153,20 @@ def test_the_page_language_counts_until_the_shopper_has_written_in_a_language() 
     spoken = DialogueStateTracker.from_events("s", [UserUttered("我的订单到哪了")])
     assert page_language_dropped(english, "8800000100000005", spoken)["entities"] == []
     assert page_language_dropped(english, "where is it", spoken) is english  # its own words count
+
+
+def test_a_language_asked_for_in_words_holds_until_asked_again() -> None:
+    """"please reply in English", then a message in Chinese: still English; 说中文 switches back, and then
+    an English message stays in Chinese (issue 35). Without a request, each message's language counts."""
+    from addons.language import language_as_requested
+
+    chinese = {"entities": [{"entity": "language", "value": "zh"}]}
+    english = {"entities": [{"entity": "language", "value": "en"}]}
+    asked = language_as_requested(english, "please reply in English", None)["entities"]
+    assert {"entity": "language_request", "value": "en"} in [{k: e[k] for k in ("entity", "value")} for e in asked]
+    assert language_as_requested(chinese, "我的订单到哪了", "en")["entities"] == []  # the slot keeps en
+    switched = language_as_requested(chinese, "说中文", "en")["entities"]
+    assert [e["value"] for e in switched] == ["zh", "zh"]
+    assert language_as_requested(english, "where is my order", "zh")["entities"] == []
+    assert language_as_requested(chinese, "我的订单到哪了", None) is chinese
+    assert language_as_requested(english, "english please", "en") is english  # the same request again
