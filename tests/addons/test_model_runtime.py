@@ -111,12 +111,13 @@ def test_sentence_features_are_the_columns_rasa_builds(agent) -> None:  # noqa: 
     from rasa.core.channels.channel import UserMessage
     from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 
+    from addons.cascade import CascadeIntentClassifier
     from addons.linear_classifiers import LinearIntentClassifier
     from addons.linear_model import sentence_features
 
     runner = agent.processor.graph_runner
-    classifier = next(name for name, node in runner._instantiated_nodes.items()
-                      if isinstance(node._component, LinearIntentClassifier))
+    classifier = next(name for name, node in runner._instantiated_nodes.items()  # whichever config.yml has
+                      if isinstance(node._component, (LinearIntentClassifier, CascadeIntentClassifier)))
     inputs = {"__message__": [UserMessage(text) for text in MESSAGES]}
     messages = runner.run(inputs=inputs, targets=[classifier])[classifier]
     ours = sentence_features(messages)
