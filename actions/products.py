@@ -179,7 +179,8 @@ def answer_facts(tracker: Tracker, dispatcher: CollectingDispatcher, topic: str 
         dispatcher.utter_message(response="utter_stock_unknown_product", product=product)
         return
     question, named = facts_named(tracker.latest_message)
-    asked = [(name, value) for name, value in found.facts if name in question or name in named]
+    asked = [(name, value) for name, value in found.facts if name in question or name in named
+             or (topic == WARRANTY_TOPIC and name == WARRANTY_FACT)]  # 有质保吗 names 保修 in other words
     if not asked and (WARRANTY_FACT in question or WARRANTY_FACT in named):
         topic = WARRANTY_TOPIC  # "T恤保修吗": no 保修 recorded, so the shop's warranty answer, not every fact
     if not asked and (topic != SPECS_TOPIC or not found.facts):

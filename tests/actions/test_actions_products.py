@@ -136,6 +136,11 @@ def test_an_english_question_naming_a_fact_gets_that_fact_alone(
     assert facts.startswith(fact) and ";" not in facts, facts
 
 
+def test_a_warranty_topic_in_other_words_gets_the_products_warranty(domain: dict[str, Any]) -> None:
+    reply = message(ask_in("zh", "这个手环有质保吗", "warranty", domain, product="手环"), "utter_product_facts")
+    assert reply["facts"] == "保修：一年质保，非人为损坏免费维修或换新"
+
+
 def test_a_warranty_question_about_a_product_without_one_gets_the_shops_warranty(domain: dict[str, Any]) -> None:
     assert names(ask_in("zh", "T恤保修吗", "specs", domain, product="T恤")) == ["utter_product_inquiry/warranty"]
     assert names(ask_english("is the t-shirt under warranty", "t-shirt", "T恤", "warranty",
