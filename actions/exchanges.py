@@ -52,13 +52,22 @@ def _said_in(message: dict[str, Any], slot: str) -> str | None:
 
 
 def _messages_of_this_flow(tracker: Tracker) -> list[dict[str, Any]]:
-    """The shopper's messages since the exchange started, oldest first (the latest included)."""
+    """The shopper's messages since the exchange started, oldest first (the latest included): from the one
+    that started it (just before the form's activation) on; a question asked before ("should I size up?")
+    is no wish of this exchange. Before the activation is logged, the latest message alone."""
     messages: list[dict[str, Any]] = []
+    started = False
     for event in reversed(tracker.events):
-        if event.get("event") == "active_loop" and event.get("name") not in ("exchange_form", None):
-            break
         if event.get("event") == "user":
             messages.insert(0, event.get("parse_data") or {})
+            if started:
+                break
+        elif event.get("event") == "active_loop" and event.get("name") == "exchange_form":
+            started = True
+        elif event.get("event") == "active_loop" and event.get("name") is not None:
+            break
+    if not started:
+        return [tracker.latest_message or {}]
     return messages or [tracker.latest_message or {}]
 
 

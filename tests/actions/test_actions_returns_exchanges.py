@@ -576,6 +576,19 @@ def test_exchange_english_size_step_then_a_colour_keeps_the_step(wish: str, doma
     assert message(dispatcher, "utter_confirm_exchange")["target"] == "白色 43"
 
 
+def test_a_size_asked_about_before_the_exchange_is_no_wish_of_it(domain: dict[str, Any]) -> None:
+    """"should I get a bigger size?" (a product question), later "I want to exchange order …": the size
+    question is asked, nothing is taken from the earlier question."""
+    token = token_for(1)
+    events = [user_event("should I get a bigger size?", "product_inquiry", token=token),
+              user_event(f"I want to exchange order {IN_WINDOW}", "exchange_goods", token=token,
+                         entities=[{"entity": "order_id", "value": IN_WINDOW}]),
+              {"event": "active_loop", "name": "exchange_form"}]
+    tracker = make_tracker(events=events, token=token, active_loop="exchange_form")
+    dispatcher, result = validate(ValidateExchangeForm(), "order_id", IN_WINDOW, tracker, domain)
+    assert dispatcher.messages == [] and "size" not in result
+
+
 def test_exchange_target_and_pickup_are_worded_in_english(domain: dict[str, Any]) -> None:
     """In English, a colour the product lacks is "black", never 黑色; the pickup slot "Dec 9, 09:00–12:00",
     never 2026-12-09 09:00-12:00 (issue 35)."""
