@@ -21,6 +21,8 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.crf_entity_extractor import CRFEntityExtractor, CRFToken
+from rasa.shared.nlu.constants import ENTITIES
+from rasa.shared.nlu.training_data.message import Message
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,8 @@ def _tagger_file(directory: Path, tag_name: str) -> Path:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class StoredCRFEntityExtractor(CRFEntityExtractor):
-    """Same training and predictions as CRFEntityExtractor; persists the trained taggers."""
+    """Same training and predictions as CRFEntityExtractor, but for guesses over exact words (below);
+    persists the trained taggers."""
 
     def persist(self, dataset: list[list[CRFToken]]) -> None:
         super().persist(dataset)
@@ -69,6 +72,35 @@ class StoredCRFEntityExtractor(CRFEntityExtractor):
         extractor = cls(config, model_storage, resource, taggers)
         extractor.crf_order = crf_order
         return extractor
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        messages = super().process(messages)
+        for message in messages:
+            entities = message.get(ENTITIES) or []
+            kept = without_guesses_over_exact_words(entities, type(self).__name__)
+            if len(kept) != len(entities):
+                message.set(ENTITIES, kept, add_to_output=True)
+        return messages
+
+
+# The extractor of exact words and patterns (lookup tables: the catalogue's product words; regexes: reasons,
+# sizes). Where it found an entity, the CRF's guess of the same kind inside those characters is dropped: the
+# CRF, trained mostly on Chinese, cuts English words ("vacuum" of "vacuum flask", "'t like" of "don't like
+# it") and its part would replace the whole (issue 35).
+EXACT_EXTRACTOR = "RegexEntityExtractor"
+
+
+def _within(part: dict[str, Any], whole: dict[str, Any]) -> bool:
+    return int(whole.get("start", 0)) <= int(part.get("start", 0)) and int(part.get("end", 0)) <= int(
+        whole.get("end", 0))
+
+
+def without_guesses_over_exact_words(entities: list[dict[str, Any]], extractor: str) -> list[dict[str, Any]]:
+    """The entities, without those of `extractor` inside an exact one of the same kind (a guess that goes
+    beyond it, 鞋子 over the lookup's 鞋, is kept: it may name more)."""
+    exact = [e for e in entities if e.get("extractor") == EXACT_EXTRACTOR]
+    return [e for e in entities if e.get("extractor") != extractor
+            or not any(x.get("entity") == e.get("entity") and _within(e, x) for x in exact)]
 
 
 def _copy_to_temp(path: Path) -> str:
