@@ -146,11 +146,11 @@ def _say_why_its_order_is_not_offered(
                if holds_product(order, product)]
     if holding:
         dispatcher.utter_message(response="utter_product_order_not_for_flow",
-                                 product=_product_as_named(holding[0], product), order_no=holding[0].order_no,
+                                 product=product_as_named(holding[0], product), order_no=holding[0].order_no,
                                  order=describe_order(holding[0], domain), flow=label(domain, "flow", form))
 
 
-def _product_as_named(order: OrderSummary, product: str) -> str:
+def product_as_named(order: OrderSummary, product: str) -> str:
     """The product word in the reply's language: in English, the English name of the order's item it names
     ("T恤" → "Cotton crew-neck T-shirt"), else the word as said."""
     named = [product_name(title, english_name) for title, english_name in

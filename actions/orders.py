@@ -22,6 +22,7 @@ from actions.order_forms import (
     holds_product,
     load_order,
     offered_orders,
+    product_as_named,
     product_of_the_problem,
     reset_flow_events,
 )
@@ -75,7 +76,7 @@ class ActionAskOrderId(Action):
         product = tracker.get_slot("order_product")
         if product and all(holds_product(order, product) for order in orders):  # else none held it: all offered
             dispatcher.utter_message(response="utter_choose_order_with_product", buttons=buttons,
-                                     count=len(orders), product=product)
+                                     count=len(orders), product=product_as_named(orders[0], product))
         elif only_unpaid_offered(flow_of(tracker.active_loop_name), [order.status for order in orders]):
             dispatcher.utter_message(response="utter_choose_order_unpaid_only", buttons=buttons)
         else:

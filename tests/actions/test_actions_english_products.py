@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from actions_testkit import make_tracker, message, names, token_for, user_event
+from actions_testkit import make_tracker, message, names, run_action, token_for, user_event
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.returns import ValidateReturnForm
@@ -42,3 +42,16 @@ def test_a_product_not_returnable_yet_is_named_in_english(domain: dict[str, Any]
             dispatcher, starting_with("can I return the fitness band", "return_goods", "手环"), domain))
     said = message(dispatcher, "utter_product_order_not_for_flow")
     assert (said["product"], said["order_no"]) == ("Smart fitness band", DEMO_ORDERS["in_transit"])
+
+
+def test_the_order_question_names_the_product_in_english(domain: dict[str, Any]) -> None:
+    """'2 orders include "Cotton crew-neck T-shirt"', never 「T恤」, in English (issue 35)."""
+    from actions.orders import ActionAskOrderId
+
+    tracker = make_tracker({"order_product": "T恤", "language": "en"}, token=token_for(1), active_loop="return_form")
+    with speaking("en", domain):
+        dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    assert message(dispatcher, "utter_choose_order_with_product")["product"] == "Cotton crew-neck T-shirt"
+    tracker = make_tracker({"order_product": "T恤"}, token=token_for(1), active_loop="return_form")
+    dispatcher, _ = run_action(ActionAskOrderId(), tracker, domain)
+    assert message(dispatcher, "utter_choose_order_with_product")["product"] == "T恤"
