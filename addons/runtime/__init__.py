@@ -7,6 +7,7 @@ It never predicts.
 Behaviours (what the assistant does):
 - polite_failure: a failed custom action is answered with `utter_system_busy`, not silence.
 - session_window: a long conversation starts a new session every 400 events (bounded cost a message).
+- paused_reply: a message while the conversation waits for an agent hears so (once every few minutes).
 - addons.input_text: full-width digits and Latin letters of every message read as ASCII.
 - addons.typed_buttons: a button's title typed instead of tapped is read as that button.
 - addons.answers: the message after a question is first read as an answer to that question.
@@ -65,6 +66,7 @@ OFF_SWITCH = "XIAOER_RUNTIME_OFF"
 BEHAVIOURS: tuple[str, ...] = (
     "addons.runtime.polite_failure",
     "addons.runtime.session_window",
+    "addons.runtime.paused_reply",
     "addons.input_text",
     "addons.typed_buttons",
     "addons.answers",  # after typed_buttons: a typed button stays that button

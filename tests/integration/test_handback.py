@@ -3,6 +3,8 @@ action_handoff_resume; the shopper is told the assistant is back and the next me
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from typing import Any
 
 from sqlalchemy import text
@@ -18,7 +20,9 @@ IN_TRANSIT = DEMO_ORDERS["in_transit"]
 def test_resuming_through_the_api_brings_the_bot_back(chat: Any, rasa_server: str) -> None:
     shopper = chat(mint_token(DEMO_CUSTOMER_ID))
     assert "工单" in shopper.texts("转人工")
-    assert shopper.say("你好") == []  # paused: the agent answers, not the bot
+    # paused: the agent answers; the bot only says the agent is coming, once every few minutes
+    assert "客服正在接入" in shopper.texts("你好")
+    assert shopper.say("在吗") == []
     resumed = post_json(api(rasa_server, f"/conversations/{shopper.sender}/execute?output_channel=latest"),
                         {"name": "action_handoff_resume"})
     told = "\n".join(message.get("text", "") for message in resumed["messages"])
@@ -40,7 +44,7 @@ def test_a_bare_resume_event_is_followed_by_a_normal_answer(chat: Any, rasa_serv
     """Before, the first message after it got "这句我没能处理" and the hand-off again."""
     shopper = chat(mint_token(DEMO_CUSTOMER_ID))
     assert "工单" in shopper.texts("转人工")
-    assert shopper.say("在吗") == []
+    assert "客服正在接入" in shopper.texts("在吗")
     post_json(api(rasa_server, f"/conversations/{shopper.sender}/tracker/events"), {"event": "resume"})
     answer = shopper.texts(f"订单{IN_TRANSIT}到哪了")
     assert "运单号" in answer and "没能处理" not in answer and "工单" not in answer
@@ -66,3 +70,16 @@ def test_after_the_hand_back_the_shopper_rates_the_human_service_once(chat: Any,
     again = post_json(execute, {"name": "action_handoff_resume"})
     told = "\n".join(message.get("text", "") for message in again["messages"])
     assert "店小二回来啦" in told and "满意" not in told
+
+
+def test_messages_reach_the_desk_and_an_agents_reply_ends_the_notices(chat: Any, rasa_server: str) -> None:
+    """While paused the messages are logged for the desk; once an agent has written, the bot adds nothing."""
+    shopper = chat(mint_token(DEMO_CUSTOMER_ID))
+    assert "工单" in shopper.texts("转人工")
+    assert "agent, who will join shortly" in shopper.texts("hello? anyone there?")  # in the shopper's language
+    with urllib.request.urlopen(api(rasa_server, f"/conversations/{shopper.sender}/tracker"), timeout=30) as reply:
+        events = json.load(reply)["events"]
+    assert "hello? anyone there?" in [event.get("text") for event in events if event.get("event") == "user"]
+    post_json(api(rasa_server, f"/conversations/{shopper.sender}/tracker/events"),
+              {"event": "bot", "text": "您好，我是客服小李", "metadata": {"agent": "小李"}})
+    assert shopper.say("好的 我的快递一直不动") == []
