@@ -477,17 +477,17 @@ def test_bye_by_numbers_is_a_goodbye(chat: Any, said: str) -> None:
 # --- an order named by its product -------------------------------------------------------------
 
 def test_a_product_in_an_older_order_chooses_that_order(chat: Any) -> None:
-    """The crab order is older than the five orders the lookup offers as buttons."""
-    reply = shopper(chat).texts("上周买的大闸蟹到哪了")
-    assert DEMO_ORDERS["fresh_food"] in reply and "大闸蟹" in reply
+    """The pen's order comes after the five orders the lookup offers as buttons (parcels on their way first)."""
+    reply = shopper(chat).texts("上周买的钢笔到哪了")
+    assert DEMO_ORDERS["custom_made"] in reply and "钢笔" in reply
 
 
 def test_a_product_several_orders_hold_offers_those_orders_then_a_typed_place_chooses(chat: Any) -> None:
     bot = shopper(chat)
-    question = bot.say("我买的牛仔裤到哪了")
+    question = bot.say("我买的连衣裙到哪了")
     assert "有 2 单里有" in text(question)
     offered = [button["title"].split()[0] for message in question for button in message.get("buttons", [])]
-    assert sorted(offered) == sorted([DEMO_ORDERS["packing_today"], DEMO_ORDERS["in_transit_delayed"]])
+    assert sorted(offered) == sorted([DEMO_ORDERS["packing"], DEMO_ORDERS["return_in_progress"]])
     assert offered[1] in bot.texts("第二个")
 
 
