@@ -22,9 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import EXTERNAL, FALLBACK_INTENT, HOLDOUT, HOLDOUT_ENGLISH, HOLDOUT_ENGLISH_OTHERS, HOLDOUT_TYPOS
+from bench.common import (
+    EXTERNAL,
+    FALLBACK_INTENT,
+    HOLDOUT,
+    HOLDOUT_ENGLISH,
+    HOLDOUT_ENGLISH_OTHERS,
+    HOLDOUT_TYPOS,
+    record_external_read,
+)
 from bench.metrics import intent_metrics, paired_accuracy_difference
-from bench.nlu_variants import record_external_read, shift_split
+from bench.nlu_variants import shift_split
 from bench.quality import load_examples, quiet_rasa, training_synonyms
 
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import statistics
@@ -27,9 +28,21 @@ HOLDOUT_ENGLISH = ROOT / "tests" / "nlu_holdout_english.yml"
 HOLDOUT_ENGLISH_OTHERS = ROOT / "tests" / "nlu_holdout_english_others.yml"
 EXTERNAL = ROOT.parent / "shared" / "eval" / "external_nlu.yml"
 DOC = ROOT / "docs" / "benchmarks.md"
-# what the quality part scores each model on
-QUALITY_SETS = {"holdout": HOLDOUT, "typos": HOLDOUT_TYPOS, "english": HOLDOUT_ENGLISH,
-                "english_others": HOLDOUT_ENGLISH_OTHERS, "external": EXTERNAL}
+# our own held-out sets: what variants are chosen on, and what the smoke test and nlu_check score
+OWN_SETS = {"holdout": HOLDOUT, "typos": HOLDOUT_TYPOS, "english": HOLDOUT_ENGLISH,
+            "english_others": HOLDOUT_ENGLISH_OTHERS}
+# what `make bench` scores each model on: our sets and the real shoppers' file (test only; every read
+# of it is logged in EXTERNAL_READS, so a closing note can say how many times it was read)
+QUALITY_SETS = {**OWN_SETS, "external": EXTERNAL}
+EXTERNAL_READS = ROOT / "bench" / "out" / "external_reads.log"
+
+
+def record_external_read(what: str) -> int:
+    """Log one read of the real shoppers' file; returns how many reads the log holds."""
+    EXTERNAL_READS.parent.mkdir(parents=True, exist_ok=True)
+    with EXTERNAL_READS.open("a", encoding="utf-8") as log:
+        log.write(f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}\t{what}\n")
+    return sum(1 for _ in EXTERNAL_READS.open(encoding="utf-8"))
 FALLBACK_INTENT = "nlu_fallback"
 
 

@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.nlu_check models/current.tar.gz
 
 Prints accuracy, macro-F1, per-intent F1 and confusion pairs (intent names only) on the held-out
-set, on the same with one pinyin typo per message (bench/typos.py) and on the real shoppers' file.
-Never prints a message of the external file: it is test-only.
+set, on the same with one pinyin typo per message (bench/typos.py) and the English sets; with
+`--external`, on the real shoppers' file too (test only: never prints its messages, logs each read).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench.common import QUALITY_SETS
+from bench.common import OWN_SETS, QUALITY_SETS
 from bench.quality import evaluate
 
 
@@ -30,8 +30,10 @@ def print_report(name: str, metrics: dict[str, object]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    model = Path(argv[0]) if argv else Path("models/current.tar.gz")
-    report = evaluate(model, QUALITY_SETS)
+    external = "--external" in argv
+    paths = [arg for arg in argv if arg != "--external"]
+    model = Path(paths[0]) if paths else Path("models/current.tar.gz")
+    report = evaluate(model, QUALITY_SETS if external else OWN_SETS)
     for name, metrics in report.items():
         print_report(name, metrics)
     return 0

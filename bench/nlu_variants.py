@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime
 import fcntl
 import json
 import subprocess
@@ -32,6 +31,7 @@ from rasa.shared.nlu.constants import TEXT
 
 from bench.common import (
     EXTERNAL,
+    EXTERNAL_READS,
     HOLDOUT,
     HOLDOUT_ENGLISH,
     HOLDOUT_ENGLISH_OTHERS,
@@ -44,7 +44,6 @@ from bench.quality import evaluate
 
 NLU_DIR = ROOT / "data" / "nlu"
 WORK_DIR = OUT_DIR / "nlu_variants"
-EXTERNAL_READS = OUT_DIR / "external_reads.log"
 ENCODER = "addons.sentence_encoder.SentenceEncoderFeaturizer"
 WORD_VECTORS = "addons.word_vectors.WordVectorFeaturizer"
 PINYIN = "addons.featurizers.PinyinCountVectorsFeaturizer"
@@ -193,13 +192,6 @@ def train(config: Path, data: Path, out: Path) -> tuple[Path, float]:
     return Path(model), time.perf_counter() - started
 
 
-def record_external_read(variant: str) -> int:
-    EXTERNAL_READS.parent.mkdir(parents=True, exist_ok=True)
-    with EXTERNAL_READS.open("a", encoding="utf-8") as log:
-        log.write(f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}\t{variant}\n")
-    return sum(1 for _ in EXTERNAL_READS.open(encoding="utf-8"))
-
-
 def run_variant(name: str, external: bool, no_crf: bool = False, shift_only: bool = False,
                 train_only: bool = False) -> dict[str, Any]:
     directory = WORK_DIR / name.replace(" ", "_").replace(",", "").replace("(", "").replace(")", "")
@@ -213,8 +205,8 @@ def run_variant(name: str, external: bool, no_crf: bool = False, shift_only: boo
                 "english_others": HOLDOUT_ENGLISH_OTHERS}
         if external:
             sets["external"] = EXTERNAL
-            reads = record_external_read(name)
-            print(f"[nlu_variants] reading the real shoppers' file for '{name}' (read {reads} in the log)", flush=True)
+            print(f"[nlu_variants] reading the real shoppers' file for '{name}' (logged in {EXTERNAL_READS})",
+                  flush=True)
         result.update(evaluate(full_model, sets))
     shift_model, result["train_seconds_shift"] = train(config, train_dir, directory / "shift.tar.gz")
     print(f"[nlu_variants] {name}: shift model {shift_model}", flush=True)

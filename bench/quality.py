@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import ROOT
+from bench.common import EXTERNAL, ROOT, record_external_read
 from bench.metrics import Entity, entity_f1, intent_metrics
 
 TRAINING_NLU = ROOT / "data" / "nlu"
@@ -85,6 +85,8 @@ def evaluate(model: Path, datasets: dict[str, Path], limit: int | None = None) -
     quiet_rasa()
     synonyms = training_synonyms()
     loaded = {name: load_examples(path, limit, synonyms) for name, path in datasets.items() if path.exists()}
+    if EXTERNAL in datasets.values() and EXTERNAL.exists():
+        record_external_read(f"bench.quality on {model}" + (f" (first {limit} lines)" if limit else ""))
     texts = [ex.text for examples in loaded.values() for ex in examples]
     predictions = iter(asyncio.run(_predict(model, texts)))
     report: dict[str, dict[str, object]] = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import quality, report, speed
-from bench.common import BASELINE, OUR_TRAINED_MODEL, OURS, OUT_DIR, QUALITY_SETS, Variant, write_json
+from bench.common import BASELINE, OUR_TRAINED_MODEL, OURS, OUT_DIR, OWN_SETS, Variant, write_json
 from bench.train import train
 
 SMOKE_DIR = OUT_DIR / "smoke"
@@ -61,7 +61,7 @@ def run_smoke(baseline_timeout: float) -> int:
     print("[smoke] " + "; ".join(notes), flush=True)
     results: dict[str, dict[str, Any]] = {v.name: {} for v in models}
     for variant, model in models.items():
-        results[variant.name]["quality"] = quality.evaluate(model, QUALITY_SETS, limit=2)
+        results[variant.name]["quality"] = quality.evaluate(model, OWN_SETS, limit=2)
     for name, summary in speed.run_speed(models, SMOKE_DIR / "speed", PLAN).items():
         results[name]["speed"] = summary
     write_json(SMOKE_DIR / "results.json", results)
