@@ -27,7 +27,7 @@ def slim_domain(domain: Domain) -> dict[str, Any]:
     """domain.as_dict() without response texts other than labels; computed once per Domain object."""
     cached = _slim_domains.get(id(domain))
     if cached is None or cached[0] is not domain:  # the id of a domain gone may recur
-        data = domain.as_dict()
+        data = dict(domain.as_dict())  # Rasa 3.6 returns its own _data: a copy, or the domain loses its texts
         data["responses"] = {k: v for k, v in data.get("responses", {}).items() if k.startswith(LABEL_PREFIX)}
         cached = _slim_domains[id(domain)] = (domain, data)
     return cached[1]

@@ -13,7 +13,9 @@ from addons.runtime import slim_action_domain
 
 def test_slim_domain_keeps_labels_and_structure_only(project_domain: Domain) -> None:
     domain = project_domain
+    responses_before = len(domain.as_dict()["responses"])
     full, slim = domain.as_dict(), slim_action_domain.slim_domain(domain)
+    assert len(domain.as_dict()["responses"]) == responses_before > len(slim["responses"])  # domain left whole
     assert slim["responses"], "label responses must reach the action server (actions/wording.py)"
     assert all(name.startswith(slim_action_domain.LABEL_PREFIX) for name in slim["responses"])
     labels = {k: v for k, v in full["responses"].items() if k.startswith(slim_action_domain.LABEL_PREFIX)}
