@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -185,7 +186,10 @@ class DoubtfulIntentFallback(GraphComponent):
         return cls(config, model_storage, resource, words)
 
     def is_doubtful(self, message: Message) -> bool:
-        """Whether the message's intent (one of `intents`) lacks the confidence or the words it needs."""
+        """Whether the message's intent (one of `intents`) lacks the confidence or the words it needs;
+        a message of punctuation only ("!!!!!!" was read as ``thank``) says nothing, whatever its intent."""
+        if punctuation_only(str(message.get(TEXT) or "")):
+            return True
         intent = message.get(INTENT) or {}
         name = intent.get(INTENT_NAME_KEY)
         if name not in self.intents:
@@ -215,3 +219,9 @@ def message_words(message: Message) -> list[str]:
     tokens = message.get(TOKENS_NAMES[TEXT])
     texts = [token.text for token in tokens] if tokens else str(message.get(TEXT) or "").split()
     return [text.lower() for text in texts if WORD.search(text.lower())]
+
+
+def punctuation_only(text: str) -> bool:
+    """Whether the text holds punctuation marks (Unicode category P*) and spaces only; emoji are not punctuation."""
+    marks = [character for character in text if not character.isspace()]
+    return bool(marks) and all(unicodedata.category(character).startswith("P") for character in marks)

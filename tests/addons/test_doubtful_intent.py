@@ -66,6 +66,15 @@ def test_other_intents_are_left_alone(component: DoubtfulIntentFallback) -> None
     assert message.get(INTENT) == {"name": "greet", "confidence": 0.3}
 
 
+@pytest.mark.parametrize(("text", "falls_back"), [("!!!!!!", True), ("？？ ！", True), ("🙂🙂", False), ("好!", False)])
+def test_punctuation_alone_falls_back_whatever_the_intent(
+    component: DoubtfulIntentFallback, text: str, falls_back: bool
+) -> None:
+    """"!!!!!!" was read as thank at 0.8: marks alone say nothing (an emoji may: it is left to the model)."""
+    [message] = component.process([_message(text, "thank", 0.8)])
+    assert (message.get(INTENT)["name"] == "nlu_fallback") is falls_back
+
+
 def test_an_untrained_component_is_strict_for_its_intents(tmp_path: Path) -> None:
     """A model without the vocabulary (never trained) lets no complaint through rather than every junk."""
     context = ExecutionContext(GraphSchema({}), "test")
