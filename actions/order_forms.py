@@ -602,10 +602,10 @@ class OrderFormValidation(FormValidationAction):
     ) -> bool:
         """A flow started without naming an order has the last flow's order: when this flow cannot take
         it ("我要退货" after looking up a parcel on its way), it is not meant; which order is asked."""
-        from actions.paused_flows import slots_before_latest_message  # it imports this module
+        from actions.paused_flows import resumed_now, slots_before_latest_message  # it imports this module
 
-        if entity_value(tracker.latest_message or {}, "order_id") is not None:
-            return False
+        if entity_value(tracker.latest_message or {}, "order_id") is not None or resumed_now(tracker):
+            return False  # named, or the resumed flow's own order: judged by the flow (已经取消了…)
         if str(slots_before_latest_message(tracker).get("order_id")) != order_no:
             return False
         try:

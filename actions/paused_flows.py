@@ -64,6 +64,13 @@ def slots_before_latest_message(tracker: Tracker) -> dict[str, Any]:
     return values
 
 
+def resumed_now(tracker: Tracker) -> bool:
+    """Whether the paused flow was taken up again since the latest user message (its order is its own)."""
+    events = list(tracker.events)
+    return any(event.get("event") == "action" and event.get("name") == "action_resume_paused_flow"
+               for event in events[_latest_user_index(events) + 1:])
+
+
 def paused(tracker: Tracker) -> list[dict[str, Any]]:
     value = tracker.get_slot(SLOT)
     return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
