@@ -39,7 +39,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from addons.fallbacks import UnknownLatinWordsFallback
+from addons.fallbacks import CODE, UnknownLatinWordsFallback
 
 ENTITY = "language"
 LANGUAGES = ("zh", "en")
@@ -82,7 +82,11 @@ def requested_language(text: str) -> str | None:
 
 
 def own_language(text: str, is_english_word: Any = lambda word: True) -> str | None:
-    """The message's own language (None when it has none), counted without neutral tokens."""
+    """The message's own language (None when it has none), counted without neutral tokens. Code typed
+    as a message (a tag, an event handler, SQL) is nobody's language: a Chinese shopper pasting
+    <script>… must not be answered in English."""
+    if CODE.search(text):
+        return None
     rest = NEUTRAL.sub(" ", text)
     chinese_words = len(CJK.findall(rest)) / CJK_CHARS_PER_WORD
     english_words = [word for word in LATIN_WORD.findall(rest)

@@ -46,6 +46,10 @@ from addons.language import LanguageDetector, message_language
     ("ok", None),
     ("hi", None),
     ("", None),
+    # code typed as a message (also in the full-width brackets the channels make): nobody's language
+    ('<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">', None),
+    ("＜script＞alert(1)＜/script＞", None),
+    ("' or 1=1 --", None),
 ])
 def test_a_message_has_the_language_of_its_words(text: str, expected: str | None) -> None:
     assert message_language(text, {}) == expected
