@@ -424,7 +424,7 @@ def test_words_a_question_cannot_take_get_a_hint_not_the_menu(chat: Any, shop_db
     order_no = DEMO_ORDERS["exchange_out_of_stock"]  # one pair of running shoes
     bot = shopper(chat)
     assert "退货的原因" in bot.texts(f"我要退货 订单{order_no}")
-    hint = bot.texts("穿着不合适")  # no reason the NLU knows
+    hint = bot.texts("是黑色的那双")  # an answer (a colour), but no reason: the question cannot take it
     assert "没对上" in hint and "退货的原因" in hint and "办理什么业务" not in hint
     bot.texts("算了")
     assert count(shop_db_url, AfterSaleRequest, *of_order(AfterSaleRequest, order_no)) == 0
@@ -499,31 +499,34 @@ def test_a_product_said_at_another_flows_order_question_finds_its_older_order(ch
 
 
 def test_an_english_return_names_the_product_and_its_place(chat: Any) -> None:
-    """"T-shirt" is the shop's T恤 (a synonym); "the second one" is a place even when read as a greeting."""
+    """"T-shirt" is the shop's T恤 (a synonym), named in English in the reply; "the second one" is a
+    place even when read as a greeting."""
     bot = shopper(chat)
-    assert "有 2 单里有“T恤”" in bot.texts("I want to return the T-shirt")
+    offer = bot.texts("I want to return the T-shirt")
+    assert "2 orders include" in offer and "T-shirt" in offer and "T恤" not in offer
     chosen = bot.texts("the second one")  # the older T恤 order: its reason question, or its open request
-    assert "退货的原因" in chosen or "售后处理中" in chosen
+    assert "reason for the return" in chosen or "already in after-sales" in chosen
 
 
 def test_english_names_a_product_or_colour_the_chinese_options_hold(chat: Any) -> None:
     """"the crab one" (NLU: thank or fallback) and "the black one" (greet) choose by the product and the
-    colour they name: the options are described in Chinese."""
+    colour they name, though the shop describes the options in Chinese; each reply follows the
+    language of the message it answers."""
     bot = shopper(chat)
     bot.say("I want to return something")
-    assert "退货的原因" in bot.texts("the crab one")  # the crab order, one item: its reason question
+    assert "reason for the return" in bot.texts("the crab one")  # the crab order, one item: its reason question
     bot.texts("算了")
     assert "请选择要办理的商品" in bot.texts(f"我要退货 订单{DEMO_ORDERS['multi_item']}")
-    assert "没能确定" in bot.texts("the white one")  # no white item in that order
+    assert "couldn't tell which item" in bot.texts("the white one")  # no white item in that order
     reason_or_open = bot.texts("the black one")  # the black T恤
-    assert "退货的原因" in reason_or_open or "售后处理中" in reason_or_open
+    assert "reason for the return" in reason_or_open or "already in after-sales" in reason_or_open
 
 
 def test_an_english_product_at_the_cancel_question_stays_in_the_cancel_flow(chat: Any, shop_db_url: str) -> None:
     """"the strawberries" was read as an order lookup (0.29) and showed the order instead of cancelling it."""
     bot = shopper(chat)
     bot.say("can I cancel my order")
-    assert "确认取消吗" in bot.texts("the strawberries")
+    assert "Please confirm: cancel order" in bot.texts("the strawberries")
     bot.texts("no")
     assert db_order_status(shop_db_url, DEMO_ORDERS["paid_not_updated"]) == "pending_payment"
 
@@ -531,8 +534,9 @@ def test_an_english_product_at_the_cancel_question_stays_in_the_cancel_flow(chat
 def test_a_product_named_at_the_order_question_narrows_it(chat: Any) -> None:
     bot = shopper(chat)
     bot.say("where is my order")
-    reply = bot.texts("the jeans")
-    assert "有 2 单里有“牛仔裤”" in reply and "记下了" not in reply
+    reply = bot.texts("the jeans")  # of the two jeans orders, only the one on its way is offered here
+    assert f"Order {DEMO_ORDERS['in_transit_delayed']}" in reply and "Slim-fit jeans" in reply
+    assert "noted" not in reply and "Which one" not in reply
 
 
 @pytest.mark.parametrize(("said", "reason"), [

@@ -15,7 +15,8 @@ from tests.web.conftest import AGENT_PASSWORD, Shots
 WAIT_MS = 30_000
 SCRIPT_TEXT = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
 IN_TRANSIT = DEMO_ORDERS["in_transit"]
-PACKING = DEMO_ORDERS["packing"]  # among the recent orders offered as buttons
+# "where is my parcel" offers the parcels on their way first (shop.services.eligibility)
+PACKING = DEMO_ORDERS["in_transit"]
 
 
 def open_widget(page: Any, url: str) -> None:
